@@ -1,0 +1,79 @@
+//! `jiu`: the one binary. Thin: parses arguments and calls library code.
+
+mod bench;
+mod cmd_genesis;
+mod cmd_keys;
+mod testnet;
+mod tx;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use eyre::Result;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "jiu",
+    version,
+    about = "A permissioned chain for premium-liquor provenance"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Generate and inspect ed25519 key files.
+    #[command(subcommand)]
+    Keys(cmd_keys::KeysCmd),
+    /// Create, edit, validate and hash genesis files.
+    #[command(subcommand)]
+    Genesis(cmd_genesis::GenesisCmd),
+    /// Create a node home directory (config.toml, genesis.json, node_key.json).
+    Init(testnet::InitArgs),
+    /// Run a node from its home directory.
+    Start {
+        #[arg(long)]
+        home: PathBuf,
+    },
+    /// Generate a local devnet and run all its nodes until Ctrl-C.
+    Testnet(testnet::TestnetArgs),
+    /// Print a node's status.
+    Status {
+        #[arg(long, default_value = "http://127.0.0.1:26650")]
+        rpc: String,
+    },
+    /// Build, sign and submit transactions.
+    #[command(subcommand)]
+    Tx(tx::TxCmd),
+    /// Run a local network under a fixed-rate load and print throughput and latency.
+    Bench(bench::BenchArgs),
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Keys(cmd) => cmd_keys::run(cmd),
+        Command::Genesis(cmd) => cmd_genesis::run(cmd),
+        Command::Init(args) => testnet::init(args),
+        Command::Start { home } => {
+            init_tracing();
+            jiu_node::node::run(&home).await
+        }
+        Command::Testnet(args) => testnet::run(args).await,
+        Command::Status { rpc } => tx::status(&rpc).await,
+        Command::Tx(cmd) => tx::run(cmd).await,
+        Command::Bench(args) => bench::run(args).await,
+    }
+}

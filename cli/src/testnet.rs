@@ -1,0 +1,209 @@
+//! `jiu init` and `jiu testnet`: node home directories and a local multi-process devnet.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use clap::Args;
+use eyre::{bail, Result, WrapErr};
+use jiu_genesis::{devnet, keys, Genesis};
+use jiu_node::node::files;
+use jiu_node::NodeConfig;
+use tokio::process::{Child, Command};
+
+/// `jiu init` arguments.
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Home directory to create.
+    #[arg(long)]
+    home: PathBuf,
+    /// Node name (moniker).
+    #[arg(long)]
+    name: String,
+    /// Genesis file to copy in.
+    #[arg(long)]
+    genesis: PathBuf,
+    /// The node's key file (generated when absent).
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// libp2p listen address.
+    #[arg(long, default_value = "/ip4/127.0.0.1/tcp/27000")]
+    p2p: String,
+    /// RPC listen address.
+    #[arg(long, default_value = "127.0.0.1:26650")]
+    rpc: SocketAddr,
+}
+
+/// Creates a node home directory.
+pub fn init(args: InitArgs) -> Result<()> {
+    let genesis = Genesis::load(&args.genesis)?;
+    std::fs::create_dir_all(&args.home)?;
+    let key = match &args.key {
+        Some(path) => keys::read_key_file(path)?,
+        None => keys::generate(),
+    };
+    write_home(
+        &args.home,
+        &NodeConfig::new(&args.name, &args.p2p, args.rpc),
+        &genesis,
+        &key,
+    )?;
+    println!(
+        "initialised {} (genesis {})",
+        args.home.display(),
+        genesis.hash_hex()
+    );
+    Ok(())
+}
+
+fn write_home(
+    home: &Path,
+    config: &NodeConfig,
+    genesis: &Genesis,
+    key: &ed25519_dalek::SigningKey,
+) -> Result<()> {
+    std::fs::create_dir_all(home)?;
+    config.save(&home.join(files::CONFIG))?;
+    genesis.save(&home.join(files::GENESIS))?;
+    let key_path = home.join(files::NODE_KEY);
+    if !key_path.exists() {
+        keys::write_key_file(&key_path, key)?;
+    }
+    Ok(())
+}
+
+/// `jiu testnet` arguments.
+#[derive(Args, Debug, Clone)]
+pub struct TestnetArgs {
+    /// Number of validators.
+    #[arg(long, default_value_t = 4)]
+    pub nodes: usize,
+    /// Directory for node homes and organisation keys.
+    #[arg(long, default_value = "devnet")]
+    pub dir: PathBuf,
+    /// Chain id of the devnet.
+    #[arg(long, default_value = "jiu-devnet")]
+    pub chain_id: String,
+    /// First libp2p port; node i listens on base + i.
+    #[arg(long, default_value_t = 27000)]
+    pub p2p_port: u16,
+    /// First RPC port; node i serves on base + i.
+    #[arg(long, default_value_t = 26650)]
+    pub rpc_port: u16,
+    /// Delete an existing devnet directory and start from genesis.
+    #[arg(long)]
+    pub reset: bool,
+    /// Only write the files; do not start the nodes.
+    #[arg(long)]
+    pub no_start: bool,
+    /// How long a proposer with an empty mempool waits before an empty block.
+    #[arg(long, default_value_t = 1_000)]
+    pub empty_block_wait_ms: u64,
+}
+
+/// Writes a devnet (unless one exists) and returns the node home directories.
+pub fn prepare(args: &TestnetArgs) -> Result<Vec<PathBuf>> {
+    if args.nodes == 0 {
+        bail!("--nodes must be at least 1");
+    }
+    if args.reset && args.dir.exists() {
+        std::fs::remove_dir_all(&args.dir)?;
+    }
+    let homes: Vec<PathBuf> = (0..args.nodes)
+        .map(|i| args.dir.join(format!("node-{i}")))
+        .collect();
+    if homes.iter().all(|h| h.join(files::GENESIS).exists()) {
+        return Ok(homes);
+    }
+    if args.dir.exists() {
+        bail!(
+            "{} exists but is not a {}-node devnet; pass --reset to recreate it",
+            args.dir.display(),
+            args.nodes
+        );
+    }
+    let net = devnet::devnet(&args.chain_id, args.nodes, args.p2p_port, None);
+    for (i, home) in homes.iter().enumerate() {
+        let mut config = NodeConfig::new(
+            &format!("validator-{i}"),
+            &net.genesis.validators[i].p2p_addr,
+            SocketAddr::from(([127, 0, 0, 1], args.rpc_port + i as u16)),
+        );
+        config.empty_block_wait_ms = args.empty_block_wait_ms;
+        write_home(home, &config, &net.genesis, &net.validator_keys[i])?;
+    }
+    let orgs = args.dir.join("orgs");
+    std::fs::create_dir_all(&orgs)?;
+    for (org, key) in &net.org_keys {
+        keys::write_key_file(&orgs.join(format!("{org}.json")), key)?;
+    }
+    net.genesis.save(&args.dir.join(files::GENESIS))?;
+    Ok(homes)
+}
+
+/// Starts `jiu start --home` for a home directory, logging to `home/node.log`.
+pub fn spawn_node(home: &Path) -> Result<Child> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(home.join("node.log"))?;
+    let exe = std::env::current_exe()?;
+    Command::new(exe)
+        .arg("start")
+        .arg("--home")
+        .arg(home)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .wrap_err("cannot start node process")
+}
+
+/// Asks a child to stop (SIGTERM), then kills it if it has not exited in time.
+pub async fn stop_node(child: &mut Child) {
+    if let Some(pid) = child.id() {
+        // SAFETY: kill(2) with a pid we own and a valid signal has no memory effects.
+        unsafe {
+            libc::kill(pid as libc::pid_t, libc::SIGTERM);
+        }
+    }
+    if tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .is_err()
+    {
+        let _ = child.kill().await;
+    }
+}
+
+/// Runs the devnet until Ctrl-C.
+pub async fn run(args: TestnetArgs) -> Result<()> {
+    let homes = prepare(&args)?;
+    println!(
+        "devnet in {} ({} validators)",
+        args.dir.display(),
+        homes.len()
+    );
+    println!("organisation keys: {}", args.dir.join("orgs").display());
+    if args.no_start {
+        return Ok(());
+    }
+    let mut children = Vec::new();
+    for (i, home) in homes.iter().enumerate() {
+        children.push(spawn_node(home)?);
+        let config = NodeConfig::load(&home.join(files::CONFIG))?;
+        println!(
+            "validator-{i}: rpc http://{}  log {}",
+            config.rpc_listen,
+            home.join("node.log").display()
+        );
+    }
+    println!("press Ctrl-C to stop");
+    tokio::signal::ctrl_c().await?;
+    println!("stopping");
+    for child in &mut children {
+        stop_node(child).await;
+    }
+    Ok(())
+}

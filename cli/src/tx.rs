@@ -1,0 +1,124 @@
+//! `jiu tx` and `jiu status`: small RPC clients.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Subcommand;
+use eyre::{bail, eyre, Result};
+use jiu_contracts::{sha256, Payload, PublicKey, SignedTx, TxBody};
+use jiu_genesis::keys;
+use serde_json::{json, Value};
+
+/// `jiu tx` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum TxCmd {
+    /// Anchor a record hash on chain, signed by an organisation key.
+    Anchor {
+        #[arg(long, default_value = "http://127.0.0.1:26650")]
+        rpc: String,
+        /// The organisation key file that signs.
+        #[arg(long)]
+        key: PathBuf,
+        /// The record: its SHA-256 is anchored.
+        #[arg(long)]
+        record: String,
+        /// Wait until the transaction is finalized or rejected.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Show a transaction's status.
+    Status {
+        #[arg(long, default_value = "http://127.0.0.1:26650")]
+        rpc: String,
+        /// Transaction id (hex).
+        id: String,
+    },
+}
+
+/// A JSON GET.
+pub async fn get_json(client: &reqwest::Client, url: &str) -> Result<Value> {
+    let response = client.get(url).send().await?;
+    Ok(response.json().await?)
+}
+
+/// The committed height and chain id a node reports.
+pub async fn chain_tip(client: &reqwest::Client, rpc: &str) -> Result<(u64, String)> {
+    let status = get_json(client, &format!("{rpc}/status")).await?;
+    let height = status["latest"]["height"]
+        .as_u64()
+        .ok_or_else(|| eyre!("status has no height"))?;
+    let chain_id = status["chain"]["chain_id"]
+        .as_str()
+        .ok_or_else(|| eyre!("status has no chain id"))?;
+    Ok((height, chain_id.to_string()))
+}
+
+/// Submits one signed transaction and returns the node's answer.
+pub async fn submit(client: &reqwest::Client, rpc: &str, tx: &SignedTx) -> Result<Value> {
+    let body = json!({ "tx": hex::encode(tx.encode()) });
+    let response = client.post(format!("{rpc}/tx")).json(&body).send().await?;
+    Ok(response.json().await?)
+}
+
+/// `jiu status`.
+pub async fn status(rpc: &str) -> Result<()> {
+    let client = reqwest::Client::new();
+    let status = get_json(&client, &format!("{rpc}/status")).await?;
+    println!("{}", serde_json::to_string_pretty(&status)?);
+    Ok(())
+}
+
+/// Runs a `jiu tx` subcommand.
+pub async fn run(cmd: TxCmd) -> Result<()> {
+    let client = reqwest::Client::new();
+    match cmd {
+        TxCmd::Anchor {
+            rpc,
+            key,
+            record,
+            wait,
+        } => {
+            let key = keys::read_key_file(&key)?;
+            let (height, chain_id) = chain_tip(&client, &rpc).await?;
+            let body = TxBody {
+                chain_id,
+                signer: PublicKey::from_signing_key(&key),
+                nonce: rand::random(),
+                expires_at_height: height + 100,
+                payload: Payload::Anchor {
+                    record_hash: sha256(&[record.as_bytes()]),
+                    data: Vec::new(),
+                },
+            };
+            let tx = SignedTx::sign(body, &key);
+            let answer = submit(&client, &rpc, &tx).await?;
+            println!("{}", serde_json::to_string_pretty(&answer)?);
+            let Some(id) = answer["tx_id"].as_str() else {
+                bail!("transaction refused");
+            };
+            if wait {
+                wait_final(&client, &rpc, id).await?;
+            }
+            Ok(())
+        }
+        TxCmd::Status { rpc, id } => {
+            let answer = get_json(&client, &format!("{rpc}/tx/{id}")).await?;
+            println!("{}", serde_json::to_string_pretty(&answer)?);
+            Ok(())
+        }
+    }
+}
+
+async fn wait_final(client: &reqwest::Client, rpc: &str, id: &str) -> Result<()> {
+    for _ in 0..300 {
+        let answer = get_json(client, &format!("{rpc}/tx/{id}")).await?;
+        match answer["status"].as_str() {
+            Some("finalized") | Some("rejected") => {
+                println!("{}", serde_json::to_string_pretty(&answer)?);
+                return Ok(());
+            }
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    bail!("transaction {id} not final after 30 s")
+}

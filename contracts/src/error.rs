@@ -1,0 +1,117 @@
+//! Why a transaction is refused.
+//!
+//! Every refusal is bad input from a client or a peer, never a bug: the node turns it into an
+//! RPC error (with [`TxError::code`]) or a peer penalty, and the state is left untouched.
+
+use crate::types::{PublicKey, Role};
+
+/// A transaction refused by decoding, stateless checks, signature verification or the state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxError {
+    #[error("transaction is {bytes} bytes, more than the {max} allowed")]
+    Oversized { bytes: usize, max: usize },
+    #[error("transaction bytes do not decode: {0}")]
+    Malformed(String),
+    #[error("transaction is for chain '{got}', this is chain '{expected}'")]
+    WrongChainId { expected: String, got: String },
+    #[error("signature does not verify against the signer key")]
+    BadSignature,
+    #[error("signer key is not registered to an active organisation")]
+    UnknownSigner,
+    #[error("an org with role {role} may not {action}")]
+    Unauthorized { role: Role, action: String },
+    #[error("transaction was already applied")]
+    Replayed,
+    #[error("transaction expired at height {expires_at_height}, chain is at height {height}")]
+    Expired { height: u64, expires_at_height: u64 },
+    #[error("expiry height {expires_at_height} is too far ahead, at most {max} is allowed")]
+    ExpiryTooFar { expires_at_height: u64, max: u64 },
+    #[error("invalid payload: {0}")]
+    InvalidPayload(String),
+    #[error("organisation '{0}' already exists")]
+    OrgExists(String),
+    #[error("no organisation '{0}'")]
+    UnknownOrg(String),
+    #[error("key {0} already belongs to an organisation")]
+    KeyInUse(PublicKey),
+    #[error("key {0} does not belong to the organisation")]
+    KeyNotFound(PublicKey),
+}
+
+impl TxError {
+    /// A stable machine-readable code for the RPC; clients match on it, so never change one.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TxError::Oversized { .. } => "OVERSIZED",
+            TxError::Malformed(_) => "MALFORMED",
+            TxError::WrongChainId { .. } => "WRONG_CHAIN_ID",
+            TxError::BadSignature => "BAD_SIGNATURE",
+            TxError::UnknownSigner => "UNKNOWN_SIGNER",
+            TxError::Unauthorized { .. } => "UNAUTHORIZED",
+            TxError::Replayed => "REPLAYED",
+            TxError::Expired { .. } => "EXPIRED",
+            TxError::ExpiryTooFar { .. } => "EXPIRY_TOO_FAR",
+            TxError::InvalidPayload(_) => "INVALID_PAYLOAD",
+            TxError::OrgExists(_) => "ORG_EXISTS",
+            TxError::UnknownOrg(_) => "UNKNOWN_ORG",
+            TxError::KeyInUse(_) => "KEY_IN_USE",
+            TxError::KeyNotFound(_) => "KEY_NOT_FOUND",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_codes_are_stable_and_distinct() {
+        let key = PublicKey([0; 32]);
+        let all = [
+            (TxError::Oversized { bytes: 2, max: 1 }, "OVERSIZED"),
+            (TxError::Malformed(String::new()), "MALFORMED"),
+            (
+                TxError::WrongChainId {
+                    expected: "a".into(),
+                    got: "b".into(),
+                },
+                "WRONG_CHAIN_ID",
+            ),
+            (TxError::BadSignature, "BAD_SIGNATURE"),
+            (TxError::UnknownSigner, "UNKNOWN_SIGNER"),
+            (
+                TxError::Unauthorized {
+                    role: Role::Auditor,
+                    action: "anchor".into(),
+                },
+                "UNAUTHORIZED",
+            ),
+            (TxError::Replayed, "REPLAYED"),
+            (
+                TxError::Expired {
+                    height: 2,
+                    expires_at_height: 1,
+                },
+                "EXPIRED",
+            ),
+            (
+                TxError::ExpiryTooFar {
+                    expires_at_height: 9,
+                    max: 1,
+                },
+                "EXPIRY_TOO_FAR",
+            ),
+            (TxError::InvalidPayload(String::new()), "INVALID_PAYLOAD"),
+            (TxError::OrgExists(String::new()), "ORG_EXISTS"),
+            (TxError::UnknownOrg(String::new()), "UNKNOWN_ORG"),
+            (TxError::KeyInUse(key), "KEY_IN_USE"),
+            (TxError::KeyNotFound(key), "KEY_NOT_FOUND"),
+        ];
+        let codes: std::collections::BTreeSet<_> = all.iter().map(|(e, _)| e.code()).collect();
+        assert_eq!(codes.len(), all.len());
+        for (error, code) in all {
+            assert_eq!(error.code(), code);
+            assert!(!error.to_string().is_empty());
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Pure, deterministic state transitions of the jiu chain.
+//!
+//! Everything validators must agree on lives here: the transaction envelope and its signing
+//! bytes, the registry of organisations and keys, replay protection, and the state root.
+//! No I/O, no clock, no randomness, no HashMap iteration: the same blocks applied to the
+//! same state give the same state and root on every machine.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod error;
+pub mod merkle;
+mod serde_hex;
+pub mod state;
+pub mod tx;
+pub mod types;
+
+pub use error::TxError;
+pub use state::{BlockCtx, Event, Receipt, State};
+pub use tx::{
+    check_stateless, verify_batch, Payload, SignedTx, TxBody, VerifiedTx, ANCHOR_DATA_BYTES_MAX,
+    ORG_ID_CHARS_MAX, ORG_KEYS_MAX, ORG_NAME_BYTES_MAX, TX_BYTES_MAX, TX_DOMAIN,
+    TX_TTL_HEIGHTS_MAX,
+};
+pub use types::{sha256, Hash, KeyError, Org, PublicKey, Role, UnknownRole};
+#[cfg(test)]
+pub(crate) mod testkit;

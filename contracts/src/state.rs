@@ -1,0 +1,304 @@
+//! The chain state: the consortium registry, the anchor log, the replay window, and the
+//! state root.
+//!
+//! # Transitions
+//!
+//! A block is `begin_block`, then `apply` for each tx in order. `apply` is all-or-nothing:
+//! [`State::check`] first works out the whole change without touching the state (every
+//! refusal happens there), and only then is the change committed, which cannot fail. So a
+//! refused tx leaves the state exactly as it was, replay window included.
+//!
+//! # Role rules
+//!
+//! - `RegisterOrg`, `AddOrgKey`, `RemoveOrgKey`, `SetOrgActive`: Producer only; the producer
+//!   administers the consortium registry.
+//! - A producer may not deactivate its own org (so the last active producer cannot lock the
+//!   registry), and nobody may remove an org's last key (an org without keys could never
+//!   sign again, not even to be repaired).
+//! - `Anchor`: Producer, Distributor or Store.
+//! - Auditor: signs nothing that changes state; every payload is `Unauthorized`.
+//! - The signer must be a key of an *active* org, else `UnknownSigner`. Keys of an inactive
+//!   org stay registered to it (a key belongs to at most one org, active or not).
+//!
+//! # Replay protection
+//!
+//! A tx is valid at heights `h <= expires_at_height <= h + TX_TTL_HEIGHTS_MAX`. The ids of
+//! applied txs are kept until their expiry height has passed; after that the same tx would
+//! be refused as `Expired`, so it can never be applied twice and the window stays bounded by
+//! `TX_TTL_HEIGHTS_MAX` blocks of txs.
+//!
+//! The window is not in the root and not persisted: it is a function of the txs of the last
+//! `TX_TTL_HEIGHTS_MAX` blocks, which the block hash chain already commits to, so a
+//! restarting node rebuilds it from those blocks with [`State::restore_replay`].
+//!
+//! # Root
+//!
+//! [`State::root`] is the RFC 6962 Merkle root (see [`crate::merkle`]) over, in order: one
+//! leaf per org in id order, `leaf_hash("org\0" || borsh(org))`; then
+//! `leaf_hash("anchors\0" || anchors_count as u64 LE || anchors_acc)`; then
+//! `leaf_hash("height\0" || height as u64 LE)`. The prefixes keep the leaf kinds apart.
+
+mod persist;
+mod plan;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use borsh::BorshSerialize;
+use serde::Serialize;
+
+use crate::error::TxError;
+use crate::merkle;
+use crate::tx::{validate_org, VerifiedTx};
+use crate::types::{sha256, Hash, Org, PublicKey};
+
+use plan::Change;
+
+/// Domain of the anchor hash chain.
+const ANCHOR_DOMAIN: &[u8] = b"jiu/anchor/v1";
+
+/// What the block being applied tells the transitions: its height and its time (block time,
+/// never the local clock).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockCtx {
+    pub height: u64,
+    pub time_ms: u64,
+}
+
+/// The state every validator must agree on; see the module doc.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct State {
+    orgs: BTreeMap<String, Org>,
+    /// Inverse of the orgs' key lists: each registered key to its org id.
+    key_index: BTreeMap<PublicKey, String>,
+    anchors_count: u64,
+    /// Hash chain over all anchors: `sha256(ANCHOR_DOMAIN || acc || tx id || record_hash)`,
+    /// starting from all zeros. One hash commits to the whole anchor log.
+    anchors_acc: Hash,
+    /// Height of the last block begun.
+    height: u64,
+    /// Ids of applied txs that have not expired yet. Not persisted, not in the root.
+    replay: BTreeSet<Hash>,
+    /// The same ids by expiry height, so pruning is a walk from the front.
+    replay_by_expiry: BTreeSet<(u64, Hash)>,
+}
+
+/// What applying a tx did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    #[serde(with = "crate::serde_hex")]
+    pub tx_id: Hash,
+    pub events: Vec<Event>,
+}
+
+/// One observable effect of a tx, for receipts and subscribers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    OrgRegistered {
+        id: String,
+    },
+    OrgKeyAdded {
+        org_id: String,
+        key: PublicKey,
+    },
+    OrgKeyRemoved {
+        org_id: String,
+        key: PublicKey,
+    },
+    OrgActiveSet {
+        org_id: String,
+        active: bool,
+    },
+    /// `index` counts anchors from 0 over the chain's life.
+    Anchored {
+        org_id: String,
+        #[serde(with = "crate::serde_hex")]
+        record_hash: Hash,
+        index: u64,
+    },
+}
+
+impl State {
+    /// The genesis state at height 0. Orgs follow the `RegisterOrg` rules (id, name, 1 to 16
+    /// valid keys); ids and keys must be unique across orgs. Keys are stored sorted.
+    pub fn new(orgs: Vec<Org>) -> Result<State, TxError> {
+        let mut state = State {
+            orgs: BTreeMap::new(),
+            key_index: BTreeMap::new(),
+            anchors_count: 0,
+            anchors_acc: [0; 32],
+            height: 0,
+            replay: BTreeSet::new(),
+            replay_by_expiry: BTreeSet::new(),
+        };
+        for org in &orgs {
+            let org = validate_org(org)?;
+            if state.orgs.contains_key(&org.id) {
+                return Err(TxError::OrgExists(org.id));
+            }
+            if let Some(key) = org.keys.iter().find(|k| state.key_index.contains_key(k)) {
+                return Err(TxError::KeyInUse(*key));
+            }
+            state.insert_org(org);
+        }
+        Ok(state)
+    }
+
+    /// The org with this id.
+    pub fn org(&self, id: &str) -> Option<&Org> {
+        self.orgs.get(id)
+    }
+
+    /// The org this key is registered to, active or not.
+    pub fn org_of_key(&self, key: &PublicKey) -> Option<&Org> {
+        self.key_index.get(key).and_then(|id| self.orgs.get(id))
+    }
+
+    /// All orgs in id order.
+    pub fn orgs(&self) -> impl Iterator<Item = &Org> {
+        self.orgs.values()
+    }
+
+    /// Height of the last block begun (0 at genesis).
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+
+    /// Number of anchors ever applied.
+    pub fn anchors_count(&self) -> u64 {
+        self.anchors_count
+    }
+
+    /// Number of tx ids in the replay window.
+    pub fn replay_len(&self) -> usize {
+        self.replay.len()
+    }
+
+    /// Starts a block: records its height and forgets tx ids that expired before it (such a
+    /// tx is refused as `Expired` from now on, so its id is no longer needed).
+    ///
+    /// Panics if the height does not go up: applying blocks out of order is a node bug and
+    /// continuing would diverge.
+    pub fn begin_block(&mut self, ctx: &BlockCtx) {
+        assert!(
+            ctx.height > self.height,
+            "block heights must increase: block {} after {}",
+            ctx.height,
+            self.height
+        );
+        self.height = ctx.height;
+        while let Some(&(expires, id)) = self.replay_by_expiry.first() {
+            if expires >= ctx.height {
+                break;
+            }
+            self.replay_by_expiry.pop_first();
+            self.replay.remove(&id);
+        }
+    }
+
+    /// Every check `apply` makes, without changing anything. `ctx` is the block the tx would
+    /// go in (for the mempool: the next block).
+    pub fn check(&self, tx: &VerifiedTx, ctx: &BlockCtx) -> Result<(), TxError> {
+        self.plan(tx, ctx).map(drop)
+    }
+
+    /// Applies a tx, or refuses it and leaves the state untouched.
+    ///
+    /// Panics if `ctx` is not the block begun last: that is a node bug, not bad input.
+    pub fn apply(&mut self, tx: &VerifiedTx, ctx: &BlockCtx) -> Result<Receipt, TxError> {
+        assert_eq!(ctx.height, self.height, "begin_block must run before apply");
+        let change = self.plan(tx, ctx)?;
+        // Nothing below can fail: every refusal happened in plan.
+        let tx_id = tx.id();
+        let event = self.commit(change, tx_id);
+        self.replay.insert(tx_id);
+        let expires = tx.tx().body.expires_at_height;
+        self.replay_by_expiry.insert((expires, tx_id));
+        Ok(Receipt {
+            tx_id,
+            events: vec![event],
+        })
+    }
+
+    /// Performs a planned change; `plan` has checked everything this relies on.
+    fn commit(&mut self, change: Change, tx_id: Hash) -> Event {
+        match change {
+            Change::Register(org) => {
+                let id = org.id.clone();
+                self.insert_org(org);
+                Event::OrgRegistered { id }
+            }
+            Change::AddKey { org_id, key } => {
+                let org = self.org_mut(&org_id);
+                let at = org.keys.binary_search(&key).unwrap_or_else(|at| at);
+                org.keys.insert(at, key);
+                self.key_index.insert(key, org_id.clone());
+                Event::OrgKeyAdded { org_id, key }
+            }
+            Change::RemoveKey { org_id, key } => {
+                self.org_mut(&org_id).keys.retain(|k| *k != key);
+                self.key_index.remove(&key);
+                Event::OrgKeyRemoved { org_id, key }
+            }
+            Change::SetActive { org_id, active } => {
+                self.org_mut(&org_id).active = active;
+                Event::OrgActiveSet { org_id, active }
+            }
+            Change::Anchor {
+                org_id,
+                record_hash,
+            } => {
+                let index = self.anchors_count;
+                self.anchors_acc =
+                    sha256(&[ANCHOR_DOMAIN, &self.anchors_acc, &tx_id, &record_hash]);
+                self.anchors_count += 1;
+                Event::Anchored {
+                    org_id,
+                    record_hash,
+                    index,
+                }
+            }
+        }
+    }
+
+    fn insert_org(&mut self, org: Org) {
+        for key in &org.keys {
+            self.key_index.insert(*key, org.id.clone());
+        }
+        self.orgs.insert(org.id.clone(), org);
+    }
+
+    fn org_mut(&mut self, id: &str) -> &mut Org {
+        self.orgs
+            .get_mut(id)
+            .expect("plan checked that the org exists")
+    }
+
+    /// The state root; see the module doc for the leaves.
+    pub fn root(&self) -> Hash {
+        let mut leaves: Vec<Hash> = self
+            .orgs
+            .values()
+            .map(|org| {
+                let mut bytes = b"org\0".to_vec();
+                BorshSerialize::serialize(org, &mut bytes)
+                    .expect("borsh writes to a Vec cannot fail");
+                merkle::leaf_hash(&bytes)
+            })
+            .collect();
+        let count = self.anchors_count.to_le_bytes();
+        leaves.push(merkle::leaf_hash(
+            &[b"anchors\0".as_slice(), &count, &self.anchors_acc].concat(),
+        ));
+        let height = self.height.to_le_bytes();
+        leaves.push(merkle::leaf_hash(
+            &[b"height\0".as_slice(), &height].concat(),
+        ));
+        merkle::root(&leaves)
+    }
+}
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,176 @@
+//! Deciding a tx: every check against the state, and the change to make if all pass.
+//! Nothing here mutates; see the role rules in the parent module doc.
+
+use crate::error::TxError;
+use crate::state::{BlockCtx, State};
+use crate::tx::{check_payload, Payload, VerifiedTx, ORG_KEYS_MAX, TX_TTL_HEIGHTS_MAX};
+use crate::types::{Hash, Org, PublicKey, Role};
+
+/// A change that passed every check. Committing it cannot fail.
+pub(super) enum Change {
+    Register(Org),
+    AddKey { org_id: String, key: PublicKey },
+    RemoveKey { org_id: String, key: PublicKey },
+    SetActive { org_id: String, active: bool },
+    Anchor { org_id: String, record_hash: Hash },
+}
+
+impl State {
+    /// All checks, cheapest and most general first, then the payload against the state.
+    pub(super) fn plan(&self, tx: &VerifiedTx, ctx: &BlockCtx) -> Result<Change, TxError> {
+        let body = &tx.tx().body;
+        // Again here so that a node that forgot check_stateless still cannot store a
+        // malformed payload.
+        check_payload(&body.payload)?;
+        check_expiry(body.expires_at_height, ctx.height)?;
+        if self.replay.contains(&tx.id()) {
+            return Err(TxError::Replayed);
+        }
+        let signer_org = self
+            .org_of_key(&body.signer)
+            .filter(|org| org.active)
+            .ok_or(TxError::UnknownSigner)?;
+        check_role(signer_org.role, &body.payload)?;
+        match &body.payload {
+            Payload::RegisterOrg {
+                id,
+                name,
+                role,
+                keys,
+            } => self.plan_register(id, name, *role, keys),
+            Payload::AddOrgKey { org_id, key } => self.plan_add_key(org_id, *key),
+            Payload::RemoveOrgKey { org_id, key } => self.plan_remove_key(org_id, *key),
+            Payload::SetOrgActive { org_id, active } => {
+                self.plan_set_active(signer_org, org_id, *active)
+            }
+            Payload::Anchor {
+                record_hash,
+                data: _,
+            } => Ok(Change::Anchor {
+                org_id: signer_org.id.clone(),
+                record_hash: *record_hash,
+            }),
+        }
+    }
+
+    fn plan_register(
+        &self,
+        id: &str,
+        name: &str,
+        role: Role,
+        keys: &[PublicKey],
+    ) -> Result<Change, TxError> {
+        if self.orgs.contains_key(id) {
+            return Err(TxError::OrgExists(id.to_string()));
+        }
+        // check_payload validated the keys; only their canonical order is needed here.
+        let mut keys = keys.to_vec();
+        keys.sort_unstable();
+        if let Some(key) = keys.iter().find(|key| self.key_index.contains_key(key)) {
+            return Err(TxError::KeyInUse(*key));
+        }
+        Ok(Change::Register(Org {
+            id: id.to_string(),
+            name: name.to_string(),
+            role,
+            keys,
+            active: true,
+        }))
+    }
+
+    fn plan_add_key(&self, org_id: &str, key: PublicKey) -> Result<Change, TxError> {
+        let org = self.known_org(org_id)?;
+        if self.key_index.contains_key(&key) {
+            return Err(TxError::KeyInUse(key));
+        }
+        if org.keys.len() >= ORG_KEYS_MAX {
+            return Err(TxError::InvalidPayload(format!(
+                "org '{org_id}' already has the maximum of {ORG_KEYS_MAX} keys"
+            )));
+        }
+        Ok(Change::AddKey {
+            org_id: org_id.to_string(),
+            key,
+        })
+    }
+
+    fn plan_remove_key(&self, org_id: &str, key: PublicKey) -> Result<Change, TxError> {
+        let org = self.known_org(org_id)?;
+        if !org.keys.contains(&key) {
+            return Err(TxError::KeyNotFound(key));
+        }
+        if org.keys.len() == 1 {
+            return Err(TxError::InvalidPayload(format!(
+                "cannot remove the last key of org '{org_id}'"
+            )));
+        }
+        Ok(Change::RemoveKey {
+            org_id: org_id.to_string(),
+            key,
+        })
+    }
+
+    fn plan_set_active(
+        &self,
+        signer_org: &Org,
+        org_id: &str,
+        active: bool,
+    ) -> Result<Change, TxError> {
+        self.known_org(org_id)?;
+        if org_id == signer_org.id && !active {
+            return Err(TxError::Unauthorized {
+                role: signer_org.role,
+                action: "deactivate its own org".to_string(),
+            });
+        }
+        Ok(Change::SetActive {
+            org_id: org_id.to_string(),
+            active,
+        })
+    }
+
+    fn known_org(&self, org_id: &str) -> Result<&Org, TxError> {
+        self.orgs
+            .get(org_id)
+            .ok_or_else(|| TxError::UnknownOrg(org_id.to_string()))
+    }
+}
+
+/// A tx may go in blocks `height..=expires_at_height`, and may not expire more than
+/// `TX_TTL_HEIGHTS_MAX` ahead, which bounds how long its id must be remembered.
+fn check_expiry(expires_at_height: u64, height: u64) -> Result<(), TxError> {
+    if height > expires_at_height {
+        return Err(TxError::Expired {
+            height,
+            expires_at_height,
+        });
+    }
+    let max = height.saturating_add(TX_TTL_HEIGHTS_MAX);
+    if expires_at_height > max {
+        return Err(TxError::ExpiryTooFar {
+            expires_at_height,
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// Which roles may sign which payloads. Listed explicitly so a new role is allowed nothing
+/// until someone decides otherwise.
+fn check_role(role: Role, payload: &Payload) -> Result<(), TxError> {
+    let allowed = match payload {
+        Payload::RegisterOrg { .. }
+        | Payload::AddOrgKey { .. }
+        | Payload::RemoveOrgKey { .. }
+        | Payload::SetOrgActive { .. } => role == Role::Producer,
+        Payload::Anchor { .. } => matches!(role, Role::Producer | Role::Distributor | Role::Store),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(TxError::Unauthorized {
+            role,
+            action: payload.kind().to_string(),
+        })
+    }
+}

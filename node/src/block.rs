@@ -1,0 +1,269 @@
+//! Blocks: header, body, id, and the two ways a block meets the state machine: built by a
+//! proposer from mempool candidates, or validated by everyone else before they vote.
+//!
+//! Execution is immediate: a block's header carries the state root *after* its transactions,
+//! so the commit certificate of height H signs the state at H. Proposer and validators run
+//! the same `contracts` code; a block whose root differs is invalid and gets a nil vote.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use jiu_contracts::{
+    check_stateless, merkle, sha256, verify_batch, BlockCtx, Hash, Receipt, SignedTx, State,
+    TxError, VerifiedTx,
+};
+use serde::Serialize;
+
+use crate::context::{Address, BlockId};
+
+const BLOCK_DOMAIN: &[u8] = b"jiu/block/v1\0";
+
+/// A block header. Its SHA-256 (with a domain tag) is the block id that consensus decides on.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+pub struct BlockHeader {
+    pub chain_id: String,
+    pub height: u64,
+    /// Proposer's wall clock; never earlier than the parent's.
+    pub time_ms: u64,
+    pub proposer: Address,
+    /// The parent block id; for height 1, the genesis hash.
+    pub parent_id: BlockId,
+    /// Merkle root (RFC 6962) of the transaction ids, in block order.
+    #[serde(with = "hex::serde")]
+    pub txs_root: Hash,
+    pub tx_count: u32,
+    /// Merkle root of the application state after this block's transactions.
+    #[serde(with = "hex::serde")]
+    pub state_root: Hash,
+}
+
+impl BlockHeader {
+    /// The block id.
+    pub fn id(&self) -> BlockId {
+        let bytes = borsh::to_vec(self).unwrap_or_default();
+        BlockId(sha256(&[BLOCK_DOMAIN, &bytes]))
+    }
+}
+
+/// A block: header and transactions.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Block {
+    pub header: BlockHeader,
+    pub txs: Vec<SignedTx>,
+}
+
+impl Block {
+    /// The canonical encoding (borsh).
+    pub fn encode(&self) -> Vec<u8> {
+        borsh::to_vec(self).unwrap_or_default()
+    }
+
+    /// Decodes a block, refusing more than `bytes_max` bytes before looking inside.
+    pub fn decode(bytes: &[u8], bytes_max: usize) -> Result<Block, BlockError> {
+        if bytes.len() > bytes_max {
+            return Err(BlockError::Oversized {
+                bytes: bytes.len(),
+                max: bytes_max,
+            });
+        }
+        borsh::from_slice(bytes).map_err(|e| BlockError::Malformed(e.to_string()))
+    }
+
+    /// The block id.
+    pub fn id(&self) -> BlockId {
+        self.header.id()
+    }
+}
+
+/// What the previous block left behind: the base every new block builds on.
+#[derive(Clone, Debug)]
+pub struct Parent {
+    pub height: u64,
+    pub id: BlockId,
+    pub time_ms: u64,
+}
+
+/// Per-block limits from the genesis consensus parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct BlockLimits {
+    pub txs_max: usize,
+    pub bytes_max: usize,
+}
+
+/// Why a proposed or synced block is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    #[error("block of {bytes} bytes exceeds the limit of {max}")]
+    Oversized { bytes: usize, max: usize },
+    #[error("block does not decode: {0}")]
+    Malformed(String),
+    #[error("header field {field} is wrong: expected {expected}, got {got}")]
+    Header {
+        field: &'static str,
+        expected: String,
+        got: String,
+    },
+    #[error("block has {count} transactions, limit is {max}")]
+    TooManyTxs { count: usize, max: usize },
+    #[error("transaction {index} is invalid: {error}")]
+    Tx { index: usize, error: TxError },
+    #[error("state root mismatch: header says {header}, execution gives {computed}")]
+    StateRoot { header: String, computed: String },
+}
+
+fn header_err(field: &'static str, expected: impl ToString, got: impl ToString) -> BlockError {
+    BlockError::Header {
+        field,
+        expected: expected.to_string(),
+        got: got.to_string(),
+    }
+}
+
+/// A block that was executed on its parent state.
+#[derive(Clone, Debug)]
+pub struct Executed {
+    pub block: Block,
+    pub id: BlockId,
+    pub state: State,
+    pub receipts: Vec<Receipt>,
+}
+
+/// Mempool candidates that did not make it into a block, and why.
+pub type Rejections = Vec<(Hash, TxError)>;
+
+/// Builds a block from verified candidates: each is applied in order, and those the state
+/// machine refuses are left out and reported.
+pub fn build(
+    parent_state: &State,
+    parent: &Parent,
+    chain_id: &str,
+    proposer: Address,
+    time_ms: u64,
+    candidates: Vec<VerifiedTx>,
+) -> (Executed, Rejections) {
+    let ctx = BlockCtx {
+        height: parent.height + 1,
+        time_ms: time_ms.max(parent.time_ms),
+    };
+    let mut state = parent_state.clone();
+    state.begin_block(&ctx);
+    let mut txs = Vec::with_capacity(candidates.len());
+    let mut receipts = Vec::with_capacity(candidates.len());
+    let mut rejected = Vec::new();
+    for tx in candidates {
+        match state.apply(&tx, &ctx) {
+            Ok(receipt) => {
+                receipts.push(receipt);
+                txs.push(tx.into_inner());
+            }
+            Err(error) => rejected.push((tx.id(), error)),
+        }
+    }
+    let tx_ids: Vec<Hash> = receipts.iter().map(|r| r.tx_id).collect();
+    let header = BlockHeader {
+        chain_id: chain_id.to_string(),
+        height: ctx.height,
+        time_ms: ctx.time_ms,
+        proposer,
+        parent_id: parent.id,
+        txs_root: txs_root(&tx_ids),
+        tx_count: txs.len() as u32,
+        state_root: state.root(),
+    };
+    let block = Block { header, txs };
+    let id = block.id();
+    let executed = Executed {
+        block,
+        id,
+        state,
+        receipts,
+    };
+    (executed, rejected)
+}
+
+/// The Merkle root of transaction ids.
+pub fn txs_root(tx_ids: &[Hash]) -> Hash {
+    let leaves: Vec<Hash> = tx_ids.iter().map(|id| merkle::leaf_hash(id)).collect();
+    merkle::root(&leaves)
+}
+
+/// Validates a block from another validator (or from sync) against our parent state and
+/// executes it. Any invalid transaction makes the whole block invalid: an honest proposer
+/// only includes transactions that apply.
+pub fn validate(
+    parent_state: &State,
+    parent: &Parent,
+    chain_id: &str,
+    expected_proposer: Option<Address>,
+    limits: BlockLimits,
+    block: Block,
+) -> Result<Executed, BlockError> {
+    let header = &block.header;
+    if header.chain_id != chain_id {
+        return Err(header_err("chain_id", chain_id, &header.chain_id));
+    }
+    if header.height != parent.height + 1 {
+        return Err(header_err("height", parent.height + 1, header.height));
+    }
+    if header.parent_id != parent.id {
+        return Err(header_err("parent_id", parent.id, header.parent_id));
+    }
+    if header.time_ms < parent.time_ms {
+        return Err(header_err("time_ms", parent.time_ms, header.time_ms));
+    }
+    if let Some(proposer) = expected_proposer {
+        if header.proposer != proposer {
+            return Err(header_err("proposer", proposer, header.proposer));
+        }
+    }
+    if block.txs.len() > limits.txs_max {
+        return Err(BlockError::TooManyTxs {
+            count: block.txs.len(),
+            max: limits.txs_max,
+        });
+    }
+    if header.tx_count as usize != block.txs.len() {
+        return Err(header_err("tx_count", block.txs.len(), header.tx_count));
+    }
+    for (index, tx) in block.txs.iter().enumerate() {
+        check_stateless(tx, chain_id).map_err(|error| BlockError::Tx { index, error })?;
+    }
+    let id = block.id();
+    let Block { header, txs } = block;
+    let verified = verify_batch(txs).map_err(|(index, error)| BlockError::Tx { index, error })?;
+    let tx_ids: Vec<Hash> = verified.iter().map(|tx| tx.id()).collect();
+    let computed_txs_root = txs_root(&tx_ids);
+    if computed_txs_root != header.txs_root {
+        return Err(header_err(
+            "txs_root",
+            hex::encode(computed_txs_root),
+            hex::encode(header.txs_root),
+        ));
+    }
+    let ctx = BlockCtx {
+        height: header.height,
+        time_ms: header.time_ms,
+    };
+    let mut state = parent_state.clone();
+    state.begin_block(&ctx);
+    let mut receipts = Vec::with_capacity(verified.len());
+    let mut txs = Vec::with_capacity(verified.len());
+    for (index, tx) in verified.into_iter().enumerate() {
+        let receipt = state
+            .apply(&tx, &ctx)
+            .map_err(|error| BlockError::Tx { index, error })?;
+        receipts.push(receipt);
+        txs.push(tx.into_inner());
+    }
+    let computed = state.root();
+    if computed != header.state_root {
+        return Err(BlockError::StateRoot {
+            header: hex::encode(header.state_root),
+            computed: hex::encode(computed),
+        });
+    }
+    Ok(Executed {
+        block: Block { header, txs },
+        id,
+        state,
+        receipts,
+    })
+}

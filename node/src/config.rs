@@ -1,0 +1,90 @@
+//! The node's own settings (`config.toml` in its home directory). Everything validators
+//! must agree on is in the genesis instead; these are local choices.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Local node settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Name in logs and metrics (`moniker`).
+    pub name: String,
+    /// libp2p listen address, e.g. `/ip4/127.0.0.1/tcp/27000`.
+    pub p2p_listen: String,
+    /// HTTP RPC listen address, e.g. `127.0.0.1:26657`.
+    pub rpc_listen: SocketAddr,
+    /// A proposer with an empty mempool waits this long before proposing an empty block.
+    #[serde(default = "default_empty_block_wait_ms")]
+    pub empty_block_wait_ms: u64,
+    /// Mempool bound on transactions.
+    #[serde(default = "default_mempool_txs_max")]
+    pub mempool_txs_max: usize,
+    /// Mempool bound on bytes.
+    #[serde(default = "default_mempool_bytes_max")]
+    pub mempool_bytes_max: usize,
+}
+
+fn default_empty_block_wait_ms() -> u64 {
+    1_000
+}
+
+fn default_mempool_txs_max() -> usize {
+    200_000
+}
+
+fn default_mempool_bytes_max() -> usize {
+    256 * 1024 * 1024
+}
+
+/// A config file that cannot be read or understood.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+}
+
+impl NodeConfig {
+    /// Defaults for a node named `name` listening on the given addresses.
+    pub fn new(name: &str, p2p_listen: &str, rpc_listen: SocketAddr) -> Self {
+        Self {
+            name: name.to_string(),
+            p2p_listen: p2p_listen.to_string(),
+            rpc_listen,
+            empty_block_wait_ms: default_empty_block_wait_ms(),
+            mempool_txs_max: default_mempool_txs_max(),
+            mempool_bytes_max: default_mempool_bytes_max(),
+        }
+    }
+
+    /// Reads `config.toml`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Writes `config.toml`.
+    pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
+        let text = toml::to_string_pretty(self).map_err(|e| ConfigError::Parse {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        std::fs::write(path, text).map_err(|source| ConfigError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+}

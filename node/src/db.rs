@@ -1,0 +1,369 @@
+//! Storage. `Db` holds the chain: blocks, commit certificates, the latest application state
+//! and the transaction index, each height written atomically in one batch. It runs over a
+//! small key-value trait with two implementations: rocksdb on disk and a `BTreeMap` twin
+//! for tests, so the logic above the trait is the same in both.
+//!
+//! Layout (column, key -> value):
+//! - `blocks`: height (u64 BE) -> borsh(Block)
+//! - `certs`: height -> borsh(ExtendedCommitCertificate)
+//! - `txs`: tx id -> height (u64 BE) || index (u32 BE)
+//! - `meta`: `tip` -> height; `state` -> the persistent state at `tip`
+//! - `undecided`: height || round || block id -> borsh(Block) we built or validated but that
+//!   is not decided yet, so a restarted node can answer consensus about its own proposals.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use jiu_contracts::Hash;
+
+/// A storage failure. The node stops on one: continuing risks divergence.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("rocksdb: {0}")]
+    Rocks(#[from] rocksdb::Error),
+    #[error("stored value under {0} is corrupt")]
+    Corrupt(&'static str),
+}
+
+pub type Result<T> = std::result::Result<T, DbError>;
+
+/// A column family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Col {
+    Blocks,
+    Certs,
+    Txs,
+    Meta,
+    Undecided,
+}
+
+impl Col {
+    const ALL: [Col; 5] = [Col::Blocks, Col::Certs, Col::Txs, Col::Meta, Col::Undecided];
+
+    fn name(self) -> &'static str {
+        match self {
+            Col::Blocks => "blocks",
+            Col::Certs => "certs",
+            Col::Txs => "txs",
+            Col::Meta => "meta",
+            Col::Undecided => "undecided",
+        }
+    }
+}
+
+/// One write in an atomic batch.
+pub enum Op {
+    Put(Col, Vec<u8>, Vec<u8>),
+    Delete(Col, Vec<u8>),
+}
+
+/// A key-value store with columns and atomic batches. Implementors must apply a batch
+/// all-or-nothing and make it durable before returning.
+pub trait Kv: Send + Sync + 'static {
+    fn get(&self, col: Col, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    fn write(&self, ops: Vec<Op>) -> Result<()>;
+    /// All entries of `col` whose key starts with `prefix`, in key order.
+    fn scan_prefix(&self, col: Col, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+}
+
+/// The in-memory twin, for tests.
+#[derive(Default)]
+pub struct MemKv {
+    map: Mutex<BTreeMap<(Col, Vec<u8>), Vec<u8>>>,
+}
+
+impl MemKv {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(Col, Vec<u8>), Vec<u8>>> {
+        // A poisoned lock means a writer panicked mid-batch, which is a bug elsewhere.
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Kv for MemKv {
+    fn get(&self, col: Col, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.lock().get(&(col, key.to_vec())).cloned())
+    }
+
+    fn write(&self, ops: Vec<Op>) -> Result<()> {
+        let mut map = self.lock();
+        for op in ops {
+            match op {
+                Op::Put(col, key, value) => {
+                    map.insert((col, key), value);
+                }
+                Op::Delete(col, key) => {
+                    map.remove(&(col, key));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn scan_prefix(&self, col: Col, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let map = self.lock();
+        Ok(map
+            .range((col, prefix.to_vec())..)
+            .take_while(|((c, k), _)| *c == col && k.starts_with(prefix))
+            .map(|((_, k), v)| (k.clone(), v.clone()))
+            .collect())
+    }
+}
+
+/// rocksdb on disk.
+pub struct RocksKv {
+    db: rocksdb::DB,
+}
+
+impl RocksKv {
+    /// Opens (or creates) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut options = rocksdb::Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        let db = rocksdb::DB::open_cf(&options, path, Col::ALL.map(Col::name))?;
+        Ok(Self { db })
+    }
+
+    fn cf(&self, col: Col) -> &rocksdb::ColumnFamily {
+        // Every column is created at open, so a missing handle is a bug.
+        self.db
+            .cf_handle(col.name())
+            .expect("column families are created at open")
+    }
+}
+
+impl Kv for RocksKv {
+    fn get(&self, col: Col, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.db.get_cf(self.cf(col), key)?)
+    }
+
+    fn write(&self, ops: Vec<Op>) -> Result<()> {
+        let mut batch = rocksdb::WriteBatch::default();
+        for op in ops {
+            match op {
+                Op::Put(col, key, value) => batch.put_cf(self.cf(col), key, value),
+                Op::Delete(col, key) => batch.delete_cf(self.cf(col), key),
+            }
+        }
+        let mut options = rocksdb::WriteOptions::default();
+        options.set_sync(true);
+        Ok(self.db.write_opt(batch, &options)?)
+    }
+
+    fn scan_prefix(&self, col: Col, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for item in self.db.prefix_iterator_cf(self.cf(col), prefix) {
+            let (key, value) = item?;
+            if !key.starts_with(prefix) {
+                break;
+            }
+            out.push((key.to_vec(), value.to_vec()));
+        }
+        Ok(out)
+    }
+}
+
+/// Everything one decided height writes, atomically.
+pub struct CommitRecord<'a> {
+    pub height: u64,
+    pub block: &'a [u8],
+    pub certificate: &'a [u8],
+    pub tx_ids: &'a [Hash],
+    pub state: &'a [u8],
+}
+
+/// Where a finalized transaction is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxLocation {
+    pub height: u64,
+    pub index: u32,
+}
+
+const KEY_TIP: &[u8] = b"tip";
+const KEY_STATE: &[u8] = b"state";
+
+/// The chain store.
+#[derive(Clone)]
+pub struct Db {
+    kv: Arc<dyn Kv>,
+}
+
+impl Db {
+    /// rocksdb at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        Ok(Self {
+            kv: Arc::new(RocksKv::open(path)?),
+        })
+    }
+
+    /// An empty in-memory store.
+    pub fn in_memory() -> Self {
+        Self {
+            kv: Arc::new(MemKv::default()),
+        }
+    }
+
+    /// Writes one decided height and drops undecided blocks at or below it.
+    pub fn commit(&self, record: CommitRecord<'_>) -> Result<()> {
+        let height_key = record.height.to_be_bytes().to_vec();
+        let mut ops = Vec::with_capacity(record.tx_ids.len() + 8);
+        ops.push(Op::Put(
+            Col::Blocks,
+            height_key.clone(),
+            record.block.to_vec(),
+        ));
+        ops.push(Op::Put(
+            Col::Certs,
+            height_key.clone(),
+            record.certificate.to_vec(),
+        ));
+        for (index, id) in record.tx_ids.iter().enumerate() {
+            let mut location = height_key.clone();
+            location.extend_from_slice(&(index as u32).to_be_bytes());
+            ops.push(Op::Put(Col::Txs, id.to_vec(), location));
+        }
+        ops.push(Op::Put(Col::Meta, KEY_TIP.to_vec(), height_key));
+        ops.push(Op::Put(
+            Col::Meta,
+            KEY_STATE.to_vec(),
+            record.state.to_vec(),
+        ));
+        for (key, _) in self.kv.scan_prefix(Col::Undecided, &[])? {
+            if undecided_height(&key) <= Some(record.height) {
+                ops.push(Op::Delete(Col::Undecided, key));
+            }
+        }
+        self.kv.write(ops)
+    }
+
+    /// Replaces the certificate of a height (Finalized may carry more signatures).
+    pub fn put_certificate(&self, height: u64, certificate: &[u8]) -> Result<()> {
+        self.kv.write(vec![Op::Put(
+            Col::Certs,
+            height.to_be_bytes().to_vec(),
+            certificate.to_vec(),
+        )])
+    }
+
+    /// The last decided height, if any.
+    pub fn tip(&self) -> Result<Option<u64>> {
+        match self.kv.get(Col::Meta, KEY_TIP)? {
+            None => Ok(None),
+            Some(bytes) => Ok(Some(u64_be(&bytes).ok_or(DbError::Corrupt("meta/tip"))?)),
+        }
+    }
+
+    /// The persistent state at the tip.
+    pub fn state(&self) -> Result<Option<Vec<u8>>> {
+        self.kv.get(Col::Meta, KEY_STATE)
+    }
+
+    /// The encoded block at `height`.
+    pub fn block(&self, height: u64) -> Result<Option<Vec<u8>>> {
+        self.kv.get(Col::Blocks, &height.to_be_bytes())
+    }
+
+    /// The encoded commit certificate of `height`.
+    pub fn certificate(&self, height: u64) -> Result<Option<Vec<u8>>> {
+        self.kv.get(Col::Certs, &height.to_be_bytes())
+    }
+
+    /// Where transaction `id` was finalized.
+    pub fn tx_location(&self, id: &Hash) -> Result<Option<TxLocation>> {
+        let Some(bytes) = self.kv.get(Col::Txs, id)? else {
+            return Ok(None);
+        };
+        let height = u64_be(bytes.get(..8).unwrap_or_default()).ok_or(DbError::Corrupt("txs"))?;
+        let index: [u8; 4] = bytes
+            .get(8..12)
+            .and_then(|b| b.try_into().ok())
+            .ok_or(DbError::Corrupt("txs"))?;
+        Ok(Some(TxLocation {
+            height,
+            index: u32::from_be_bytes(index),
+        }))
+    }
+
+    /// Keeps a block we proposed or validated at (height, round) until its height is decided.
+    pub fn put_undecided(&self, height: u64, round: u32, id: &Hash, block: &[u8]) -> Result<()> {
+        let mut key = height.to_be_bytes().to_vec();
+        key.extend_from_slice(&round.to_be_bytes());
+        key.extend_from_slice(id);
+        self.kv
+            .write(vec![Op::Put(Col::Undecided, key, block.to_vec())])
+    }
+
+    /// The undecided blocks stored for (height, round).
+    pub fn undecided(&self, height: u64, round: u32) -> Result<Vec<Vec<u8>>> {
+        let mut prefix = height.to_be_bytes().to_vec();
+        prefix.extend_from_slice(&round.to_be_bytes());
+        let entries = self.kv.scan_prefix(Col::Undecided, &prefix)?;
+        Ok(entries.into_iter().map(|(_, v)| v).collect())
+    }
+}
+
+fn u64_be(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+fn undecided_height(key: &[u8]) -> Option<u64> {
+    u64_be(key.get(..8)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record<'a>(height: u64, ids: &'a [Hash], state: &'a [u8]) -> CommitRecord<'a> {
+        CommitRecord {
+            height,
+            block: b"block",
+            certificate: b"cert",
+            tx_ids: ids,
+            state,
+        }
+    }
+
+    fn check_commit_and_read(db: &Db) {
+        assert_eq!(db.tip().unwrap(), None);
+        db.put_undecided(1, 0, &[9; 32], b"u1").unwrap();
+        db.put_undecided(2, 0, &[9; 32], b"u2").unwrap();
+        db.commit(record(1, &[[1; 32], [2; 32]], b"s1")).unwrap();
+        assert_eq!(db.tip().unwrap(), Some(1));
+        assert_eq!(db.state().unwrap().as_deref(), Some(&b"s1"[..]));
+        assert_eq!(db.block(1).unwrap().as_deref(), Some(&b"block"[..]));
+        assert_eq!(db.block(2).unwrap(), None);
+        let location = db.tx_location(&[2; 32]).unwrap().unwrap();
+        assert_eq!(
+            location,
+            TxLocation {
+                height: 1,
+                index: 1
+            }
+        );
+        assert_eq!(db.tx_location(&[3; 32]).unwrap(), None);
+        assert!(db.undecided(1, 0).unwrap().is_empty(), "pruned at commit");
+        assert_eq!(db.undecided(2, 0).unwrap(), vec![b"u2".to_vec()]);
+        db.put_certificate(1, b"cert2").unwrap();
+        assert_eq!(db.certificate(1).unwrap().as_deref(), Some(&b"cert2"[..]));
+    }
+
+    #[test]
+    fn test_memory_db_commits_and_reads() {
+        check_commit_and_read(&Db::in_memory());
+    }
+
+    #[test]
+    fn test_rocks_db_commits_reads_and_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = Db::open(dir.path()).unwrap();
+            check_commit_and_read(&db);
+        }
+        let db = Db::open(dir.path()).unwrap();
+        assert_eq!(db.tip().unwrap(), Some(1));
+        assert_eq!(db.certificate(1).unwrap().as_deref(), Some(&b"cert2"[..]));
+    }
+}

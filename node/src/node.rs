@@ -1,0 +1,360 @@
+//! Starting a node: load home directory, open storage, restore state, start Malachite,
+//! serve RPC, run the application loop until stopped.
+//!
+//! Home directory layout: `config.toml`, `genesis.json`, `node_key.json` (0600), and
+//! `data/` with `db/` (rocksdb) and `wal/` (Malachite's write-ahead log).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use eyre::{eyre, Result, WrapErr};
+use jiu_contracts::{PublicKey, State, TX_TTL_HEIGHTS_MAX};
+use jiu_genesis::Genesis;
+use malachitebft_app_channel::app::config::{
+    ConsensusConfig, NodeConfig as MalachiteNodeConfig, P2pConfig, ValueSyncConfig,
+};
+use malachitebft_app_channel::app::metrics::SharedRegistry;
+use malachitebft_app_channel::app::types::core::LinearTimeouts;
+use malachitebft_app_channel::app::types::Keypair;
+use malachitebft_app_channel::{
+    ConsensusContext, NetworkContext, NetworkIdentity, NetworkRequest, RequestContext, SyncContext,
+    WalContext,
+};
+use malachitebft_codec::Codec;
+use malachitebft_signing::Signer;
+use multiaddr::Multiaddr;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::app::{App, AppConfig};
+use crate::block::{Block, BlockLimits, Parent};
+use crate::codec::BorshCodec;
+use crate::config::NodeConfig;
+use crate::context::{Address, BlockId, JiuContext, Validator, ValidatorSet};
+use crate::db::Db;
+use crate::mempool::{Mempool, MempoolConfig};
+use crate::metrics::Metrics;
+use crate::shared::{NodeInfo, Shared, Tip};
+use crate::signing::{JiuSigner, JiuVerifier};
+
+/// File names inside a node's home directory.
+pub mod files {
+    pub const CONFIG: &str = "config.toml";
+    pub const GENESIS: &str = "genesis.json";
+    pub const NODE_KEY: &str = "node_key.json";
+    pub const DATA: &str = "data";
+}
+
+struct MalachiteConfig {
+    moniker: String,
+    consensus: ConsensusConfig,
+    value_sync: ValueSyncConfig,
+}
+
+impl MalachiteNodeConfig for MalachiteConfig {
+    fn moniker(&self) -> &str {
+        &self.moniker
+    }
+
+    fn consensus(&self) -> &ConsensusConfig {
+        &self.consensus
+    }
+
+    fn consensus_mut(&mut self) -> &mut ConsensusConfig {
+        &mut self.consensus
+    }
+
+    fn value_sync(&self) -> &ValueSyncConfig {
+        &self.value_sync
+    }
+
+    fn value_sync_mut(&mut self) -> &mut ValueSyncConfig {
+        &mut self.value_sync
+    }
+}
+
+/// The libp2p peer id of a validator key: the same ed25519 key signs votes and
+/// authenticates the transport, so peers can be pinned from the genesis alone.
+pub fn peer_id_of(key: &PublicKey) -> Result<libp2p_identity::PeerId> {
+    let key = libp2p_identity::ed25519::PublicKey::try_from_bytes(&key.0)
+        .map_err(|e| eyre!("validator key is not ed25519: {e}"))?;
+    Ok(libp2p_identity::PublicKey::from(key).to_peer_id())
+}
+
+/// The genesis validators as a consensus validator set.
+pub fn validator_set(genesis: &Genesis) -> ValidatorSet {
+    ValidatorSet::new(
+        genesis
+            .validators
+            .iter()
+            .map(|v| Validator::new(v.public_key, v.power))
+            .collect(),
+    )
+}
+
+fn timeouts(genesis: &Genesis) -> LinearTimeouts {
+    let c = &genesis.consensus;
+    let ms = Duration::from_millis;
+    LinearTimeouts {
+        propose: ms(c.timeout_propose_ms),
+        propose_delta: ms(c.timeout_propose_delta_ms),
+        prevote: ms(c.timeout_prevote_ms),
+        prevote_delta: ms(c.timeout_prevote_delta_ms),
+        precommit: ms(c.timeout_precommit_ms),
+        precommit_delta: ms(c.timeout_precommit_delta_ms),
+        rebroadcast: ms(c.timeout_propose_ms + c.timeout_prevote_ms + c.timeout_precommit_ms),
+        max_timeout: Duration::from_secs(60),
+    }
+}
+
+fn malachite_config(
+    config: &NodeConfig,
+    genesis: &Genesis,
+    me: &PublicKey,
+) -> Result<MalachiteConfig> {
+    let listen_addr: Multiaddr = config
+        .p2p_listen
+        .parse()
+        .wrap_err_with(|| format!("p2p_listen '{}' is not a multiaddr", config.p2p_listen))?;
+    let mut persistent_peers = Vec::new();
+    for validator in genesis.validators.iter().filter(|v| v.public_key != *me) {
+        let addr = format!(
+            "{}/p2p/{}",
+            validator.p2p_addr,
+            peer_id_of(&validator.public_key)?
+        );
+        persistent_peers.push(addr.parse()?);
+    }
+    let block_bytes = genesis.consensus.block_bytes_max as u64;
+    let p2p = P2pConfig {
+        listen_addr,
+        persistent_peers,
+        // Only the genesis validators, pinned by peer id, may connect.
+        persistent_peers_only: true,
+        rpc_max_size: bytesize::ByteSize::b(4 * block_bytes + (1 << 20)),
+        ..P2pConfig::default()
+    };
+    let consensus = ConsensusConfig {
+        p2p,
+        ..ConsensusConfig::default()
+    };
+    let value_sync = ValueSyncConfig {
+        status_update_interval: Duration::from_secs(1),
+        max_response_size: bytesize::ByteSize::b(4 * block_bytes + (1 << 20)),
+        ..ValueSyncConfig::default()
+    };
+    Ok(MalachiteConfig {
+        moniker: config.name.clone(),
+        consensus,
+        value_sync,
+    })
+}
+
+/// Loads the committed state and tip, or the genesis state for a fresh node.
+fn restore(db: &Db, genesis: &Genesis) -> Result<(State, Parent, Tip)> {
+    let genesis_hash = genesis.hash();
+    let Some(height) = db.tip()? else {
+        let state = State::new(genesis.initial_orgs())
+            .map_err(|e| eyre!("genesis organisations are invalid: {e}"))?;
+        let parent = Parent {
+            height: 0,
+            id: BlockId(genesis_hash),
+            time_ms: genesis.genesis_time_ms,
+        };
+        let tip = Tip {
+            height: 0,
+            block_id: parent.id,
+            time_ms: parent.time_ms,
+            state_root: state.root(),
+        };
+        return Ok((state, parent, tip));
+    };
+    let bytes = db
+        .state()?
+        .ok_or_else(|| eyre!("database has a tip but no state"))?;
+    let mut state =
+        State::decode_persistent(&bytes).map_err(|e| eyre!("stored state is corrupt: {e}"))?;
+    let limit = usize::MAX;
+    let block = db
+        .block(height)?
+        .ok_or_else(|| eyre!("tip block {height} is missing"))?;
+    let block = Block::decode(&block, limit).map_err(|e| eyre!("tip block: {e}"))?;
+    if block.header.state_root != state.root() {
+        return Err(eyre!(
+            "stored state does not match the state root of block {height}"
+        ));
+    }
+    let from = height.saturating_sub(TX_TTL_HEIGHTS_MAX).max(1);
+    let mut recent = Vec::new();
+    for h in from..=height {
+        let Some(bytes) = db.block(h)? else { continue };
+        let past = Block::decode(&bytes, limit).map_err(|e| eyre!("block {h}: {e}"))?;
+        recent.extend(
+            past.txs
+                .iter()
+                .map(|tx| (tx.body.expires_at_height, tx.id())),
+        );
+    }
+    state.restore_replay(recent);
+    let parent = Parent {
+        height,
+        id: block.id(),
+        time_ms: block.header.time_ms,
+    };
+    let tip = Tip {
+        height,
+        block_id: parent.id,
+        time_ms: parent.time_ms,
+        state_root: block.header.state_root,
+    };
+    Ok((state, parent, tip))
+}
+
+/// Runs the node in `home` until Ctrl-C / SIGTERM or a fatal error.
+pub async fn run(home: &Path) -> Result<()> {
+    let config = NodeConfig::load(&home.join(files::CONFIG))?;
+    let genesis = Genesis::load(&home.join(files::GENESIS))?;
+    let key = jiu_genesis::keys::read_key_file(&home.join(files::NODE_KEY))?;
+    let genesis_hash = genesis.hash();
+    let me = PublicKey::from_signing_key(&key);
+    let address = Address::from_public_key(&me);
+    let validator_set = validator_set(&genesis);
+    let is_validator = genesis.validators.iter().any(|v| v.public_key == me);
+
+    let data: PathBuf = home.join(files::DATA);
+    std::fs::create_dir_all(&data)?;
+    let db = Db::open(&data.join("db"))?;
+    let (state, parent, tip) = restore(&db, &genesis)?;
+    info!(name = %config.name, height = tip.height, %address, is_validator, "starting node");
+
+    let registry = SharedRegistry::global().with_moniker(config.name.clone());
+    let metrics = Metrics::register(&registry);
+    metrics.height.set(tip.height as i64);
+
+    let mut seed = key.to_bytes();
+    let keypair = Keypair::ed25519_from_bytes(&mut seed)?;
+    let peer_id = keypair.public().to_peer_id();
+    let signer = JiuSigner::new(key.clone(), genesis_hash);
+    let verifier = JiuVerifier::new(genesis_hash);
+    let proof = signer
+        .sign_validator_proof(me.0.to_vec(), peer_id.to_bytes())
+        .await?;
+    let proof_bytes: Bytes = BorshCodec.encode(&proof)?;
+    let identity = NetworkIdentity::new_validator(
+        config.name.clone(),
+        keypair,
+        address.to_string(),
+        proof_bytes,
+    );
+
+    let state = Arc::new(state);
+    let shared = Arc::new(Shared::new(
+        NodeInfo {
+            name: config.name.clone(),
+            address,
+            peer_id: peer_id.to_string(),
+            rpc_addr: config.rpc_listen.to_string(),
+            genesis: genesis.clone(),
+            genesis_hash,
+            validator_set: validator_set.clone(),
+        },
+        db,
+        Mempool::new(MempoolConfig {
+            txs_max: config.mempool_txs_max,
+            bytes_max: config.mempool_bytes_max,
+            ..MempoolConfig::default()
+        }),
+        metrics,
+        tip,
+        state.clone(),
+    ));
+
+    let consensus = if is_validator {
+        ConsensusContext::new_validator(
+            address,
+            Box::new(verifier.clone()),
+            Box::new(JiuSigner::new(key, genesis_hash)),
+        )
+    } else {
+        warn!("this node's key is not a genesis validator: following only");
+        ConsensusContext::new_full_node(address, Box::new(verifier.clone()))
+    };
+    let (mut channels, engine) = malachitebft_app_channel::start_engine(
+        JiuContext,
+        malachite_config(&config, &genesis, &me)?,
+        WalContext::new(data.join("wal"), BorshCodec),
+        NetworkContext::new(identity, BorshCodec),
+        consensus,
+        SyncContext::new(BorshCodec),
+        RequestContext::new(100),
+    )
+    .await?;
+
+    let listener = tokio::net::TcpListener::bind(config.rpc_listen)
+        .await
+        .wrap_err_with(|| format!("cannot listen for RPC on {}", config.rpc_listen))?;
+    info!(rpc = %config.rpc_listen, "RPC listening");
+    let rpc = tokio::spawn(crate::rpc::serve(listener, shared.clone()));
+    tokio::spawn(watch_peers(channels.net_requests.clone(), shared.clone()));
+
+    let app = App::new(
+        shared.clone(),
+        AppConfig {
+            limits: BlockLimits {
+                txs_max: genesis.consensus.block_txs_max as usize,
+                bytes_max: genesis.consensus.block_bytes_max as usize,
+            },
+            timeouts: timeouts(&genesis),
+            empty_block_wait: Duration::from_millis(config.empty_block_wait_ms),
+        },
+        address,
+        Arc::new(signer),
+        verifier,
+        validator_set,
+        state,
+        parent,
+    );
+    let result = tokio::select! {
+        result = app.run(&mut channels) => result,
+        _ = shutdown_signal() => {
+            info!("shutting down");
+            Ok(())
+        }
+    };
+    rpc.abort();
+    engine.actor.stop(None);
+    result
+}
+
+/// Polls the network actor for the number of connected peers.
+async fn watch_peers(requests: mpsc::Sender<NetworkRequest>, shared: Arc<Shared>) {
+    loop {
+        if let Ok(Some(dump)) = NetworkRequest::dump_state(&requests).await {
+            shared.set_peers(dump.peers.len());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

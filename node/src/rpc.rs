@@ -1,0 +1,426 @@
+//! HTTP/JSON RPC (axum): submit a transaction, follow its status, read blocks with their
+//! commit certificates, node status, health, Prometheus metrics and the OpenAPI document.
+//!
+//! Every error is JSON `{"error": {"code": "...", "message": "..."}}` with a stable code,
+//! and a request that fails changes nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiu_contracts::{Hash, SignedTx, TX_BYTES_MAX};
+use malachitebft_app_channel::app::types::core::ExtendedCommitCertificate;
+use serde::Serialize;
+use serde_json::{json, Value};
+use tower_http::timeout::TimeoutLayer;
+
+use crate::block::Block;
+use crate::codec::decode_certificate;
+use crate::context::{Address, BlockId, JiuContext};
+use crate::mempool::MempoolError;
+use crate::shared::{Shared, SubmitError};
+
+/// The OpenAPI 3.1 description of this API.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Request bodies above this are refused before parsing (hex doubles a tx's size).
+const BODY_BYTES_MAX: usize = 2 * TX_BYTES_MAX + 4096;
+
+/// A batch holds at most this many transactions.
+const BATCH_TXS_MAX: usize = 10_000;
+/// Batch request bodies above this are refused.
+const BATCH_BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// A typed RPC error.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl ToString) -> Self {
+        Self {
+            status,
+            code,
+            message: message.to_string(),
+        }
+    }
+
+    fn internal(error: impl ToString) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", error)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(error: SubmitError) -> Self {
+        match &error {
+            SubmitError::Tx(tx) => Self::new(StatusCode::BAD_REQUEST, tx.code(), &error),
+            SubmitError::Mempool(MempoolError::Full { .. }) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "MEMPOOL_FULL", &error)
+            }
+            SubmitError::Mempool(MempoolError::Duplicate) => {
+                Self::new(StatusCode::CONFLICT, "DUPLICATE", &error)
+            }
+        }
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+type AppState = State<Arc<Shared>>;
+
+/// The router over `shared`.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/tx", post(submit_tx))
+        .route("/tx/{id}", get(tx_status))
+        .route(
+            "/txs",
+            post(submit_txs).layer(DefaultBodyLimit::max(BATCH_BODY_BYTES_MAX)),
+        )
+        .route("/block/{height}", get(block))
+        .route("/block/{height}/tx_ids", get(block_tx_ids))
+        .route("/status", get(status))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(10),
+        ))
+        .with_state(shared)
+}
+
+/// Serves the RPC on `listener` until the task is aborted.
+pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) -> std::io::Result<()> {
+    axum::serve(listener, router(shared)).await
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such endpoint")
+}
+
+/// `POST /tx`: JSON `{"tx": "<hex of the borsh SignedTx>"}`, or the raw bytes with
+/// `Content-Type: application/octet-stream`.
+async fn submit_tx(
+    State(shared): AppState,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let binary = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"));
+    let bytes = if binary {
+        body.to_vec()
+    } else {
+        decode_tx_json(&body)?
+    };
+    let id = shared.submit(&bytes)?;
+    Ok(Json(json!({ "tx_id": hex::encode(id) })))
+}
+
+fn decode_tx_json(body: &[u8]) -> ApiResult<Vec<u8>> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED_JSON",
+            format!("body is not JSON: {e}"),
+        )
+    })?;
+    let text = value.get("tx").and_then(Value::as_str).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED_JSON",
+            "field 'tx' (hex string) is missing",
+        )
+    })?;
+    hex::decode(text).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED",
+            format!("field 'tx' is not hex: {e}"),
+        )
+    })
+}
+
+/// `POST /txs`: JSON `{"txs": ["<hex>", ...]}`; one result per transaction, in order, each
+/// either `{"tx_id": ...}` or `{"error": {...}}`. A refused transaction does not affect the
+/// others.
+async fn submit_txs(State(shared): AppState, body: Bytes) -> ApiResult<Json<Value>> {
+    let malformed = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "MALFORMED_JSON", m);
+    let value: Value =
+        serde_json::from_slice(&body).map_err(|e| malformed(format!("body is not JSON: {e}")))?;
+    let txs = value
+        .get("txs")
+        .and_then(Value::as_array)
+        .ok_or_else(|| malformed("field 'txs' (array of hex strings) is missing".into()))?;
+    if txs.len() > BATCH_TXS_MAX {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BATCH_TOO_LARGE",
+            format!(
+                "{} transactions in one batch; at most {BATCH_TXS_MAX}",
+                txs.len()
+            ),
+        ));
+    }
+    let results: Vec<Value> = txs
+        .iter()
+        .map(|tx| {
+            let bytes = tx
+                .as_str()
+                .and_then(|t| hex::decode(t).ok())
+                .ok_or_else(|| {
+                    ApiError::new(StatusCode::BAD_REQUEST, "MALFORMED", "not a hex string")
+                });
+            match bytes.and_then(|b| shared.submit(&b).map_err(ApiError::from)) {
+                Ok(id) => json!({ "tx_id": hex::encode(id) }),
+                Err(e) => json!({ "error": { "code": e.code, "message": e.message } }),
+            }
+        })
+        .collect();
+    Ok(Json(json!({ "results": results })))
+}
+
+fn parse_hash(text: &str) -> ApiResult<Hash> {
+    hex::decode(text)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "MALFORMED",
+                "expected 64 hex characters",
+            )
+        })
+}
+
+/// `GET /tx/{id}`: pending, finalized at a height, rejected with a reason, or unknown.
+async fn tx_status(State(shared): AppState, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let id = parse_hash(&id)?;
+    let id_hex = hex::encode(id);
+    if let Some(location) = shared.db.tx_location(&id).map_err(ApiError::internal)? {
+        return Ok(Json(json!({
+            "tx_id": id_hex, "status": "finalized",
+            "height": location.height, "index": location.index,
+        })));
+    }
+    if shared.mempool.contains(&id) {
+        return Ok(Json(json!({ "tx_id": id_hex, "status": "pending" })));
+    }
+    if let Some(error) = shared.mempool.rejection(&id) {
+        return Ok(Json(json!({
+            "tx_id": id_hex, "status": "rejected",
+            "error": { "code": error.code(), "message": error.to_string() },
+        })));
+    }
+    Ok(Json(json!({ "tx_id": id_hex, "status": "unknown" })))
+}
+
+#[derive(Serialize)]
+struct CommitSignatureJson {
+    address: Address,
+    #[serde(with = "hex::serde")]
+    signature: [u8; 64],
+}
+
+#[derive(Serialize)]
+struct CertificateJson {
+    height: u64,
+    round: i64,
+    block_id: BlockId,
+    signatures: Vec<CommitSignatureJson>,
+}
+
+/// The JSON form of a commit certificate.
+pub fn certificate_json(certificate: &ExtendedCommitCertificate<JiuContext>) -> Value {
+    let json = CertificateJson {
+        height: certificate.height.0,
+        round: certificate.round.as_i64(),
+        block_id: certificate.value_id,
+        signatures: certificate
+            .commit_signatures
+            .iter()
+            .map(|s| CommitSignatureJson {
+                address: s.address,
+                signature: s.signature.0,
+            })
+            .collect(),
+    };
+    serde_json::to_value(json).unwrap_or(Value::Null)
+}
+
+/// `GET /block/{height}`: header, transactions and the commit certificate.
+async fn block(State(shared): AppState, Path(height): Path<String>) -> ApiResult<Json<Value>> {
+    let height: u64 = height.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED",
+            "height must be a positive integer",
+        )
+    })?;
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("no block at height {height}"),
+        )
+    };
+    let bytes = shared
+        .db
+        .block(height)
+        .map_err(ApiError::internal)?
+        .ok_or_else(not_found)?;
+    let cert = shared
+        .db
+        .certificate(height)
+        .map_err(ApiError::internal)?
+        .ok_or_else(not_found)?;
+    let block = Block::decode(&bytes, usize::MAX).map_err(ApiError::internal)?;
+    let certificate = decode_certificate(&cert).map_err(ApiError::internal)?;
+    let txs: Vec<Value> = block.txs.iter().map(tx_json).collect();
+    Ok(Json(json!({
+        "block_id": block.id(),
+        "header": block.header,
+        "txs": txs,
+        "certificate": certificate_json(&certificate),
+    })))
+}
+
+/// `GET /block/{height}/tx_ids`: just the transaction ids, for followers and benchmarks.
+async fn block_tx_ids(
+    State(shared): AppState,
+    Path(height): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let height: u64 = height.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED",
+            "height must be a positive integer",
+        )
+    })?;
+    let bytes = shared
+        .db
+        .block(height)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                format!("no block at height {height}"),
+            )
+        })?;
+    let block = Block::decode(&bytes, usize::MAX).map_err(ApiError::internal)?;
+    let ids: Vec<String> = block.txs.iter().map(|tx| hex::encode(tx.id())).collect();
+    Ok(Json(
+        json!({ "height": height, "time_ms": block.header.time_ms, "tx_ids": ids }),
+    ))
+}
+
+fn tx_json(tx: &SignedTx) -> Value {
+    json!({ "tx_id": hex::encode(tx.id()), "body": tx.body, "signature": hex::encode(tx.signature) })
+}
+
+/// `GET /status`.
+async fn status(State(shared): AppState) -> Json<Value> {
+    let info = &shared.info;
+    let tip = shared.tip();
+    let progress = shared.progress();
+    let validators: Vec<Value> = info
+        .genesis
+        .validators
+        .iter()
+        .map(|v| {
+            json!({
+                "name": v.name, "org_id": v.org_id, "public_key": v.public_key,
+                "address": Address::from_public_key(&v.public_key), "power": v.power,
+            })
+        })
+        .collect();
+    // A node is catching up while consensus runs at a height well past its committed tip.
+    let catching_up = progress.height > tip.height + 1;
+    Json(json!({
+        "node": { "name": info.name, "address": info.address, "peer_id": info.peer_id, "rpc_addr": info.rpc_addr },
+        "chain": { "chain_id": info.genesis.chain_id, "genesis_hash": hex::encode(info.genesis_hash) },
+        "latest": tip,
+        "consensus": progress,
+        "sync": { "catching_up": catching_up },
+        "peers": shared.peers(),
+        "mempool": { "txs": shared.mempool.len() },
+        "validators": validators,
+    }))
+}
+
+/// `GET /health`: 200 while the node runs; reports the height and peers.
+async fn health(State(shared): AppState) -> Json<Value> {
+    Json(json!({ "status": "ok", "height": shared.tip().height, "peers": shared.peers() }))
+}
+
+async fn metrics() -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::export(),
+    )
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every route the router serves, as (method, OpenAPI path).
+    const ROUTES: &[(&str, &str)] = &[
+        ("post", "/tx"),
+        ("post", "/txs"),
+        ("get", "/tx/{id}"),
+        ("get", "/block/{height}"),
+        ("get", "/block/{height}/tx_ids"),
+        ("get", "/status"),
+        ("get", "/health"),
+        ("get", "/metrics"),
+        ("get", "/openapi.json"),
+    ];
+
+    #[test]
+    fn test_openapi_documents_every_route() {
+        let doc: Value = serde_json::from_str(OPENAPI).expect("openapi.json is JSON");
+        assert_eq!(doc["openapi"], "3.1.0");
+        let paths = doc["paths"].as_object().expect("paths");
+        for (method, path) in ROUTES {
+            assert!(
+                paths.get(*path).and_then(|p| p.get(*method)).is_some(),
+                "{method} {path} is served but not documented"
+            );
+        }
+        let documented: usize = paths
+            .values()
+            .map(|p| p.as_object().map_or(0, |o| o.len()))
+            .sum();
+        assert_eq!(
+            documented,
+            ROUTES.len(),
+            "the document names a route the router does not serve"
+        );
+    }
+}

@@ -1,0 +1,146 @@
+//! What the consensus loop shares with the RPC server: the committed chain tip, a snapshot of
+//! the committed state for mempool admission, the mempool, storage and metrics.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+use jiu_contracts::{check_stateless, BlockCtx, Hash, SignedTx, State, TxError, TX_BYTES_MAX};
+use jiu_genesis::Genesis;
+use serde::Serialize;
+
+use crate::context::{Address, BlockId, ValidatorSet};
+use crate::db::Db;
+use crate::mempool::{Mempool, MempoolError};
+use crate::metrics::Metrics;
+
+/// The committed tip as the RPC reports it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Tip {
+    pub height: u64,
+    pub block_id: BlockId,
+    pub time_ms: u64,
+    #[serde(with = "hex::serde")]
+    pub state_root: Hash,
+}
+
+/// Consensus progress within the current height.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Progress {
+    pub height: u64,
+    pub round: i64,
+    pub proposer: Option<Address>,
+}
+
+/// Static facts about this node and its chain.
+pub struct NodeInfo {
+    pub name: String,
+    pub address: Address,
+    pub peer_id: String,
+    pub rpc_addr: String,
+    pub genesis: Genesis,
+    pub genesis_hash: Hash,
+    pub validator_set: ValidatorSet,
+}
+
+/// Why a submitted transaction was not admitted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    #[error(transparent)]
+    Tx(#[from] TxError),
+    #[error(transparent)]
+    Mempool(#[from] MempoolError),
+}
+
+/// State shared between the consensus loop and the RPC.
+pub struct Shared {
+    pub info: NodeInfo,
+    pub db: Db,
+    pub mempool: Mempool,
+    pub metrics: Metrics,
+    tip: RwLock<Tip>,
+    progress: RwLock<Progress>,
+    state: RwLock<Arc<State>>,
+    peers: AtomicUsize,
+}
+
+impl Shared {
+    /// Shared state starting at `tip` with committed `state`.
+    pub fn new(
+        info: NodeInfo,
+        db: Db,
+        mempool: Mempool,
+        metrics: Metrics,
+        tip: Tip,
+        state: Arc<State>,
+    ) -> Self {
+        Self {
+            info,
+            db,
+            mempool,
+            metrics,
+            tip: RwLock::new(tip),
+            progress: RwLock::new(Progress::default()),
+            state: RwLock::new(state),
+            peers: AtomicUsize::new(0),
+        }
+    }
+
+    /// The committed tip.
+    pub fn tip(&self) -> Tip {
+        self.tip.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Consensus progress.
+    pub fn progress(&self) -> Progress {
+        self.progress
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Number of connected peers.
+    pub fn peers(&self) -> usize {
+        self.peers.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_peers(&self, peers: usize) {
+        self.peers.store(peers, Ordering::Relaxed);
+        self.metrics.peers.set(peers as i64);
+    }
+
+    pub(crate) fn set_progress(&self, progress: Progress) {
+        *self.progress.write().unwrap_or_else(|e| e.into_inner()) = progress;
+    }
+
+    pub(crate) fn set_committed(&self, tip: Tip, state: Arc<State>) {
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = state;
+        *self.tip.write().unwrap_or_else(|e| e.into_inner()) = tip;
+    }
+
+    /// Admits a client's encoded transaction: size, decoding, chain id, signature, then the
+    /// state machine's checks against the committed state. Returns the tx id. Changes
+    /// nothing on error.
+    pub fn submit(&self, bytes: &[u8]) -> Result<Hash, SubmitError> {
+        if bytes.len() > TX_BYTES_MAX {
+            return Err(TxError::Oversized {
+                bytes: bytes.len(),
+                max: TX_BYTES_MAX,
+            }
+            .into());
+        }
+        let tx = SignedTx::decode(bytes)?;
+        check_stateless(&tx, &self.info.genesis.chain_id)?;
+        let tx = tx.verify()?;
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let tip = self.tip();
+        let ctx = BlockCtx {
+            height: tip.height + 1,
+            time_ms: tip.time_ms,
+        };
+        state.check(&tx, &ctx)?;
+        let id = tx.id();
+        self.mempool.insert(tx, bytes.len())?;
+        self.metrics.mempool_size.set(self.mempool.len() as i64);
+        Ok(id)
+    }
+}

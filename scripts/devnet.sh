@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets up the machine, builds jiu (release) and runs a local 4-validator devnet until Ctrl-C.
+# Extra arguments go to `jiu testnet` (e.g. --reset to start again from genesis).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cargo build --release -p jiu
+exec target/release/jiu testnet --nodes 4 --dir devnet "$@"

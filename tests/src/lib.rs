@@ -1,0 +1,201 @@
+//! Helpers for the integration tests: a local cluster of `jiu` processes on 127.0.0.1.
+//!
+//! The tests drive the real binary (`target/<profile>/jiu`, or `$JIU_BIN`), so they cover
+//! process start-up, rocksdb on disk, libp2p on loopback, kill -9 and restart.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Clusters share the machine's two cores; running them one at a time keeps timing sane.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Takes the cluster lock for the duration of a test.
+pub fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The `jiu` binary under test.
+pub fn jiu_bin() -> PathBuf {
+    if let Ok(path) = std::env::var("JIU_BIN") {
+        return PathBuf::from(path);
+    }
+    // Test executables live in target/<profile>/deps; the binary in target/<profile>.
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile> directory");
+    let bin = profile_dir.join("jiu");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first with `cargo build -p jiu` (or set JIU_BIN)",
+        bin.display()
+    );
+    bin
+}
+
+/// Runs `jiu` with `args` to completion and returns stdout; panics with stderr on failure.
+pub fn jiu(args: &[&str]) -> String {
+    let output = Command::new(jiu_bin())
+        .args(args)
+        .output()
+        .expect("run jiu");
+    assert!(
+        output.status.success(),
+        "jiu {:?} failed: {}",
+        args,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A local network of node processes in a temporary directory.
+pub struct Cluster {
+    pub dir: tempfile::TempDir,
+    pub homes: Vec<PathBuf>,
+    pub rpcs: Vec<String>,
+    children: Vec<Option<Child>>,
+    client: reqwest::Client,
+}
+
+impl Cluster {
+    /// Writes an `n`-validator devnet with ports from the given bases; starts nothing.
+    pub fn new(n: usize, p2p_port: u16, rpc_port: u16) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let net = dir.path().join("net");
+        jiu(&[
+            "testnet",
+            "--nodes",
+            &n.to_string(),
+            "--dir",
+            net.to_str().expect("utf-8 path"),
+            "--p2p-port",
+            &p2p_port.to_string(),
+            "--rpc-port",
+            &rpc_port.to_string(),
+            "--empty-block-wait-ms",
+            "100",
+            "--no-start",
+        ]);
+        let homes = (0..n).map(|i| net.join(format!("node-{i}"))).collect();
+        let rpcs = (0..n)
+            .map(|i| format!("http://127.0.0.1:{}", rpc_port + i as u16))
+            .collect();
+        Self {
+            dir,
+            homes,
+            rpcs,
+            children: (0..n).map(|_| None).collect(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// The devnet directory (genesis.json, orgs/).
+    pub fn net_dir(&self) -> PathBuf {
+        self.dir.path().join("net")
+    }
+
+    /// Starts node `i`.
+    pub fn start(&mut self, i: usize) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.homes[i].join("node.log"))
+            .expect("log file");
+        let child = Command::new(jiu_bin())
+            .arg("start")
+            .arg("--home")
+            .arg(&self.homes[i])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("start node");
+        self.children[i] = Some(child);
+    }
+
+    /// Starts the extra node pushed after the cluster's own (index `homes.len() - 1`).
+    pub fn start_outsider(&mut self) {
+        self.children.push(None);
+        let i = self.homes.len() - 1;
+        self.start(i);
+    }
+
+    /// Starts every node.
+    pub fn start_all(&mut self) {
+        for i in 0..self.homes.len() {
+            self.start(i);
+        }
+    }
+
+    /// Kills node `i` with SIGKILL (no chance to clean up).
+    pub fn kill9(&mut self, i: usize) {
+        if let Some(mut child) = self.children[i].take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The node's JSON at `path`, or None while it does not answer.
+    pub async fn get(&self, i: usize, path: &str) -> Option<Value> {
+        let response = self
+            .client
+            .get(format!("{}{}", self.rpcs[i], path))
+            .send()
+            .await
+            .ok()?;
+        response.json().await.ok()
+    }
+
+    /// Node `i`'s committed height.
+    pub async fn height(&self, i: usize) -> Option<u64> {
+        self.get(i, "/status").await?["latest"]["height"].as_u64()
+    }
+
+    /// Waits until node `i` has committed `height`; panics with its log tail on timeout.
+    pub async fn wait_height(&self, i: usize, height: u64, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.height(i).await.is_some_and(|h| h >= height) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!(
+            "node {i} did not reach height {height} in {timeout:?}; log tail:\n{}",
+            self.log_tail(i)
+        );
+    }
+
+    /// The last lines of node `i`'s log.
+    pub fn log_tail(&self, i: usize) -> String {
+        let log = std::fs::read_to_string(self.homes[i].join("node.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// POSTs JSON to node `i`; returns the HTTP status and the JSON body.
+    pub async fn post(&self, i: usize, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{}", self.rpcs[i], path))
+            .json(body)
+            .send()
+            .await
+            .expect("post");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for i in 0..self.children.len() {
+            self.kill9(i);
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Multi-process scenarios: 4 validators on 127.0.0.1 finalize signed transactions, agree
+//! block by block, survive kill -9, and refuse a node that is not in the genesis.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use jiu_contracts::{sha256, Payload, PublicKey, SignedTx, TxBody};
+use jiu_tests::{jiu, serial, Cluster};
+use serde_json::{json, Value};
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+fn org_key(cluster: &Cluster, org: &str) -> SigningKey {
+    let path = cluster.net_dir().join("orgs").join(format!("{org}.json"));
+    jiu_genesis::keys::read_key_file(&path).expect("org key")
+}
+
+fn anchor(key: &SigningKey, chain_id: &str, nonce: u64, expires: u64, record: &str) -> SignedTx {
+    let body = TxBody {
+        chain_id: chain_id.to_string(),
+        signer: PublicKey::from_signing_key(key),
+        nonce,
+        expires_at_height: expires,
+        payload: Payload::Anchor {
+            record_hash: sha256(&[record.as_bytes()]),
+            data: Vec::new(),
+        },
+    };
+    SignedTx::sign(body, key)
+}
+
+fn tx_json(tx: &SignedTx) -> Value {
+    json!({ "tx": hex::encode(tx.encode()) })
+}
+
+async fn submit_ok(cluster: &Cluster, node: usize, tx: &SignedTx) -> String {
+    let (status, body) = cluster.post(node, "/tx", &tx_json(tx)).await;
+    assert_eq!(status, 200, "submit refused: {body}");
+    body["tx_id"].as_str().expect("tx id").to_string()
+}
+
+async fn submit_err(cluster: &Cluster, node: usize, body: &Value) -> (u16, String) {
+    let (status, answer) = cluster.post(node, "/tx", body).await;
+    let code = answer["error"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+        .to_string();
+    (status, code)
+}
+
+async fn validator_addresses(cluster: &Cluster) -> BTreeSet<String> {
+    let status = cluster.get(0, "/status").await.expect("status");
+    status["validators"]
+        .as_array()
+        .expect("validators")
+        .iter()
+        .map(|v| v["address"].as_str().expect("address").to_string())
+        .collect()
+}
+
+/// Checks that nodes agree on heights 1..=height and every certificate is a quorum of
+/// genesis validators.
+async fn assert_same_chain(cluster: &Cluster, nodes: &[usize], height: u64) {
+    let validators = validator_addresses(cluster).await;
+    for h in 1..=height {
+        let mut ids = BTreeSet::new();
+        let mut roots = BTreeSet::new();
+        for &i in nodes {
+            let block = cluster.get(i, &format!("/block/{h}")).await.expect("block");
+            ids.insert(block["block_id"].to_string());
+            roots.insert(block["header"]["state_root"].to_string());
+            let signers: BTreeSet<String> = block["certificate"]["signatures"]
+                .as_array()
+                .expect("signatures")
+                .iter()
+                .map(|s| s["address"].as_str().expect("address").to_string())
+                .collect();
+            assert!(
+                signers.is_subset(&validators),
+                "height {h}: non-validator signed"
+            );
+            assert!(
+                signers.len() * 3 > validators.len() * 2,
+                "height {h}: {} signatures is not a quorum of {}",
+                signers.len(),
+                validators.len()
+            );
+            assert_eq!(block["certificate"]["block_id"], block["block_id"]);
+        }
+        assert_eq!(ids.len(), 1, "nodes disagree on block {h}: {ids:?}");
+        assert_eq!(
+            roots.len(),
+            1,
+            "nodes disagree on state root {h}: {roots:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn n4_finalizes_signed_txs_with_identical_blocks() {
+    let _serial = serial();
+    let mut cluster = Cluster::new(4, 31000, 31100);
+    cluster.start_all();
+    cluster.wait_height(0, 2, MINUTE).await;
+    let status = cluster.get(0, "/status").await.expect("status");
+    let chain_id = status["chain"]["chain_id"]
+        .as_str()
+        .expect("chain id")
+        .to_string();
+    let producer = org_key(&cluster, "producer");
+    let store = org_key(&cluster, "store-1");
+
+    let mut ids = Vec::new();
+    let mut txs = Vec::new();
+    for n in 0..8u64 {
+        let key = if n % 2 == 0 { &producer } else { &store };
+        let tx = anchor(key, &chain_id, n, 500, &format!("record-{n}"));
+        ids.push(submit_ok(&cluster, (n % 4) as usize, &tx).await);
+        txs.push(tx);
+    }
+
+    // Bad input gets a typed error and is never admitted.
+    let mut forged = anchor(&producer, &chain_id, 100, 500, "forged");
+    forged.signature[0] ^= 1;
+    assert_eq!(
+        submit_err(&cluster, 0, &tx_json(&forged)).await,
+        (400, "BAD_SIGNATURE".into())
+    );
+    let other_chain = anchor(&producer, "other-chain", 101, 500, "x");
+    assert_eq!(
+        submit_err(&cluster, 1, &tx_json(&other_chain)).await,
+        (400, "WRONG_CHAIN_ID".into())
+    );
+    let stranger = SigningKey::from_bytes(&[42; 32]);
+    let unknown = anchor(&stranger, &chain_id, 102, 500, "x");
+    assert_eq!(
+        submit_err(&cluster, 2, &tx_json(&unknown)).await,
+        (400, "UNKNOWN_SIGNER".into())
+    );
+    let auditor = org_key(&cluster, "auditor-1");
+    let wrong_role = anchor(&auditor, &chain_id, 103, 500, "x");
+    assert_eq!(
+        submit_err(&cluster, 3, &tx_json(&wrong_role)).await,
+        (400, "UNAUTHORIZED".into())
+    );
+    let big = json!({ "tx": "00".repeat(70 * 1024) });
+    assert_eq!(
+        submit_err(&cluster, 0, &big).await,
+        (400, "OVERSIZED".into())
+    );
+    let (status, body) = cluster.post(0, "/tx", &json!("not an object")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("MALFORMED_JSON"))
+    );
+    let expired = anchor(&producer, &chain_id, 104, 1, "late");
+    assert_eq!(
+        submit_err(&cluster, 0, &tx_json(&expired)).await,
+        (400, "EXPIRED".into())
+    );
+
+    for i in 0..4 {
+        cluster.wait_height(i, 20, 2 * MINUTE).await;
+    }
+    assert_same_chain(&cluster, &[0, 1, 2, 3], 20).await;
+
+    for id in &ids {
+        let mut heights = BTreeSet::new();
+        for i in 0..4 {
+            let status = cluster
+                .get(i, &format!("/tx/{id}"))
+                .await
+                .expect("tx status");
+            assert_eq!(status["status"], "finalized", "node {i}: {status}");
+            heights.insert(status["height"].as_u64().expect("height"));
+        }
+        assert_eq!(heights.len(), 1, "tx {id} finalized at different heights");
+    }
+    // The same transaction again is a replay.
+    assert_eq!(
+        submit_err(&cluster, 2, &tx_json(&txs[0])).await,
+        (400, "REPLAYED".into())
+    );
+    let forged_id = hex::encode(forged.id());
+    let status = cluster
+        .get(0, &format!("/tx/{forged_id}"))
+        .await
+        .expect("status");
+    assert_eq!(status["status"], "unknown");
+    let metrics = cluster.get(0, "/health").await.expect("health");
+    assert_eq!(metrics["status"], "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn n4_kill9_node_restarts_and_catches_up() {
+    let _serial = serial();
+    let mut cluster = Cluster::new(4, 31200, 31300);
+    cluster.start_all();
+    cluster.wait_height(3, 5, MINUTE).await;
+    cluster.kill9(3);
+    let before = cluster.height(0).await.expect("height");
+    // Three of four validators are more than two thirds: the chain goes on.
+    cluster.wait_height(0, before + 8, 2 * MINUTE).await;
+    cluster.start(3);
+    let target = cluster.height(0).await.expect("height") + 2;
+    cluster.wait_height(3, target, 2 * MINUTE).await;
+    assert_same_chain(&cluster, &[0, 3], target).await;
+    // And the restarted node takes part again: the chain still advances with node 0 down.
+    cluster.kill9(0);
+    let now = cluster.height(3).await.expect("height");
+    cluster.wait_height(3, now + 5, 2 * MINUTE).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_outside_genesis_cannot_take_part() {
+    let _serial = serial();
+    let mut cluster = Cluster::new(4, 31400, 31500);
+    cluster.start_all();
+    let outsider = cluster.dir.path().join("outsider");
+    let key = cluster.dir.path().join("outsider-key.json");
+    jiu(&["keys", "gen", "--out", key.to_str().unwrap()]);
+    let genesis = cluster.net_dir().join("genesis.json");
+    jiu(&[
+        "init",
+        "--home",
+        outsider.to_str().unwrap(),
+        "--name",
+        "outsider",
+        "--genesis",
+        genesis.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--p2p",
+        "/ip4/127.0.0.1/tcp/31450",
+        "--rpc",
+        "127.0.0.1:31550",
+    ]);
+    cluster.homes.push(outsider);
+    cluster.rpcs.push("http://127.0.0.1:31550".into());
+    cluster.start_outsider();
+    cluster.wait_height(0, 10, 2 * MINUTE).await;
+    let outsider_status = cluster.get(4, "/status").await.expect("outsider answers");
+    let outsider_address = outsider_status["node"]["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        outsider_status["latest"]["height"], 0,
+        "outsider followed the chain"
+    );
+    assert_eq!(
+        outsider_status["peers"], 0,
+        "a validator accepted the outsider"
+    );
+    let validators = validator_addresses(&cluster).await;
+    assert!(!validators.contains(&outsider_address));
+    assert_same_chain(&cluster, &[0, 1], 10).await;
+}
