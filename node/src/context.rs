@@ -124,7 +124,7 @@ pub struct ValidatorSet {
 impl ValidatorSet {
     /// A set from validators in any order. Duplicate addresses are a genesis bug caught earlier.
     pub fn new(mut validators: Vec<Validator>) -> Self {
-        validators.sort_by(|a, b| a.address.cmp(&b.address));
+        validators.sort_by_key(|v| v.address);
         validators.dedup_by(|a, b| a.address == b.address);
         assert!(!validators.is_empty(), "a validator set is never empty");
         Self { validators }

@@ -67,14 +67,16 @@ pub trait Kv: Send + Sync + 'static {
     fn scan_prefix(&self, col: Col, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
 }
 
+type MemMap = BTreeMap<(Col, Vec<u8>), Vec<u8>>;
+
 /// The in-memory twin, for tests.
 #[derive(Default)]
 pub struct MemKv {
-    map: Mutex<BTreeMap<(Col, Vec<u8>), Vec<u8>>>,
+    map: Mutex<MemMap>,
 }
 
 impl MemKv {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(Col, Vec<u8>), Vec<u8>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, MemMap> {
         // A poisoned lock means a writer panicked mid-batch, which is a bug elsewhere.
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -29,12 +29,10 @@ impl Metrics {
             blocks_finalized: Counter::default(),
             mempool_size: Gauge::default(),
             peers: Gauge::default(),
-            block_interval_seconds: Histogram::new(
-                [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0].into_iter(),
-            ),
-            txs_per_block: Histogram::new(
-                [0.0, 1.0, 10.0, 100.0, 1_000.0, 5_000.0, 10_000.0].into_iter(),
-            ),
+            block_interval_seconds: Histogram::new([
+                0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            txs_per_block: Histogram::new([0.0, 1.0, 10.0, 100.0, 1_000.0, 5_000.0, 10_000.0]),
         };
         registry.with_prefix("jiu", |r| {
             r.register("height", "Last finalized height", metrics.height.clone());

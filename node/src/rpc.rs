@@ -99,6 +99,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(axum::middleware::map_response(typed_rejections))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(10),
@@ -109,6 +110,33 @@ pub fn router(shared: Arc<Shared>) -> Router {
 /// Serves the RPC on `listener` until the task is aborted.
 pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) -> std::io::Result<()> {
     axum::serve(listener, router(shared)).await
+}
+
+/// axum answers a body over the limit (and a few other extractor failures) in plain text;
+/// clients get the same JSON error shape as everywhere else.
+async fn typed_rejections(response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json || response.status().is_success() {
+        return response;
+    }
+    match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "OVERSIZED",
+            "request body exceeds the limit for this endpoint",
+        )
+        .into_response(),
+        StatusCode::REQUEST_TIMEOUT => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "TIMEOUT",
+            "request took too long",
+        )
+        .into_response(),
+        _ => response,
+    }
 }
 
 async fn not_found() -> ApiError {

@@ -99,7 +99,7 @@ async fn assert_same_chain(cluster: &Cluster, nodes: &[usize], height: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn n4_finalizes_signed_txs_with_identical_blocks() {
-    let _serial = serial();
+    let _serial = serial().await;
     let mut cluster = Cluster::new(4, 31000, 31100);
     cluster.start_all();
     cluster.wait_height(0, 2, MINUTE).await;
@@ -144,10 +144,15 @@ async fn n4_finalizes_signed_txs_with_identical_blocks() {
         submit_err(&cluster, 3, &tx_json(&wrong_role)).await,
         (400, "UNAUTHORIZED".into())
     );
+    let over_tx_limit = json!({ "tx": "00".repeat(65 * 1024 + 1) });
+    assert_eq!(
+        submit_err(&cluster, 0, &over_tx_limit).await,
+        (400, "OVERSIZED".into())
+    );
     let big = json!({ "tx": "00".repeat(70 * 1024) });
     assert_eq!(
         submit_err(&cluster, 0, &big).await,
-        (400, "OVERSIZED".into())
+        (413, "OVERSIZED".into())
     );
     let (status, body) = cluster.post(0, "/tx", &json!("not an object")).await;
     assert_eq!(
@@ -194,7 +199,7 @@ async fn n4_finalizes_signed_txs_with_identical_blocks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn n4_kill9_node_restarts_and_catches_up() {
-    let _serial = serial();
+    let _serial = serial().await;
     let mut cluster = Cluster::new(4, 31200, 31300);
     cluster.start_all();
     cluster.wait_height(3, 5, MINUTE).await;
@@ -214,7 +219,7 @@ async fn n4_kill9_node_restarts_and_catches_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_outside_genesis_cannot_take_part() {
-    let _serial = serial();
+    let _serial = serial().await;
     let mut cluster = Cluster::new(4, 31400, 31500);
     cluster.start_all();
     let outsider = cluster.dir.path().join("outsider");
