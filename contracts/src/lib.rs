@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod error;
+pub mod gs1;
 pub mod merkle;
 mod serde_hex;
 pub mod state;
