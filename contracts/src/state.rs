@@ -41,7 +41,9 @@
 mod persist;
 mod plan;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+
+use imbl::OrdSet;
 
 use borsh::BorshSerialize;
 use serde::Serialize;
@@ -77,9 +79,11 @@ pub struct State {
     /// Height of the last block begun.
     height: u64,
     /// Ids of applied txs that have not expired yet. Not persisted, not in the root.
-    replay: BTreeSet<Hash>,
+    /// A persistent ordered set (structural sharing), so cloning the state to execute a
+    /// candidate block costs O(1) however many txs the window holds.
+    replay: OrdSet<Hash>,
     /// The same ids by expiry height, so pruning is a walk from the front.
-    replay_by_expiry: BTreeSet<(u64, Hash)>,
+    replay_by_expiry: OrdSet<(u64, Hash)>,
 }
 
 /// What applying a tx did.
@@ -128,8 +132,8 @@ impl State {
             anchors_count: 0,
             anchors_acc: [0; 32],
             height: 0,
-            replay: BTreeSet::new(),
-            replay_by_expiry: BTreeSet::new(),
+            replay: OrdSet::new(),
+            replay_by_expiry: OrdSet::new(),
         };
         for org in &orgs {
             let org = validate_org(org)?;
@@ -187,11 +191,11 @@ impl State {
             self.height
         );
         self.height = ctx.height;
-        while let Some(&(expires, id)) = self.replay_by_expiry.first() {
+        while let Some(&(expires, id)) = self.replay_by_expiry.get_min() {
             if expires >= ctx.height {
                 break;
             }
-            self.replay_by_expiry.pop_first();
+            self.replay_by_expiry.remove_min();
             self.replay.remove(&id);
         }
     }

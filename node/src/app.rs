@@ -303,14 +303,17 @@ impl App {
         self.wait_for_txs(timeout).await;
         let limits = self.config.limits;
         let candidates = self.shared.mempool.reap(limits.txs_max, limits.bytes_max);
-        let (executed, rejected) = block::build(
-            &self.state,
-            &self.parent,
-            self.chain_id(),
-            self.address,
-            now_ms(),
-            candidates,
-        );
+        // Executing thousands of txs is CPU work; let the runtime move other tasks away.
+        let (executed, rejected) = tokio::task::block_in_place(|| {
+            block::build(
+                &self.state,
+                &self.parent,
+                self.chain_id(),
+                self.address,
+                now_ms(),
+                candidates,
+            )
+        });
         for (id, error) in rejected {
             debug!(tx = %hex::encode(id), %error, "left out of block");
             self.shared.mempool.reject(id, error);

@@ -316,10 +316,15 @@ pub async fn run(home: &Path) -> Result<()> {
         state,
         parent,
     );
+    // The loop runs as its own task so CPU-heavy block work can use `block_in_place`.
+    let mut app_task = tokio::spawn(async move { app.run(&mut channels).await });
     let result = tokio::select! {
-        result = app.run(&mut channels) => result,
+        joined = &mut app_task => {
+            joined.unwrap_or_else(|e| Err(eyre!("application task failed: {e}")))
+        }
         _ = shutdown_signal() => {
             info!("shutting down");
+            app_task.abort();
             Ok(())
         }
     };

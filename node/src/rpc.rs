@@ -158,7 +158,9 @@ async fn submit_tx(
     } else {
         decode_tx_json(&body)?
     };
-    let id = shared.submit(&bytes)?;
+    let id = tokio::task::spawn_blocking(move || shared.submit(&bytes))
+        .await
+        .map_err(ApiError::internal)??;
     Ok(Json(json!({ "tx_id": hex::encode(id) })))
 }
 
@@ -207,18 +209,33 @@ async fn submit_txs(State(shared): AppState, body: Bytes) -> ApiResult<Json<Valu
             ),
         ));
     }
-    let results: Vec<Value> = txs
-        .iter()
-        .map(|tx| {
-            let bytes = tx
-                .as_str()
-                .and_then(|t| hex::decode(t).ok())
-                .ok_or_else(|| {
-                    ApiError::new(StatusCode::BAD_REQUEST, "MALFORMED", "not a hex string")
-                });
-            match bytes.and_then(|b| shared.submit(&b).map_err(ApiError::from)) {
+    let mut raw = Vec::with_capacity(txs.len());
+    let mut bad = Vec::new();
+    for (index, tx) in txs.iter().enumerate() {
+        match tx.as_str().and_then(|t| hex::decode(t).ok()) {
+            Some(bytes) => raw.push(bytes),
+            None => {
+                bad.push(index);
+                raw.push(Vec::new());
+            }
+        }
+    }
+    let outcomes = tokio::task::spawn_blocking(move || shared.submit_many(&raw))
+        .await
+        .map_err(ApiError::internal)?;
+    let results: Vec<Value> = outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(index, outcome)| {
+            if bad.contains(&index) {
+                return json!({ "error": { "code": "MALFORMED", "message": "not a hex string" } });
+            }
+            match outcome {
                 Ok(id) => json!({ "tx_id": hex::encode(id) }),
-                Err(e) => json!({ "error": { "code": e.code, "message": e.message } }),
+                Err(e) => {
+                    let e = ApiError::from(e);
+                    json!({ "error": { "code": e.code, "message": e.message } })
+                }
             }
         })
         .collect();

@@ -4,7 +4,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
-use jiu_contracts::{check_stateless, BlockCtx, Hash, SignedTx, State, TxError, TX_BYTES_MAX};
+use jiu_contracts::{
+    check_stateless, verify_batch, BlockCtx, Hash, SignedTx, State, TxError, VerifiedTx,
+    TX_BYTES_MAX,
+};
 use jiu_genesis::Genesis;
 use serde::Serialize;
 
@@ -119,8 +122,45 @@ impl Shared {
 
     /// Admits a client's encoded transaction: size, decoding, chain id, signature, then the
     /// state machine's checks against the committed state. Returns the tx id. Changes
-    /// nothing on error.
+    /// nothing on error. CPU-bound: call it off the async runtime.
     pub fn submit(&self, bytes: &[u8]) -> Result<Hash, SubmitError> {
+        let tx = self.decode_checked(bytes)?;
+        self.admit(tx.verify()?, bytes.len())
+    }
+
+    /// Admits many transactions, verifying their signatures as one batch; one result per
+    /// input, in order. A refused transaction does not affect the others.
+    pub fn submit_many(&self, txs: &[Vec<u8>]) -> Vec<Result<Hash, SubmitError>> {
+        let mut results: Vec<Option<Result<Hash, SubmitError>>> = vec![None; txs.len()];
+        let mut decoded = Vec::with_capacity(txs.len());
+        for (index, bytes) in txs.iter().enumerate() {
+            match self.decode_checked(bytes) {
+                Ok(tx) => decoded.push((index, tx)),
+                Err(error) => results[index] = Some(Err(error)),
+            }
+        }
+        let signed: Vec<SignedTx> = decoded.iter().map(|(_, tx)| tx.clone()).collect();
+        let verified: Vec<Result<VerifiedTx, TxError>> = match verify_batch(signed) {
+            Ok(all) => all.into_iter().map(Ok).collect(),
+            Err(_) => decoded.iter().map(|(_, tx)| tx.clone().verify()).collect(),
+        };
+        for ((index, _), tx) in decoded.iter().zip(verified) {
+            let result = tx
+                .map_err(SubmitError::from)
+                .and_then(|tx| self.admit(tx, txs[*index].len()));
+            results[*index] = Some(result);
+        }
+        results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or(Err(SubmitError::Tx(TxError::Malformed(
+                    "not processed".into(),
+                ))))
+            })
+            .collect()
+    }
+
+    fn decode_checked(&self, bytes: &[u8]) -> Result<SignedTx, SubmitError> {
         if bytes.len() > TX_BYTES_MAX {
             return Err(TxError::Oversized {
                 bytes: bytes.len(),
@@ -130,7 +170,10 @@ impl Shared {
         }
         let tx = SignedTx::decode(bytes)?;
         check_stateless(&tx, &self.info.genesis.chain_id)?;
-        let tx = tx.verify()?;
+        Ok(tx)
+    }
+
+    fn admit(&self, tx: VerifiedTx, bytes: usize) -> Result<Hash, SubmitError> {
         let state = self.state.read().unwrap_or_else(|e| e.into_inner()).clone();
         let tip = self.tip();
         let ctx = BlockCtx {
@@ -139,7 +182,7 @@ impl Shared {
         };
         state.check(&tx, &ctx)?;
         let id = tx.id();
-        self.mempool.insert(tx, bytes.len())?;
+        self.mempool.insert(tx, bytes)?;
         self.metrics.mempool_size.set(self.mempool.len() as i64);
         Ok(id)
     }

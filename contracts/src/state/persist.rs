@@ -1,7 +1,5 @@
 //! Saving and restoring the state, and the invariant checker.
 
-use std::collections::BTreeSet;
-
 use borsh::{BorshDeserialize, BorshSerialize};
 
 use crate::error::TxError;
@@ -99,11 +97,11 @@ impl State {
     }
 
     fn check_replay_invariants(&self) -> Result<(), String> {
-        let ids: BTreeSet<Hash> = self.replay_by_expiry.iter().map(|(_, id)| *id).collect();
+        let ids: imbl::OrdSet<Hash> = self.replay_by_expiry.iter().map(|(_, id)| *id).collect();
         if ids != self.replay || self.replay_by_expiry.len() != self.replay.len() {
             return Err("replay window and its expiry index disagree".to_string());
         }
-        match self.replay_by_expiry.first() {
+        match self.replay_by_expiry.get_min() {
             Some((expires, _)) if *expires < self.height => Err(format!(
                 "replay entry expiring at {expires} kept at height {}",
                 self.height

@@ -1,50 +1,35 @@
 //! Signature verification, single and batched. A [`VerifiedTx`] can only be built here, so
 //! holding one proves the signature was checked.
 //!
-//! # Single and batch must agree
+//! # The rule: ZIP-215
 //!
-//! Validity is defined by `VerifyingKey::verify_strict` (RFC 8032 with canonical `s`, and
-//! small-order `R` and `A` refused). `ed25519_dalek::verify_batch` checks the same equation
-//! for many signatures at once with random-looking 128-bit weights `z_i`, but it is looser:
+//! Transactions are signed with ed25519-dalek; their validity is defined by ZIP-215
+//! (cofactored verification, `[8][s]B = [8]R + [8][k]A`, canonical `s`, any encoding of `R`
+//! and `A` that decompresses), as implemented by `ed25519-consensus`, the crate Malachite
+//! uses for its own ed25519 scheme. Under this rule single and batch verification accept
+//! exactly the same signatures by construction, so a block verified in one batch, in
+//! several, or tx by tx gets the same verdict on every node: no fork from batching.
 //!
-//! 1. it decompresses `R` instead of comparing bytes, so it accepts non-canonical encodings
-//!    of `R`;
-//! 2. it does not refuse small-order `R` or `A` (e.g. a signer who knows its secret can make
-//!    `R` the identity and pass every batch);
-//! 3. it checks `sum z_i * e_i == 0` where `e_i = [s_i]B - R_i - [h_i]A_i`. If a signer adds a
-//!    small torsion point `T` to its `R`, `e_i == -T` and the batch passes whenever the order
-//!    of `T` divides `z_i` (1 in 2 for order 2), while strict verification always fails.
+//! Why not `verify_strict` with dalek's batch: dalek's batch equation is looser than
+//! `verify_strict` (it accepts a torsion component on `R` about half the time, depending on
+//! the batch), so the two can disagree on a crafted signature; making them agree needs a
+//! scalar multiplication per signature, which cancels the gain (measured 2026-11-26 on the
+//! 2-core dev VM: strict 47 us/tx, dalek batch 16 us/tx). The signatures ZIP-215 accepts
+//! beyond strict (small-order or torsion `R`) can only be made by the key holder, and the tx
+//! id does not cover the signature, so they cannot make a second transaction either.
 //!
-//! So a successful batch alone does not mean every signature is strictly valid, and a node
-//! that verified one block batched (or with other batch boundaries) and another node that
-//! verified it tx by tx could disagree on the block: a fork. Refusing weak keys after the
-//! batch, as is often suggested, closes only part of gap 2.
-//!
-//! [`verify_batch`] therefore takes the fast path only when, besides the batch equation,
-//! every signer key and every `R` is a canonically encoded point of the prime-order subgroup
-//! ([`is_strict_point`]). Then every `e_i` lies in the prime-order subgroup, where
-//! `sum z_i * e_i == 0` forces every `e_i == 0` (except with probability about 2^-128),
-//! which is what `verify_strict` checks. Anything else goes to the slow path, tx-by-tx
-//! `verify_strict`, which is the definition and decides. So `verify_batch(txs)` gives exactly
-//! what verifying each tx gives, however the batch is formed.
-//!
-//! Cost: the torsion check of `R` is a scalar multiplication per signature and eats what
-//! batching saves. Measured 2026-11-26 on the 2-core dev VM, release build, 512 anchor txs
-//! from 8 keys: `verify` 47 us/tx, this `verify_batch` 49 us/tx, dalek's bare batch
-//! 16 us/tx. A real speed-up needs a rule under which single and batch verification agree by
-//! construction (ZIP-215 cofactored verification), which would change what the chain
-//! accepts. The tests in `tx/tests/forged.rs` build each forgery above and run both paths.
-//!
-//! The batch weights come from a transcript of the inputs (dalek seeds its RNG with zeros),
-//! so even the batch equation is deterministic; nothing here uses randomness.
+//! The batch weights come from a ChaCha20 stream seeded with a hash of the whole batch
+//! (Fiat-Shamir, as dalek does): deterministic, and nothing here uses ambient randomness.
 
-use std::collections::BTreeSet;
-
-use ed25519_dalek::{Signature, VerifyingKey};
+use ed25519_consensus::{batch, Signature, VerificationKey, VerificationKeyBytes};
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
 
 use crate::error::TxError;
 use crate::tx::SignedTx;
 use crate::types::{sha256, Hash};
+
+const BATCH_SEED_DOMAIN: &[u8] = b"jiu/batch-verify/v1\0";
 
 /// A tx whose signature verified. The private fields mean only [`SignedTx::verify`] and
 /// [`verify_batch`] can make one.
@@ -72,15 +57,12 @@ impl VerifiedTx {
 }
 
 impl SignedTx {
-    /// Verifies the signature with `verify_strict` over the signing bytes.
+    /// Verifies the signature over the signing bytes (ZIP-215).
     pub fn verify(self) -> Result<VerifiedTx, TxError> {
         let message = self.body.signing_bytes();
-        let key = self
-            .body
-            .signer
-            .verifying_key()
-            .map_err(|_| TxError::BadSignature)?;
-        key.verify_strict(&message, &Signature::from_bytes(&self.signature))
+        let key =
+            VerificationKey::try_from(self.body.signer.0).map_err(|_| TxError::BadSignature)?;
+        key.verify(&Signature::from(self.signature), &message)
             .map_err(|_| TxError::BadSignature)?;
         let id = sha256(&[&message]);
         Ok(VerifiedTx { tx: self, id })
@@ -105,42 +87,32 @@ pub fn verify_batch(txs: Vec<SignedTx>) -> Result<Vec<VerifiedTx>, (usize, TxErr
             .collect();
         return Ok(verified);
     }
-    // Slow path: some signature is bad (or a key does not decode). Single verification is
-    // the definition of validity, so it alone decides which tx to blame.
+    // Some signature is bad: single verification names the first one.
     txs.into_iter()
         .enumerate()
         .map(|(index, tx)| tx.verify().map_err(|error| (index, error)))
         .collect()
 }
 
-/// True only if every signature would pass `verify_strict`: the batch equation plus the
-/// point checks `verify_batch` leaves out (see the module doc). False sends the caller to the
-/// slow path, which decides; so a check here may be stricter than needed, never looser.
 fn batch_is_valid(txs: &[SignedTx], messages: &[Vec<u8>]) -> bool {
-    let keys: Option<Vec<VerifyingKey>> = txs
-        .iter()
-        .map(|tx| tx.body.signer.verifying_key().ok())
-        .collect();
-    let Some(keys) = keys else {
-        return false;
-    };
-    let signatures: Vec<Signature> = txs
-        .iter()
-        .map(|tx| Signature::from_bytes(&tx.signature))
-        .collect();
-    let messages: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-    // Most txs in a block share a few signer keys; check each distinct key once.
-    let distinct_keys: BTreeSet<&[u8; 32]> = keys.iter().map(VerifyingKey::as_bytes).collect();
-    ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
-        && distinct_keys.into_iter().all(is_strict_point)
-        && signatures.iter().all(|sig| is_strict_point(sig.r_bytes()))
+    let mut verifier = batch::Verifier::new();
+    let mut transcript = Vec::with_capacity(BATCH_SEED_DOMAIN.len() + txs.len() * 96);
+    transcript.extend_from_slice(BATCH_SEED_DOMAIN);
+    for (tx, message) in txs.iter().zip(messages) {
+        let key = VerificationKeyBytes::from(tx.body.signer.0);
+        verifier.queue((key, Signature::from(tx.signature), message));
+        transcript.extend_from_slice(&tx.signature);
+        transcript.extend_from_slice(&sha256(&[message]));
+    }
+    let rng = ChaCha20Rng::from_seed(sha256(&[&transcript]));
+    verifier.verify(rng).is_ok()
 }
 
 /// True if `bytes` canonically encode a point of the prime-order subgroup: not of small
-/// order and without a torsion component. Honest keys and honest `R`s (`[x]B`) always are.
+/// order and without a torsion component. Registered keys must be (honest keys always are),
+/// so one key has exactly one encoding in the registry.
 pub(crate) fn is_strict_point(bytes: &[u8; 32]) -> bool {
-    // VerifyingKey is a decompressed point plus its bytes, so it serves for `R` too.
-    let Ok(point) = VerifyingKey::from_bytes(bytes) else {
+    let Ok(point) = ed25519_dalek::VerifyingKey::from_bytes(bytes) else {
         return false;
     };
     let edwards = point.to_edwards();
