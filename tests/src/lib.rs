@@ -139,6 +139,37 @@ impl Cluster {
         }
     }
 
+    /// Stops node `i` with SIGTERM, as an operator would, and waits for it to exit.
+    pub fn terminate(&mut self, i: usize) {
+        if let Some(mut child) = self.children[i].take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("node {i} did not stop within 10 s of SIGTERM");
+        }
+    }
+
+    /// The node's text at `path` (e.g. `/metrics`).
+    pub async fn get_text(&self, i: usize, path: &str) -> Option<String> {
+        let response = self
+            .client
+            .get(format!("{}{}", self.rpcs[i], path))
+            .send()
+            .await
+            .ok()?;
+        response.text().await.ok()
+    }
+
     /// The node's JSON at `path`, or None while it does not answer.
     pub async fn get(&self, i: usize, path: &str) -> Option<Value> {
         let response = self

@@ -211,7 +211,15 @@ async fn n4_kill9_node_restarts_and_catches_up() {
     let target = cluster.height(0).await.expect("height") + 2;
     cluster.wait_height(3, target, 2 * MINUTE).await;
     assert_same_chain(&cluster, &[0, 3], target).await;
-    // And the restarted node takes part again: the chain still advances with node 0 down.
+    // A graceful stop and restart loses nothing either.
+    cluster.terminate(1);
+    let now = cluster.height(0).await.expect("height");
+    cluster.wait_height(0, now + 3, 2 * MINUTE).await;
+    cluster.start(1);
+    let target = cluster.height(0).await.expect("height") + 2;
+    cluster.wait_height(1, target, 2 * MINUTE).await;
+    assert_same_chain(&cluster, &[0, 1, 3], target).await;
+    // And the restarted nodes take part again: the chain still advances with node 0 down.
     cluster.kill9(0);
     let now = cluster.height(3).await.expect("height");
     cluster.wait_height(3, now + 5, 2 * MINUTE).await;
@@ -254,10 +262,8 @@ async fn node_outside_genesis_cannot_take_part() {
         outsider_status["latest"]["height"], 0,
         "outsider followed the chain"
     );
-    assert_eq!(
-        outsider_status["peers"], 0,
-        "a validator accepted the outsider"
-    );
+    // (Its transport may connect for a moment before the validators drop it, so the peer
+    // count is not a stable signal; not having a single block is.)
     let validators = validator_addresses(&cluster).await;
     assert!(!validators.contains(&outsider_address));
     assert_same_chain(&cluster, &[0, 1], 10).await;
