@@ -267,3 +267,214 @@ pub fn validate(
         receipts,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiu_contracts::{Payload, PublicKey, TxBody};
+    use jiu_genesis::devnet::devnet;
+
+    const LIMITS: BlockLimits = BlockLimits {
+        txs_max: 100,
+        bytes_max: 1 << 20,
+    };
+
+    struct Fixture {
+        state: State,
+        parent: Parent,
+        chain_id: String,
+        producer: ed25519_dalek::SigningKey,
+    }
+
+    fn fixture() -> Fixture {
+        let net = devnet("jiu-test", 4, 27000, Some([3; 32]));
+        let state = State::new(net.genesis.initial_orgs()).expect("genesis state");
+        let producer = net.org_keys[0].1.clone();
+        Fixture {
+            state,
+            parent: Parent {
+                height: 0,
+                id: BlockId(net.genesis.hash()),
+                time_ms: 1_000,
+            },
+            chain_id: net.genesis.chain_id,
+            producer,
+        }
+    }
+
+    fn anchor(f: &Fixture, nonce: u64) -> SignedTx {
+        let body = TxBody {
+            chain_id: f.chain_id.clone(),
+            signer: PublicKey::from_signing_key(&f.producer),
+            nonce,
+            expires_at_height: 50,
+            payload: Payload::Anchor {
+                record_hash: sha256(&[&nonce.to_le_bytes()]),
+                data: vec![1, 2, 3],
+            },
+        };
+        SignedTx::sign(body, &f.producer)
+    }
+
+    fn built(f: &Fixture, txs: Vec<SignedTx>) -> (Executed, Rejections) {
+        let verified = txs
+            .into_iter()
+            .map(|tx| tx.verify().expect("signed"))
+            .collect();
+        build(
+            &f.state,
+            &f.parent,
+            &f.chain_id,
+            Address([1; 20]),
+            2_000,
+            verified,
+        )
+    }
+
+    fn check(f: &Fixture, block: Block) -> Result<Executed, BlockError> {
+        validate(&f.state, &f.parent, &f.chain_id, None, LIMITS, block)
+    }
+
+    #[test]
+    fn test_built_block_validates_to_the_same_state() {
+        let f = fixture();
+        let (executed, rejected) = built(&f, vec![anchor(&f, 1), anchor(&f, 2)]);
+        assert!(rejected.is_empty());
+        assert_eq!(executed.block.txs.len(), 2);
+        let validated = check(&f, executed.block.clone()).expect("valid");
+        assert_eq!(validated.id, executed.id);
+        assert_eq!(validated.state.root(), executed.block.header.state_root);
+        assert_ne!(executed.block.header.state_root, f.state.root());
+    }
+
+    #[test]
+    fn test_builder_leaves_out_a_replayed_tx_and_reports_it() {
+        let f = fixture();
+        let tx = anchor(&f, 7);
+        let (executed, rejected) = built(&f, vec![tx.clone(), tx.clone()]);
+        assert_eq!(executed.block.txs, vec![tx.clone()]);
+        assert_eq!(rejected, vec![(tx.id(), TxError::Replayed)]);
+    }
+
+    #[test]
+    fn test_block_with_a_replayed_tx_is_invalid() {
+        let f = fixture();
+        let tx = anchor(&f, 7);
+        let (mut executed, _) = built(&f, vec![tx.clone()]);
+        executed.block.txs.push(tx);
+        executed.block.header.tx_count = 2;
+        let ids: Vec<Hash> = executed.block.txs.iter().map(SignedTx::id).collect();
+        executed.block.header.txs_root = txs_root(&ids);
+        let error = check(&f, executed.block).unwrap_err();
+        assert_eq!(
+            error,
+            BlockError::Tx {
+                index: 1,
+                error: TxError::Replayed
+            }
+        );
+    }
+
+    #[test]
+    fn test_tampered_blocks_are_invalid() {
+        let f = fixture();
+        let (executed, _) = built(&f, vec![anchor(&f, 1), anchor(&f, 2)]);
+        let block = executed.block;
+
+        let mut forged = block.clone();
+        forged.txs[1].signature[3] ^= 1;
+        assert!(matches!(
+            check(&f, forged),
+            Err(BlockError::Tx {
+                index: 1,
+                error: TxError::BadSignature
+            })
+        ));
+
+        let mut root = block.clone();
+        root.header.state_root[0] ^= 1;
+        assert!(matches!(check(&f, root), Err(BlockError::StateRoot { .. })));
+
+        let mut txs_root_wrong = block.clone();
+        txs_root_wrong.txs.swap(0, 1);
+        assert!(matches!(
+            check(&f, txs_root_wrong),
+            Err(BlockError::Header {
+                field: "txs_root",
+                ..
+            })
+        ));
+
+        let mut height = block.clone();
+        height.header.height = 2;
+        assert!(matches!(
+            check(&f, height),
+            Err(BlockError::Header {
+                field: "height",
+                ..
+            })
+        ));
+
+        let mut parent = block.clone();
+        parent.header.parent_id = BlockId([9; 32]);
+        assert!(matches!(
+            check(&f, parent),
+            Err(BlockError::Header {
+                field: "parent_id",
+                ..
+            })
+        ));
+
+        let mut early = block.clone();
+        early.header.time_ms = 999;
+        assert!(matches!(
+            check(&f, early),
+            Err(BlockError::Header {
+                field: "time_ms",
+                ..
+            })
+        ));
+
+        let mut chain = block;
+        chain.header.chain_id = "other".into();
+        assert!(matches!(
+            check(&f, chain),
+            Err(BlockError::Header {
+                field: "chain_id",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn test_block_over_limits_is_refused_before_execution() {
+        let f = fixture();
+        let txs: Vec<SignedTx> = (0..3).map(|n| anchor(&f, n)).collect();
+        let (executed, _) = built(&f, txs);
+        let tight = BlockLimits {
+            txs_max: 2,
+            bytes_max: 1 << 20,
+        };
+        let result = validate(
+            &f.state,
+            &f.parent,
+            &f.chain_id,
+            None,
+            tight,
+            executed.block.clone(),
+        );
+        assert_eq!(
+            result.unwrap_err(),
+            BlockError::TooManyTxs { count: 3, max: 2 }
+        );
+        let bytes = executed.block.encode();
+        assert!(matches!(
+            Block::decode(&bytes, bytes.len() - 1),
+            Err(BlockError::Oversized { .. })
+        ));
+        assert!(matches!(
+            Block::decode(&bytes[..bytes.len() - 1], bytes.len()),
+            Err(BlockError::Malformed(_))
+        ));
+    }
+}

@@ -276,3 +276,71 @@ impl Verifier<JiuContext> for JiuVerifier {
         Ok(Self::check(&key, &bytes, &proof.signature))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use malachitebft_core_types::{NilOrVal, Round, VoteType};
+
+    fn vote() -> Vote {
+        Vote {
+            vote_type: VoteType::Precommit,
+            height: Height(7),
+            round: Round::new(1),
+            value: NilOrVal::Val(BlockId([0xab; 32])),
+            validator_address: crate::context::Address([0x11; 20]),
+            extension: None,
+        }
+    }
+
+    #[test]
+    fn test_vote_sign_bytes_are_pinned() {
+        // A change here is a consensus wire-format change: every signature breaks.
+        let bytes = vote_sign_bytes(&[0x22; 32], &vote());
+        let mut expected = b"jiu/vote/v1\0".to_vec();
+        expected.extend_from_slice(&[0x22; 32]); // genesis hash
+        expected.push(1); // VoteType::Precommit
+        expected.extend_from_slice(&7u64.to_le_bytes()); // height
+        expected.push(1); // Round: defined ...
+        expected.extend_from_slice(&1u32.to_le_bytes()); // ... as round 1
+        expected.push(1); // NilOrVal::Val
+        expected.extend_from_slice(&[0xab; 32]); // block id
+        expected.extend_from_slice(&[0x11; 20]); // validator address
+        assert_eq!(hex::encode(&bytes), hex::encode(&expected));
+    }
+
+    #[tokio::test]
+    async fn test_signatures_bind_message_kind_and_chain() {
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let public = PublicKey::from_signing_key(&key);
+        let signer = JiuSigner::new(key, [1; 32]);
+        let verifier = JiuVerifier::new([1; 32]);
+        let other_chain = JiuVerifier::new([2; 32]);
+        let signed = signer.sign_vote(vote()).await.unwrap();
+        let ok = verifier
+            .verify_signed_vote(&signed.message, &signed.signature, &public)
+            .await
+            .unwrap();
+        assert!(ok.is_valid());
+        let wrong_chain = other_chain
+            .verify_signed_vote(&signed.message, &signed.signature, &public)
+            .await
+            .unwrap();
+        assert!(wrong_chain.is_invalid());
+        let mut altered = signed.message.clone();
+        altered.round = Round::new(2);
+        let altered = verifier
+            .verify_signed_vote(&altered, &signed.signature, &public)
+            .await
+            .unwrap();
+        assert!(altered.is_invalid());
+        // A vote signature is not a block-stream signature for the same height and round.
+        assert!(!verifier.verify_block_stream(
+            &public,
+            Height(7),
+            Round::new(1),
+            &BlockId([0xab; 32]),
+            &signed.signature.0
+        ));
+    }
+}
