@@ -37,6 +37,9 @@ const CHUNK_BYTES: usize = 1024 * 1024;
 const CLOCK_DRIFT_MAX_MS: u64 = 10_000;
 /// Most decided values served in one sync response.
 const SYNC_BATCH_MAX: u64 = 64;
+/// Most executed-but-undecided blocks kept at once. Honest rounds need one or two; the cap
+/// stops an equivocating proposer from filling memory with valid blocks.
+const PENDING_MAX: usize = 16;
 
 /// Settings of the application loop.
 #[derive(Clone, Debug)]
@@ -469,6 +472,10 @@ impl App {
         let id = block.id();
         if self.pending.contains_key(&id) {
             return Some(id);
+        }
+        if self.pending.len() >= PENDING_MAX {
+            warn!(block = %id, "too many undecided blocks; not validating another");
+            return None;
         }
         let bytes = persist.then(|| block.encode());
         let limits = self.config.limits;
