@@ -1,0 +1,106 @@
+//! Decisions: committing a decided block atomically, then moving to the next height.
+
+use super::*;
+
+impl App {
+    pub(super) fn on_decided(
+        &mut self,
+        certificate: CommitCertificate<JiuContext>,
+        extensions: VoteExtensions<JiuContext>,
+    ) -> Result<()> {
+        if certificate.height.0 <= self.parent.height {
+            return Ok(());
+        }
+        let Some(executed) = self.pending.remove(&certificate.value_id) else {
+            return Err(eyre!(
+                "decided block {} at height {} was never validated here",
+                certificate.value_id,
+                certificate.height
+            ));
+        };
+        let certificate = ExtendedCommitCertificate::from_commit_certificate_and_extensions(
+            certificate,
+            extensions,
+        );
+        self.commit(executed, &certificate)
+    }
+
+    pub(super) fn on_finalized(
+        &mut self,
+        certificate: CommitCertificate<JiuContext>,
+        extensions: VoteExtensions<JiuContext>,
+    ) -> Result<()> {
+        let height = certificate.height.0;
+        if height > self.parent.height {
+            return self.on_decided(certificate, extensions);
+        }
+        if height == self.parent.height {
+            let certificate = ExtendedCommitCertificate::from_commit_certificate_and_extensions(
+                certificate,
+                extensions,
+            );
+            self.shared
+                .db
+                .put_certificate(height, &encode_certificate(&certificate))?;
+        }
+        Ok(())
+    }
+
+    fn commit(
+        &mut self,
+        executed: Executed,
+        certificate: &ExtendedCommitCertificate<JiuContext>,
+    ) -> Result<()> {
+        let header = executed.block.header.clone();
+        let tx_ids: Vec<Hash> = executed.receipts.iter().map(|r| r.tx_id).collect();
+        let block_bytes = executed.block.encode();
+        let certificate_bytes = encode_certificate(certificate);
+        let state_bytes = executed.state.encode_persistent();
+        self.shared.db.commit(crate::db::CommitRecord {
+            height: header.height,
+            block: &block_bytes,
+            certificate: &certificate_bytes,
+            tx_ids: &tx_ids,
+            state: &state_bytes,
+        })?;
+        self.state = Arc::new(executed.state);
+        self.parent = Parent {
+            height: header.height,
+            id: executed.id,
+            time_ms: header.time_ms,
+        };
+        self.shared.mempool.remove_committed(&tx_ids);
+        self.shared.set_committed(
+            Tip {
+                height: header.height,
+                block_id: executed.id,
+                time_ms: header.time_ms,
+                state_root: header.state_root,
+            },
+            self.state.clone(),
+        );
+        self.prune(header.height);
+        self.record_metrics(header.height, tx_ids.len());
+        info!(height = header.height, txs = tx_ids.len(), block = %executed.id, "committed");
+        Ok(())
+    }
+
+    fn prune(&mut self, height: u64) {
+        self.pending.retain(|_, e| e.block.header.height > height);
+        self.proposed = self.proposed.split_off(&(height + 1, 0));
+        self.built = self.built.split_off(&(height + 1, 0));
+    }
+
+    fn record_metrics(&mut self, height: u64, txs: usize) {
+        let metrics = &self.shared.metrics;
+        metrics.height.set(height as i64);
+        metrics.blocks_finalized.inc();
+        metrics.txs_finalized.inc_by(txs as u64);
+        metrics.txs_per_block.observe(txs as f64);
+        metrics.mempool_size.set(self.shared.mempool.len() as i64);
+        metrics
+            .block_interval_seconds
+            .observe(self.last_commit.elapsed().as_secs_f64());
+        self.last_commit = Instant::now();
+    }
+}
