@@ -5,6 +5,7 @@ mod cmd_genesis;
 mod cmd_keys;
 mod testnet;
 mod tx;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -47,6 +48,9 @@ enum Command {
     /// Build, sign and submit transactions.
     #[command(subcommand)]
     Tx(tx::TxCmd),
+    /// Check a node's answer offline against the genesis.
+    #[command(subcommand)]
+    Verify(verify::VerifyCmd),
     /// Run a local network under a fixed-rate load and print throughput and latency.
     Bench(bench::BenchArgs),
 }
@@ -93,6 +97,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Testnet(args) => testnet::run(args).await,
         Command::Status { rpc } => tx::status(&rpc).await,
         Command::Tx(cmd) => tx::run(cmd).await,
+        Command::Verify(cmd) => verify::run(cmd),
         Command::Bench(args) => bench::run(args).await,
     }
 }

@@ -10,14 +10,14 @@ use jiu_contracts::{
     check_stateless, merkle, sha256, verify_batch, BlockCtx, Hash, Receipt, SignedTx, State,
     TxError, VerifiedTx,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::context::{Address, BlockId};
 
 const BLOCK_DOMAIN: &[u8] = b"jiu/block/v1\0";
 
 /// A block header. Its SHA-256 (with a domain tag) is the block id that consensus decides on.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct BlockHeader {
     pub chain_id: String,
     pub height: u64,
@@ -26,7 +26,9 @@ pub struct BlockHeader {
     pub proposer: Address,
     /// The parent block id; for height 1, the genesis hash.
     pub parent_id: BlockId,
-    /// Merkle root (RFC 6962) of the transaction ids, in block order.
+    /// Merkle root (RFC 6962) of the encoded signed transactions, in block order. The leaves
+    /// cover the signatures too (the tx id does not), so the block id commits to exactly
+    /// the bytes every node stores.
     #[serde(with = "hex::serde")]
     pub txs_root: Hash,
     pub tx_count: u32,
@@ -157,14 +159,13 @@ pub fn build(
             Err(error) => rejected.push((tx.id(), error)),
         }
     }
-    let tx_ids: Vec<Hash> = receipts.iter().map(|r| r.tx_id).collect();
     let header = BlockHeader {
         chain_id: chain_id.to_string(),
         height: ctx.height,
         time_ms: ctx.time_ms,
         proposer,
         parent_id: parent.id,
-        txs_root: txs_root(&tx_ids),
+        txs_root: txs_root(&txs),
         tx_count: txs.len() as u32,
         state_root: state.root(),
     };
@@ -179,9 +180,12 @@ pub fn build(
     (executed, rejected)
 }
 
-/// The Merkle root of transaction ids.
-pub fn txs_root(tx_ids: &[Hash]) -> Hash {
-    let leaves: Vec<Hash> = tx_ids.iter().map(|id| merkle::leaf_hash(id)).collect();
+/// The Merkle root over the encoded signed transactions.
+pub fn txs_root(txs: &[SignedTx]) -> Hash {
+    let leaves: Vec<Hash> = txs
+        .iter()
+        .map(|tx| merkle::leaf_hash(&tx.encode()))
+        .collect();
     merkle::root(&leaves)
 }
 
@@ -227,10 +231,8 @@ pub fn validate(
         check_stateless(tx, chain_id).map_err(|error| BlockError::Tx { index, error })?;
     }
     let id = block.id();
+    let computed_txs_root = txs_root(&block.txs);
     let Block { header, txs } = block;
-    let verified = verify_batch(txs).map_err(|(index, error)| BlockError::Tx { index, error })?;
-    let tx_ids: Vec<Hash> = verified.iter().map(|tx| tx.id()).collect();
-    let computed_txs_root = txs_root(&tx_ids);
     if computed_txs_root != header.txs_root {
         return Err(header_err(
             "txs_root",
@@ -238,6 +240,7 @@ pub fn validate(
             hex::encode(header.txs_root),
         ));
     }
+    let verified = verify_batch(txs).map_err(|(index, error)| BlockError::Tx { index, error })?;
     let ctx = BlockCtx {
         height: header.height,
         time_ms: header.time_ms,
@@ -363,8 +366,7 @@ mod tests {
         let (mut executed, _) = built(&f, vec![tx.clone()]);
         executed.block.txs.push(tx);
         executed.block.header.tx_count = 2;
-        let ids: Vec<Hash> = executed.block.txs.iter().map(SignedTx::id).collect();
-        executed.block.header.txs_root = txs_root(&ids);
+        executed.block.header.txs_root = txs_root(&executed.block.txs);
         let error = check(&f, executed.block).unwrap_err();
         assert_eq!(
             error,

@@ -9,7 +9,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use jiu_contracts::{sha256, Hash, PublicKey};
 use malachitebft_core_types as mct;
 use mct::{NilOrVal, Round, SignedExtension, VoteType};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::signing::Ed25519;
 
@@ -54,7 +54,17 @@ impl mct::Height for Height {
 
 /// A validator address: the first 20 bytes of SHA-256 of its ed25519 public key.
 #[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize, Serialize,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
 )]
 pub struct Address(#[serde(with = "hex::serde")] pub [u8; 20]);
 
@@ -159,7 +169,17 @@ impl mct::ValidatorSet<JiuContext> for ValidatorSet {
 
 /// The consensus value: the id of a block (SHA-256 of its header).
 #[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize, Serialize,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
 )]
 pub struct BlockId(#[serde(with = "hex::serde")] pub Hash);
 

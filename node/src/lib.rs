@@ -18,6 +18,7 @@ pub mod db;
 pub mod mempool;
 pub mod metrics;
 pub mod node;
+pub mod proof;
 pub mod rpc;
 pub mod shared;
 pub mod signing;

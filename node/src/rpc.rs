@@ -15,14 +15,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use jiu_contracts::{Hash, SignedTx, TX_BYTES_MAX};
 use malachitebft_app_channel::app::types::core::ExtendedCommitCertificate;
-use serde::Serialize;
 use serde_json::{json, Value};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::block::Block;
 use crate::codec::decode_certificate;
-use crate::context::{Address, BlockId, JiuContext};
+use crate::context::{Address, JiuContext};
 use crate::mempool::MempoolError;
+use crate::proof::{CertificateJson, CommitSignatureJson};
 use crate::shared::{Shared, SubmitError};
 
 /// The OpenAPI 3.1 description of this API.
@@ -275,21 +275,6 @@ async fn tx_status(State(shared): AppState, Path(id): Path<String>) -> ApiResult
         })));
     }
     Ok(Json(json!({ "tx_id": id_hex, "status": "unknown" })))
-}
-
-#[derive(Serialize)]
-struct CommitSignatureJson {
-    address: Address,
-    #[serde(with = "hex::serde")]
-    signature: [u8; 64],
-}
-
-#[derive(Serialize)]
-struct CertificateJson {
-    height: u64,
-    round: i64,
-    block_id: BlockId,
-    signatures: Vec<CommitSignatureJson>,
 }
 
 /// The JSON form of a commit certificate.

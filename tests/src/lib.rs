@@ -52,6 +52,17 @@ pub fn jiu(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Runs `jiu` with `args`; returns whether it succeeded and its stdout + stderr.
+pub fn jiu_result(args: &[&str]) -> (bool, String) {
+    let output = Command::new(jiu_bin())
+        .args(args)
+        .output()
+        .expect("run jiu");
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), text)
+}
+
 /// A local network of node processes in a temporary directory.
 pub struct Cluster {
     pub dir: tempfile::TempDir,

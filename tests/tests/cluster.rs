@@ -182,6 +182,54 @@ async fn n4_finalizes_signed_txs_with_identical_blocks() {
         }
         assert_eq!(heights.len(), 1, "tx {id} finalized at different heights");
     }
+    // A block answer checks out offline against the genesis alone, and tampering is caught.
+    let finalized_at = cluster
+        .get(0, &format!("/tx/{}", ids[0]))
+        .await
+        .expect("tx")["height"]
+        .as_u64()
+        .expect("height");
+    let answer = cluster
+        .get(1, &format!("/block/{finalized_at}"))
+        .await
+        .expect("block");
+    assert!(!answer["txs"].as_array().expect("txs").is_empty());
+    let genesis = cluster.net_dir().join("genesis.json");
+    let check = |answer: &Value| {
+        let file = cluster.dir.path().join("answer.json");
+        std::fs::write(&file, answer.to_string()).expect("write answer");
+        jiu_tests::jiu_result(&[
+            "verify",
+            "block",
+            file.to_str().unwrap(),
+            "--genesis",
+            genesis.to_str().unwrap(),
+        ])
+    };
+    let (ok, out) = check(&answer);
+    assert!(ok, "genuine block refused: {out}");
+    let mut tampered = answer.clone();
+    tampered["txs"][0]["body"]["nonce"] = json!(999_999);
+    let (ok, out) = check(&tampered);
+    assert!(!ok && out.contains("transactions hash to"), "{out}");
+    let mut forged_cert = answer.clone();
+    let sig = forged_cert["certificate"]["signatures"][0]["signature"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let flipped = if sig.starts_with('0') { "1" } else { "0" };
+    forged_cert["certificate"]["signatures"][0]["signature"] =
+        json!(format!("{flipped}{}", &sig[1..]));
+    let (ok, out) = check(&forged_cert);
+    assert!(!ok && out.contains("does not verify"), "{out}");
+    let mut thin = answer.clone();
+    thin["certificate"]["signatures"]
+        .as_array_mut()
+        .unwrap()
+        .truncate(2);
+    let (ok, out) = check(&thin);
+    assert!(!ok && out.contains("more than two thirds"), "{out}");
+
     // The same transaction again is a replay.
     assert_eq!(
         submit_err(&cluster, 2, &tx_json(&txs[0])).await,
