@@ -10,6 +10,7 @@ pub mod error;
 pub mod gs1;
 pub mod merkle;
 mod serde_hex;
+pub mod smt;
 pub mod state;
 pub mod tx;
 pub mod types;
