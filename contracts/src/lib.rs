@@ -9,6 +9,7 @@
 pub mod error;
 pub mod gs1;
 pub mod merkle;
+pub mod provenance;
 mod serde_hex;
 pub mod smt;
 pub mod state;

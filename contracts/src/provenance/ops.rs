@@ -1,0 +1,273 @@
+//! The operations (T1-T12 of section 7.3) and their all-or-nothing application.
+
+use std::collections::BTreeSet;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+use super::error::ProvenanceError;
+use super::state::{BottleRecord, Child, Container, ContainerId, Flag, Ledger, LifeState};
+use super::{Actor, Ctx, Parties, BATCH_CODES_MAX};
+use crate::gs1::{Code, Sgtin};
+use crate::types::Role;
+
+type Result<T> = std::result::Result<T, ProvenanceError>;
+
+/// One lifecycle op; each carries a batch of 1 to [`BATCH_CODES_MAX`] distinct codes.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// T1: allocate codes not yet on a bottle.
+    Issue { items: Vec<Sgtin> },
+    /// T2: put codes on filled bottles, in the producer's custody.
+    Commission { items: Vec<Sgtin> },
+    /// T3: put items (bottles or containers) into `parent`, created if new.
+    Pack {
+        parent: ContainerId,
+        children: Vec<Child>,
+    },
+    /// T3: take items out of `parent`.
+    Unpack {
+        parent: ContainerId,
+        children: Vec<Child>,
+    },
+    /// T4: ship unpacked items (each with everything inside) to the party `to`.
+    Ship { roots: Vec<Child>, to: String },
+    /// T5: cancel a shipment not yet received.
+    VoidShip { roots: Vec<Child> },
+    /// T6: take custody of items shipped to the actor.
+    Receive { roots: Vec<Child> },
+    /// T7: sell bottles to consumers, in `city`.
+    Sell { items: Vec<Sgtin>, city: String },
+    /// T8: undo a sale recorded in error.
+    UndoSale { items: Vec<Sgtin> },
+    /// T9: take sold bottles back to the producer, on hold for inspection.
+    Return { items: Vec<Sgtin> },
+    /// T10: set an overlay flag.
+    SetFlag { items: Vec<Sgtin>, flag: Flag },
+    /// T10: clear an overlay flag.
+    ClearFlag { items: Vec<Sgtin>, flag: Flag },
+    /// T11: destroy bottles.
+    Destroy { items: Vec<Sgtin> },
+    /// T12: retire codes, each optionally replaced by a new code of the same product.
+    Void { items: Vec<(Sgtin, Option<Sgtin>)> },
+}
+
+/// What an applied op did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// Bottle and container records changed or created.
+    pub records_changed: usize,
+}
+
+impl Op {
+    /// Every code the op names, in order; the batch rules apply to this list.
+    pub fn codes(&self) -> Vec<Code> {
+        let items = |v: &[Sgtin]| v.iter().cloned().map(Code::Item).collect::<Vec<_>>();
+        let children = |v: &[Child]| v.iter().map(Child::code).collect::<Vec<_>>();
+        match self {
+            Op::Issue { items: v }
+            | Op::Commission { items: v }
+            | Op::Sell { items: v, .. }
+            | Op::UndoSale { items: v }
+            | Op::Return { items: v }
+            | Op::SetFlag { items: v, .. }
+            | Op::ClearFlag { items: v, .. }
+            | Op::Destroy { items: v } => items(v),
+            Op::Pack { children: v, .. } | Op::Unpack { children: v, .. } => children(v),
+            Op::Ship { roots: v, .. } | Op::VoidShip { roots: v } | Op::Receive { roots: v } => {
+                children(v)
+            }
+            Op::Void { items: v } => v
+                .iter()
+                .flat_map(|(old, new)| std::iter::once(old).chain(new))
+                .cloned()
+                .map(Code::Item)
+                .collect(),
+        }
+    }
+
+    /// The batch rules: 1 to `BATCH_CODES_MAX` codes, none twice.
+    fn check_batch(&self) -> Result<()> {
+        let codes = self.codes();
+        if codes.is_empty() {
+            return Err(ProvenanceError::EmptyBatch);
+        }
+        if codes.len() > BATCH_CODES_MAX {
+            return Err(ProvenanceError::BatchTooLarge {
+                len: codes.len(),
+                max: BATCH_CODES_MAX,
+            });
+        }
+        let mut seen = BTreeSet::new();
+        for code in codes {
+            if !seen.insert(code.clone()) {
+                return Err(ProvenanceError::Duplicate(code));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn require_role(actor: &Actor, allowed: &[Role], op: &'static str) -> Result<()> {
+    if allowed.contains(&actor.role) {
+        Ok(())
+    } else {
+        Err(ProvenanceError::RoleNotAllowed {
+            role: actor.role,
+            op,
+        })
+    }
+}
+
+pub(super) const MOVERS: &[Role] = &[Role::Producer, Role::Distributor, Role::Store];
+
+impl Ledger {
+    /// Applies `op` for `actor`, or refuses it and leaves the ledger exactly as it was. The
+    /// op runs on an O(1) clone that replaces `self` only when every code passed.
+    pub fn apply(
+        &mut self,
+        op: &Op,
+        actor: &Actor,
+        parties: &dyn Parties,
+        ctx: &Ctx,
+    ) -> Result<Outcome> {
+        op.check_batch()?;
+        if parties.role_of(&actor.org_id) != Some(actor.role) {
+            return Err(ProvenanceError::UnknownActor(actor.org_id.clone()));
+        }
+        let mut next = self.clone();
+        let records_changed = next.dispatch(op, actor, parties, ctx)?;
+        *self = next;
+        Ok(Outcome { records_changed })
+    }
+
+    fn dispatch(
+        &mut self,
+        op: &Op,
+        actor: &Actor,
+        parties: &dyn Parties,
+        ctx: &Ctx,
+    ) -> Result<usize> {
+        match op {
+            Op::Issue { items } => self.on_issue(items, actor, parties),
+            Op::Commission { items } => self.on_commission(items, actor, parties),
+            Op::Pack { parent, children } => self.on_pack(parent, children, actor),
+            Op::Unpack { parent, children } => self.on_unpack(parent, children, actor),
+            Op::Ship { roots, to } => self.on_ship(roots, to, actor, parties),
+            Op::VoidShip { roots } => self.on_void_ship(roots, actor),
+            Op::Receive { roots } => self.on_receive(roots, actor),
+            Op::Sell { items, city } => self.on_sell(items, city, actor, ctx),
+            Op::UndoSale { items } => self.on_undo_sale(items, actor, ctx),
+            Op::Return { items } => self.on_return(items, actor),
+            Op::SetFlag { items, flag } => self.on_set_flag(items, *flag, actor),
+            Op::ClearFlag { items, flag } => self.on_clear_flag(items, *flag, actor),
+            Op::Destroy { items } => self.on_destroy(items, actor),
+            Op::Void { items } => self.on_void(items, actor),
+        }
+    }
+
+    pub(super) fn bottle_mut(&mut self, id: &Sgtin) -> Result<&mut BottleRecord> {
+        self.bottles
+            .get_mut(id)
+            .ok_or_else(|| ProvenanceError::UnknownBottle(id.clone()))
+    }
+
+    pub(super) fn container_mut(&mut self, id: &ContainerId) -> Result<&mut Container> {
+        self.containers
+            .get_mut(id)
+            .ok_or_else(|| ProvenanceError::UnknownContainer(id.clone()))
+    }
+
+    /// Refuses a code already used by a bottle or a case.
+    fn check_unused(&self, id: &Sgtin) -> Result<()> {
+        if self.bottles.contains_key(id)
+            || self.containers.contains_key(&ContainerId::Case(id.clone()))
+        {
+            return Err(ProvenanceError::CodeInUse(Code::Item(id.clone())));
+        }
+        Ok(())
+    }
+
+    fn new_bottle(&mut self, id: &Sgtin, state: LifeState, actor: &Actor) {
+        let record = BottleRecord {
+            state,
+            flags: Default::default(),
+            producer: actor.org_id.clone(),
+            custodian: actor.org_id.clone(),
+            owner: actor.org_id.clone(),
+            parent: None,
+            shipment: None,
+            sold: None,
+            history_len: 1,
+            replaced_by: None,
+            replaces: None,
+        };
+        self.bottles.insert(id.clone(), record);
+    }
+
+    fn on_issue(&mut self, items: &[Sgtin], actor: &Actor, parties: &dyn Parties) -> Result<usize> {
+        require_role(actor, &[Role::Producer], "issue codes")?;
+        for id in items {
+            check_brand(id, actor, parties)?;
+            self.check_unused(id)?;
+            self.new_bottle(id, LifeState::Issued, actor);
+        }
+        Ok(items.len())
+    }
+
+    fn on_commission(
+        &mut self,
+        items: &[Sgtin],
+        actor: &Actor,
+        parties: &dyn Parties,
+    ) -> Result<usize> {
+        require_role(actor, &[Role::Producer], "commission")?;
+        for id in items {
+            match self.bottles.get_mut(id) {
+                Some(bottle) => {
+                    if bottle.state != LifeState::Issued {
+                        return Err(wrong_state(id, bottle.state, "commission"));
+                    }
+                    if bottle.producer != actor.org_id {
+                        return Err(not_producer(id, bottle));
+                    }
+                    bottle.state = LifeState::Active;
+                    bottle.history_len += 1;
+                }
+                None => {
+                    check_brand(id, actor, parties)?;
+                    self.check_unused(id)?;
+                    self.new_bottle(id, LifeState::Active, actor);
+                }
+            }
+        }
+        Ok(items.len())
+    }
+}
+
+fn check_brand(id: &Sgtin, actor: &Actor, parties: &dyn Parties) -> Result<()> {
+    if parties.may_brand(&actor.org_id, &id.gtin) {
+        Ok(())
+    } else {
+        Err(ProvenanceError::NotBrandOwner {
+            org_id: actor.org_id.clone(),
+            gtin: id.gtin,
+        })
+    }
+}
+
+pub(super) fn wrong_state(id: &Sgtin, state: LifeState, op: &'static str) -> ProvenanceError {
+    ProvenanceError::WrongState {
+        code: Code::Item(id.clone()),
+        state,
+        op,
+    }
+}
+
+pub(super) fn not_producer(id: &Sgtin, bottle: &BottleRecord) -> ProvenanceError {
+    ProvenanceError::NotProducer {
+        code: Code::Item(id.clone()),
+        producer: bottle.producer.clone(),
+    }
+}

@@ -1,0 +1,208 @@
+//! Test fixtures: orgs, codes, a ledger with a block clock, op builders, and the step-table
+//! runner, which checks after every step that the invariants hold and that a refused step
+//! left the ledger equal to what it was.
+
+use std::collections::BTreeMap;
+
+use super::{
+    Actor, Child, ContainerId, Ctx, Flag, Ledger, LifeState, Op, Outcome, ProvenanceError,
+    UNDO_WINDOW_MS_DEFAULT,
+};
+use crate::gs1::{Code, Gtin, Serial, Sgtin, Sscc};
+use crate::types::Role;
+
+pub(super) const PRODUCER: &str = "moutai";
+pub(super) const PRODUCER_2: &str = "wuliangye";
+pub(super) const DISTRIBUTOR: &str = "dist-a";
+pub(super) const DISTRIBUTOR_2: &str = "dist-b";
+pub(super) const STORE: &str = "store-a";
+pub(super) const STORE_2: &str = "store-b";
+pub(super) const AUDITOR: &str = "auditor";
+
+pub(super) const ORGS: [(&str, Role); 7] = [
+    (PRODUCER, Role::Producer),
+    (PRODUCER_2, Role::Producer),
+    (DISTRIBUTOR, Role::Distributor),
+    (DISTRIBUTOR_2, Role::Distributor),
+    (STORE, Role::Store),
+    (STORE_2, Role::Store),
+    (AUDITOR, Role::Auditor),
+];
+
+pub(super) fn parties() -> BTreeMap<String, Role> {
+    ORGS.iter()
+        .map(|(id, role)| (id.to_string(), *role))
+        .collect()
+}
+
+pub(super) fn actor(org_id: &str) -> Actor {
+    let role = ORGS
+        .iter()
+        .find(|(id, _)| *id == org_id)
+        .map(|(_, role)| *role)
+        .expect("test org");
+    Actor::new(org_id, role)
+}
+
+/// Appends the GS1 mod-10 check digit to `body`.
+fn with_check_digit(body: u64) -> u64 {
+    let mut sum = 0;
+    let mut rest = body;
+    let mut weight = 3;
+    while rest > 0 {
+        sum += (rest % 10) * weight;
+        rest /= 10;
+        weight = 4 - weight;
+    }
+    body * 10 + (10 - sum % 10) % 10
+}
+
+pub(super) fn gtin(n: u64) -> Gtin {
+    Gtin::from_value(with_check_digit(950_600_013_430 + n)).expect("valid gtin")
+}
+
+/// Bottle `n` of the first product.
+pub(super) fn b(n: u64) -> Sgtin {
+    Sgtin::new(gtin(0), Serial::parse(&format!("B{n}")).expect("serial"))
+}
+
+pub(super) fn sscc(n: u64) -> ContainerId {
+    ContainerId::Sscc(Sscc::from_value(with_check_digit(10_950_600_000_000_000 + n)).expect("sscc"))
+}
+
+pub(super) fn case(n: u64) -> ContainerId {
+    ContainerId::Case(Sgtin::new(
+        gtin(1),
+        Serial::parse(&format!("C{n}")).expect("serial"),
+    ))
+}
+
+pub(super) fn item(id: &Sgtin) -> Code {
+    Code::Item(id.clone())
+}
+
+pub(super) fn bottles(ns: &[u64]) -> Vec<Sgtin> {
+    ns.iter().map(|n| b(*n)).collect()
+}
+
+pub(super) fn kids(ns: &[u64]) -> Vec<Child> {
+    ns.iter().map(|n| Child::Bottle(b(*n))).collect()
+}
+
+pub(super) const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// A ledger with a block clock and the standard parties.
+pub(super) struct World {
+    pub ledger: Ledger,
+    pub parties: BTreeMap<String, Role>,
+    pub ctx: Ctx,
+}
+
+impl World {
+    pub fn new() -> Self {
+        Self {
+            ledger: Ledger::new(),
+            parties: parties(),
+            ctx: Ctx {
+                height: 1,
+                time_ms: 1_000_000,
+                undo_window_ms: UNDO_WINDOW_MS_DEFAULT,
+            },
+        }
+    }
+
+    /// Applies `op` as `org`; checks invariants, and that a refusal changed nothing.
+    pub fn step(&mut self, org: &str, op: &Op) -> Result<Outcome, ProvenanceError> {
+        let before = self.ledger.clone();
+        let result = self.ledger.apply(op, &actor(org), &self.parties, &self.ctx);
+        if result.is_err() {
+            assert_eq!(
+                self.ledger, before,
+                "a refused op changed the ledger: {op:?}"
+            );
+        }
+        self.ledger.check_invariants().expect("invariants");
+        self.ctx.height += 1;
+        self.ctx.time_ms += 1000;
+        result
+    }
+
+    pub fn ok(&mut self, org: &str, op: Op) {
+        if let Err(e) = self.step(org, &op) {
+            panic!("{org} {op:?} refused: {e}");
+        }
+    }
+
+    /// Runs a step table.
+    pub fn run(&mut self, steps: Vec<(&str, Op, Result<(), ProvenanceError>)>) {
+        for (i, (org, op, expected)) in steps.into_iter().enumerate() {
+            let got = self.step(org, &op).map(drop);
+            assert_eq!(got, expected, "step {i}: {org} {op:?}");
+        }
+    }
+
+    pub fn state(&self, n: u64) -> LifeState {
+        self.ledger.bottle(&b(n)).expect("bottle").state
+    }
+
+    pub fn custodian(&self, n: u64) -> &str {
+        &self.ledger.bottle(&b(n)).expect("bottle").custodian
+    }
+}
+
+pub(super) fn issue(ns: &[u64]) -> Op {
+    Op::Issue { items: bottles(ns) }
+}
+pub(super) fn commission(ns: &[u64]) -> Op {
+    Op::Commission { items: bottles(ns) }
+}
+pub(super) fn pack(parent: &ContainerId, ns: &[u64]) -> Op {
+    Op::Pack {
+        parent: parent.clone(),
+        children: kids(ns),
+    }
+}
+pub(super) fn ship(roots: Vec<Child>, to: &str) -> Op {
+    Op::Ship {
+        roots,
+        to: to.to_string(),
+    }
+}
+pub(super) fn receive(roots: Vec<Child>) -> Op {
+    Op::Receive { roots }
+}
+pub(super) fn sell(ns: &[u64]) -> Op {
+    Op::Sell {
+        items: bottles(ns),
+        city: "CN-GZ-GY".to_string(),
+    }
+}
+pub(super) fn set_flag(ns: &[u64], flag: Flag) -> Op {
+    Op::SetFlag {
+        items: bottles(ns),
+        flag,
+    }
+}
+pub(super) fn clear_flag(ns: &[u64], flag: Flag) -> Op {
+    Op::ClearFlag {
+        items: bottles(ns),
+        flag,
+    }
+}
+pub(super) fn cont(id: &ContainerId) -> Child {
+    Child::Container(id.clone())
+}
+pub(super) fn wrong(n: u64, state: LifeState, op: &'static str) -> Result<(), ProvenanceError> {
+    Err(ProvenanceError::WrongState {
+        code: item(&b(n)),
+        state,
+        op,
+    })
+}
+
+/// Bottles `ns` commissioned by PRODUCER, shipped to `org` and received there.
+pub(super) fn stocked_at(w: &mut World, org: &str, ns: &[u64]) {
+    w.ok(PRODUCER, commission(ns));
+    w.ok(PRODUCER, ship(kids(ns), org));
+    w.ok(org, receive(kids(ns)));
+}
