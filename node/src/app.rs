@@ -167,12 +167,7 @@ impl App {
             } => {
                 let (value, parts) = self.on_get_value(height, round, timeout).await?;
                 let _ = reply.send(value);
-                for part in parts {
-                    channels
-                        .network
-                        .send(NetworkMsg::PublishProposalPart(part))
-                        .await?;
-                }
+                publish(channels, parts).await?;
             }
             AppMsg::ExtendVote { reply, .. } => {
                 let _ = reply.send(None);
@@ -190,12 +185,8 @@ impl App {
                 value_id,
                 ..
             } => {
-                for part in self.restream(height, round, valid_round, value_id) {
-                    channels
-                        .network
-                        .send(NetworkMsg::PublishProposalPart(part))
-                        .await?;
-                }
+                let parts = self.restream(height, round, valid_round, value_id);
+                publish(channels, parts).await?;
             }
             AppMsg::GetHistoryMinHeight { reply } => {
                 let _ = reply.send(Height(1));
@@ -244,4 +235,18 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// Gossips the parts of a block proposal.
+async fn publish(
+    channels: &Channels<JiuContext>,
+    parts: Vec<StreamMessage<ProposalPart>>,
+) -> Result<()> {
+    for part in parts {
+        channels
+            .network
+            .send(NetworkMsg::PublishProposalPart(part))
+            .await?;
+    }
+    Ok(())
 }
