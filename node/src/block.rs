@@ -383,8 +383,18 @@ mod tests {
         let (executed, _) = built(&f, vec![anchor(&f, 1), anchor(&f, 2)]);
         let block = executed.block;
 
+        // A swapped signature changes the txs root, which the header commits to...
         let mut forged = block.clone();
         forged.txs[1].signature[3] ^= 1;
+        assert!(matches!(
+            check(&f, forged.clone()),
+            Err(BlockError::Header {
+                field: "txs_root",
+                ..
+            })
+        ));
+        // ...and a proposer that recomputes the root still cannot pass a bad signature.
+        forged.header.txs_root = txs_root(&forged.txs);
         assert!(matches!(
             check(&f, forged),
             Err(BlockError::Tx {
