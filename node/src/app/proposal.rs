@@ -3,6 +3,14 @@
 
 use super::*;
 
+/// Why a block was not kept.
+pub(super) enum Refusal {
+    /// The block breaks the rules.
+    Invalid,
+    /// We hold too many undecided blocks to check another now; says nothing of the block.
+    Busy,
+}
+
 impl App {
     pub(super) fn on_started_round(
         &mut self,
@@ -40,12 +48,13 @@ impl App {
             let Ok(block) = Block::decode(&bytes, self.config.limits.bytes_max) else {
                 continue;
             };
-            let proposer = block.header.proposer;
-            let validity = self.validate_and_keep(block, round, false).is_some();
-            if let Some(id) = validity
-                .then(|| self.pending.keys().last().copied())
-                .flatten()
-            {
+            // The value belongs to the round's proposer, who may have re-proposed a block
+            // built by someone else.
+            let proposer = self
+                .ctx
+                .select_proposer(&self.validator_set, height, round)
+                .address;
+            if let Ok(id) = self.validate_and_keep(block, round, false) {
                 self.remember(height, round, Round::Nil, proposer, id, Validity::Valid);
             }
         }
@@ -217,8 +226,10 @@ impl App {
             );
         }
         let validity = match self.validate_and_keep(block, a.round, true) {
-            Some(_) => Validity::Valid,
-            None => Validity::Invalid,
+            Ok(_) => Validity::Valid,
+            Err(Refusal::Invalid) => Validity::Invalid,
+            // No verdict: consensus times out on this round rather than vote on a guess.
+            Err(Refusal::Busy) => return None,
         };
         self.remember(
             a.height,
@@ -236,14 +247,14 @@ impl App {
         block: Block,
         round: Round,
         persist: bool,
-    ) -> Option<BlockId> {
+    ) -> Result<BlockId, Refusal> {
         let id = block.id();
         if self.pending.contains_key(&id) {
-            return Some(id);
+            return Ok(id);
         }
         if self.pending.len() >= PENDING_MAX {
             warn!(block = %id, "too many undecided blocks; not validating another");
-            return None;
+            return Err(Refusal::Busy);
         }
         let bytes = persist.then(|| block.encode());
         let limits = self.config.limits;
@@ -267,11 +278,11 @@ impl App {
                     }
                 }
                 self.pending.insert(id, executed);
-                Some(id)
+                Ok(id)
             }
             Err(error) => {
                 warn!(block = %id, %error, "invalid block");
-                None
+                Err(Refusal::Invalid)
             }
         }
     }

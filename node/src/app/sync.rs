@@ -41,8 +41,9 @@ impl App {
         }
         let id = block.id();
         let validity = match self.validate_and_keep(block, round, false) {
-            Some(_) => Validity::Valid,
-            None => Validity::Invalid,
+            Ok(_) => Validity::Valid,
+            Err(proposal::Refusal::Invalid) => Validity::Invalid,
+            Err(proposal::Refusal::Busy) => return SyncedValueOutcome::LocalTransientError,
         };
         SyncedValueOutcome::Verdict(ProposedValue {
             height,
