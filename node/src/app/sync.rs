@@ -3,6 +3,9 @@
 use super::*;
 
 impl App {
+    /// Decided blocks with their certificates from `start`, at most `SYNC_BATCH_MAX` of them
+    /// and at most three blocks' worth of bytes (always at least one), so a response stays
+    /// under the p2p limit (four blocks plus 1 MiB) whatever range a peer asks for.
     pub(super) fn decided_values(
         &self,
         start: Height,
@@ -13,7 +16,12 @@ impl App {
             .min(start.0.saturating_add(SYNC_BATCH_MAX - 1))
             .min(self.parent.height);
         let mut values = Vec::new();
+        let budget = 2 * self.config.limits.bytes_max;
+        let mut bytes = 0usize;
         for height in start.0..=end {
+            if !values.is_empty() && bytes >= budget {
+                break;
+            }
             let (Some(block), Some(cert)) = (
                 self.shared.db.block(height)?,
                 self.shared.db.certificate(height)?,
@@ -21,6 +29,7 @@ impl App {
                 break;
             };
             let certificate = decode_certificate(&cert)?;
+            bytes += block.len() + cert.len();
             values.push(RawDecidedValue::new(Bytes::from(block), certificate));
         }
         Ok(values)
