@@ -259,6 +259,7 @@ pub async fn run(home: &Path) -> Result<()> {
             genesis: genesis.clone(),
             genesis_hash,
             validator_set: validator_set.clone(),
+            is_validator,
         },
         db,
         Mempool::new(MempoolConfig {

@@ -75,6 +75,9 @@ impl From<SubmitError> for ApiError {
             SubmitError::Mempool(MempoolError::Duplicate) => {
                 Self::new(StatusCode::CONFLICT, "DUPLICATE", &error)
             }
+            SubmitError::NotAValidator => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "NOT_A_VALIDATOR", &error)
+            }
         }
     }
 }

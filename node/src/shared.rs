@@ -43,6 +43,8 @@ pub struct NodeInfo {
     pub genesis: Genesis,
     pub genesis_hash: Hash,
     pub validator_set: ValidatorSet,
+    /// Whether this node's key is a genesis validator (so it proposes blocks).
+    pub is_validator: bool,
 }
 
 /// Why a submitted transaction was not admitted.
@@ -52,6 +54,8 @@ pub enum SubmitError {
     Tx(#[from] TxError),
     #[error(transparent)]
     Mempool(#[from] MempoolError),
+    #[error("this node follows the chain but never proposes; submit to a validator")]
+    NotAValidator,
 }
 
 /// State shared between the consensus loop and the RPC.
@@ -174,6 +178,9 @@ impl Shared {
     }
 
     fn admit(&self, tx: VerifiedTx, bytes: usize) -> Result<Hash, SubmitError> {
+        if !self.info.is_validator {
+            return Err(SubmitError::NotAValidator);
+        }
         let state = self.state.read().unwrap_or_else(|e| e.into_inner()).clone();
         let tip = self.tip();
         let ctx = BlockCtx {

@@ -314,5 +314,21 @@ async fn node_outside_genesis_cannot_take_part() {
     // count is not a stable signal; not having a single block is.)
     let validators = validator_addresses(&cluster).await;
     assert!(!validators.contains(&outsider_address));
+    // It refuses transactions it could never propose, with a typed error.
+    let chain_id = outsider_status["chain"]["chain_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tx = anchor(
+        &org_key(&cluster, "producer"),
+        &chain_id,
+        1,
+        500,
+        "to a follower",
+    );
+    assert_eq!(
+        submit_err(&cluster, 4, &tx_json(&tx)).await,
+        (503, "NOT_A_VALIDATOR".into())
+    );
     assert_same_chain(&cluster, &[0, 1], 10).await;
 }
