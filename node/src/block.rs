@@ -126,6 +126,16 @@ pub struct Executed {
     pub id: BlockId,
     pub state: State,
     pub receipts: Vec<Receipt>,
+    /// The encoding of `block`, made once: a block (up to several MB) is stored as
+    /// undecided, streamed and committed, and each of those needs the same bytes.
+    encoded: std::sync::OnceLock<Vec<u8>>,
+}
+
+impl Executed {
+    /// The canonical encoding of the block, computed on first use.
+    pub fn encoded(&self) -> &[u8] {
+        self.encoded.get_or_init(|| self.block.encode())
+    }
 }
 
 /// Mempool candidates that did not make it into a block, and why.
@@ -176,6 +186,7 @@ pub fn build(
         id,
         state,
         receipts,
+        encoded: std::sync::OnceLock::new(),
     };
     (executed, rejected)
 }
@@ -268,6 +279,7 @@ pub fn validate(
         id,
         state,
         receipts,
+        encoded: std::sync::OnceLock::new(),
     })
 }
 
@@ -479,7 +491,8 @@ mod tests {
             result.unwrap_err(),
             BlockError::TooManyTxs { count: 3, max: 2 }
         );
-        let bytes = executed.block.encode();
+        let bytes = executed.encoded().to_vec();
+        assert_eq!(bytes, executed.block.encode());
         assert!(matches!(
             Block::decode(&bytes, bytes.len() - 1),
             Err(BlockError::Oversized { .. })

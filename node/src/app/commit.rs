@@ -53,12 +53,12 @@ impl App {
     ) -> Result<()> {
         let header = executed.block.header.clone();
         let tx_ids: Vec<Hash> = executed.receipts.iter().map(|r| r.tx_id).collect();
-        let block_bytes = executed.block.encode();
+        let block_bytes = executed.encoded();
         let certificate_bytes = encode_certificate(certificate);
         let state_bytes = executed.state.encode_persistent();
         self.shared.db.commit(crate::db::CommitRecord {
             height: header.height,
-            block: &block_bytes,
+            block: block_bytes,
             certificate: &certificate_bytes,
             tx_ids: &tx_ids,
             state: &state_bytes,

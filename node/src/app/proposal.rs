@@ -94,11 +94,10 @@ impl App {
             self.shared.mempool.reject(id, error);
         }
         let id = executed.id;
-        let bytes = executed.block.encode();
         info!(%height, %round, txs = executed.block.txs.len(), block = %id, "proposing");
         self.shared
             .db
-            .put_undecided(height.0, round_key(round), &id.0, &bytes)?;
+            .put_undecided(height.0, round_key(round), &id.0, executed.encoded())?;
         self.pending.insert(id, executed);
         self.built.insert(key, id);
         self.remember(height, round, Round::Nil, self.address, id, Validity::Valid);
@@ -139,11 +138,10 @@ impl App {
             block_id: id,
             signature: signature.0,
         };
-        let bytes = executed.block.encode();
         streaming::split(
             StreamId::new(Bytes::from(stream_id)),
             init,
-            &bytes,
+            executed.encoded(),
             CHUNK_BYTES,
             fin,
         )
@@ -256,7 +254,6 @@ impl App {
             warn!(block = %id, "too many undecided blocks; not validating another");
             return Err(Refusal::Busy);
         }
-        let bytes = persist.then(|| block.encode());
         let limits = self.config.limits;
         match block::validate(
             &self.state,
@@ -267,12 +264,13 @@ impl App {
             block,
         ) {
             Ok(executed) => {
-                if let Some(bytes) = bytes {
+                if persist {
                     let height = executed.block.header.height;
+                    let bytes = executed.encoded();
                     if let Err(error) =
                         self.shared
                             .db
-                            .put_undecided(height, round_key(round), &id.0, &bytes)
+                            .put_undecided(height, round_key(round), &id.0, bytes)
                     {
                         error!(%error, "cannot store undecided block");
                     }
