@@ -155,6 +155,7 @@ fn on_init(chain_id: String, out: &Path, time_ms: Option<u64>, force: bool) -> e
         consensus: ConsensusParams::default(),
         orgs: Vec::new(),
         validators: Vec::new(),
+        provenance: Default::default(),
     };
     genesis.validate_partial()?;
     genesis.save(out)?;

@@ -49,8 +49,7 @@ enum Command {
     #[command(subcommand)]
     Tx(tx::TxCmd),
     /// Check a node's answer offline against the genesis.
-    #[command(subcommand)]
-    Verify(verify::VerifyCmd),
+    Verify(verify::VerifyArgs),
     /// Run a local network under a fixed-rate load and print throughput and latency.
     Bench(bench::BenchArgs),
 }
@@ -97,7 +96,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Testnet(args) => testnet::run(args).await,
         Command::Status { rpc } => tx::status(&rpc).await,
         Command::Tx(cmd) => tx::run(cmd).await,
-        Command::Verify(cmd) => verify::run(cmd),
+        Command::Verify(args) => verify::run_args(args),
         Command::Bench(args) => bench::run(args).await,
     }
 }

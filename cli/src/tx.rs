@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Subcommand;
-use eyre::{bail, eyre, Result};
+use eyre::{bail, eyre, Result, WrapErr};
+use jiu_contracts::gs1::{parse_code, Code};
+use jiu_contracts::provenance::Op;
 use jiu_contracts::{sha256, Payload, PublicKey, SignedTx, TxBody};
 use jiu_genesis::keys;
 use serde_json::{json, Value};
@@ -22,6 +24,26 @@ pub enum TxCmd {
         /// The record: its SHA-256 is anchored.
         #[arg(long)]
         record: String,
+        /// Wait until the transaction is finalized or rejected.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Submit bottle lifecycle ops (commission, pack, ship, receive, sell, flags, ...) as one
+    /// all-or-nothing transaction. The ops file is a JSON array of ops, e.g.
+    /// `[{"op":"commission","items":[...]}]` (the JSON form of `provenance::Op`), or codes
+    /// in any GS1 form with `--commission CODE...` for the common case.
+    Provenance {
+        #[arg(long, default_value = "http://127.0.0.1:26650")]
+        rpc: String,
+        /// The organisation key file that signs.
+        #[arg(long)]
+        key: PathBuf,
+        /// A JSON file with the ops.
+        #[arg(long, conflicts_with = "commission")]
+        ops: Option<PathBuf>,
+        /// Commission these bottle codes (Digital Link, element string, EPC URN).
+        #[arg(long, num_args = 1..)]
+        commission: Vec<String>,
         /// Wait until the transaction is finalized or rejected.
         #[arg(long)]
         wait: bool,
@@ -89,6 +111,52 @@ pub async fn run(cmd: TxCmd) -> Result<()> {
                     record_hash: sha256(&[record.as_bytes()]),
                     data: Vec::new(),
                 },
+            };
+            let tx = SignedTx::sign(body, &key);
+            let answer = submit(&client, &rpc, &tx).await?;
+            println!("{}", serde_json::to_string_pretty(&answer)?);
+            let Some(id) = answer["tx_id"].as_str() else {
+                bail!("transaction refused");
+            };
+            if wait {
+                wait_final(&client, &rpc, id).await?;
+            }
+            Ok(())
+        }
+        TxCmd::Provenance {
+            rpc,
+            key,
+            ops,
+            commission,
+            wait,
+        } => {
+            let ops: Vec<Op> = match ops {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .wrap_err_with(|| format!("cannot read {}", path.display()))?;
+                    serde_json::from_str(&text)
+                        .wrap_err_with(|| format!("{} is not a JSON list of ops", path.display()))?
+                }
+                None => {
+                    let mut items = Vec::new();
+                    for code in &commission {
+                        match parse_code(code) {
+                            Ok(Code::Item(sgtin)) => items.push(sgtin),
+                            Ok(other) => bail!("{other} is not a bottle code"),
+                            Err(error) => bail!("{code}: {error}"),
+                        }
+                    }
+                    vec![Op::Commission { items }]
+                }
+            };
+            let key = keys::read_key_file(&key)?;
+            let (height, chain_id) = chain_tip(&client, &rpc).await?;
+            let body = TxBody {
+                chain_id,
+                signer: PublicKey::from_signing_key(&key),
+                nonce: rand::random(),
+                expires_at_height: height + 100,
+                payload: Payload::Provenance { ops },
             };
             let tx = SignedTx::sign(body, &key);
             let answer = submit(&client, &rpc, &tx).await?;

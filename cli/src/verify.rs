@@ -2,14 +2,40 @@
 
 use std::path::PathBuf;
 
-use clap::Subcommand;
-use eyre::{bail, Result, WrapErr};
+use clap::{Args, Subcommand};
+use eyre::{bail, eyre, Result, WrapErr};
 use jiu_genesis::Genesis;
-use jiu_node::proof::{verify_block_answer, verify_certificate, BlockAnswer};
+use jiu_node::proof::{verify_block_answer, verify_certificate, verify_record_answer, BlockAnswer};
+
+/// `jiu verify --offline answer.json --genesis genesis.json`, or a subcommand naming the
+/// kind of answer.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct VerifyArgs {
+    #[command(subcommand)]
+    pub cmd: Option<VerifyCmd>,
+    /// A saved answer of `GET /verify/{code}` (or `/01/.../21/...`) or `GET /block/{h}`;
+    /// the kind is recognised from its fields.
+    #[arg(long)]
+    pub offline: Option<PathBuf>,
+    /// The chain's genesis file.
+    #[arg(long)]
+    pub genesis: Option<PathBuf>,
+}
 
 /// `jiu verify` subcommands.
 #[derive(Subcommand, Debug)]
 pub enum VerifyCmd {
+    /// A verify answer (`GET /verify/{code}`): the record against the state root, the
+    /// header against the certificate, and the shown verdict, state and flags against the
+    /// proven record.
+    Record {
+        /// The saved JSON answer.
+        file: PathBuf,
+        /// The chain's genesis file.
+        #[arg(long)]
+        genesis: PathBuf,
+    },
     /// A block as served by `GET /block/{height}`: header hash, transactions root, and a
     /// quorum of genesis validators' precommit signatures.
     Block {
@@ -21,9 +47,60 @@ pub enum VerifyCmd {
     },
 }
 
+/// Runs `jiu verify`; fails (non-zero exit) with the exact reason.
+pub fn run_args(args: VerifyArgs) -> Result<()> {
+    if let Some(cmd) = args.cmd {
+        return run(cmd);
+    }
+    let (Some(file), Some(genesis)) = (args.offline, args.genesis) else {
+        bail!("give --offline ANSWER.json --genesis GENESIS.json, or a subcommand");
+    };
+    let text = std::fs::read_to_string(&file)
+        .wrap_err_with(|| format!("cannot read {}", file.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).wrap_err_with(|| format!("{} is not JSON", file.display()))?;
+    if value.get("txs").is_some() {
+        return run(VerifyCmd::Block { file, genesis });
+    }
+    if value.get("verdict").is_some() {
+        return run(VerifyCmd::Record { file, genesis });
+    }
+    Err(eyre!(
+        "{} is neither a verify answer nor a block answer",
+        file.display()
+    ))
+}
+
 /// Runs a `jiu verify` subcommand; fails (non-zero exit) with the exact reason.
 pub fn run(cmd: VerifyCmd) -> Result<()> {
     match cmd {
+        VerifyCmd::Record { file, genesis } => {
+            let genesis = Genesis::load(&genesis)?;
+            let text = std::fs::read_to_string(&file)
+                .wrap_err_with(|| format!("cannot read {}", file.display()))?;
+            let answer: serde_json::Value = serde_json::from_str(&text)
+                .wrap_err_with(|| format!("{} is not JSON", file.display()))?;
+            match verify_record_answer(&genesis, &answer) {
+                Ok(ok) => {
+                    println!(
+                        "ok: {} is {} ({}) at height {} ({}), signed by {} of {} voting power",
+                        ok.code,
+                        ok.verdict,
+                        if ok.has_record {
+                            "record proven"
+                        } else {
+                            "absence proven"
+                        },
+                        ok.height,
+                        ok.block_id,
+                        ok.signed_power,
+                        ok.total_power
+                    );
+                    Ok(())
+                }
+                Err(error) => bail!("answer is NOT proven: {} [{}]", error, error.code()),
+            }
+        }
         VerifyCmd::Block { file, genesis } => {
             let genesis = Genesis::load(&genesis)?;
             let text = std::fs::read_to_string(&file)

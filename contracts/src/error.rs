@@ -36,6 +36,11 @@ pub enum TxError {
     KeyInUse(PublicKey),
     #[error("key {0} does not belong to the organisation")]
     KeyNotFound(PublicKey),
+    #[error("op {index} refused: {error}")]
+    Lifecycle {
+        index: usize,
+        error: crate::provenance::ProvenanceError,
+    },
 }
 
 impl TxError {
@@ -56,6 +61,9 @@ impl TxError {
             TxError::UnknownOrg(_) => "UNKNOWN_ORG",
             TxError::KeyInUse(_) => "KEY_IN_USE",
             TxError::KeyNotFound(_) => "KEY_NOT_FOUND",
+            // The lifecycle's own code (WRONG_STATE, NOT_CUSTODIAN, ...): more use to a client
+            // than one umbrella code; the codes are distinct from the ones above.
+            TxError::Lifecycle { error, .. } => error.code(),
         }
     }
 }

@@ -60,6 +60,15 @@ pub const EMPTY_HASH: Hash = [0; 32];
 const LEAF_PREFIX: u8 = 0x00;
 const INTERNAL_PREFIX: u8 = 0x01;
 
+/// Two trees are equal when their roots are: the root commits to every key and value.
+impl PartialEq for Smt {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.root() == other.root()
+    }
+}
+
+impl Eq for Smt {}
+
 /// The hash of a value as committed in a leaf: `sha256(value)`.
 pub fn value_hash(value: &[u8]) -> Hash {
     sha256(&[value])
@@ -512,20 +521,20 @@ pub fn verify(
 }
 
 /// A list of hashes as a JSON array of lowercase hex strings.
-mod serde_hex_list {
+pub(crate) mod serde_hex_list {
     use serde::de::Error as _;
     use serde::{Deserialize, Deserializer, Serializer};
 
     use crate::types::Hash;
 
-    pub(super) fn serialize<S: Serializer>(
+    pub(crate) fn serialize<S: Serializer>(
         hashes: &[Hash],
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(hashes.iter().map(hex::encode))
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Vec<Hash>, D::Error> {
         Vec::<String>::deserialize(deserializer)?

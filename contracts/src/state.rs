@@ -27,6 +27,14 @@
 //! be refused as `Expired`, so it can never be applied twice and the window stays bounded by
 //! `TX_TTL_HEIGHTS_MAX` blocks of txs.
 //!
+//! # Provenance
+//!
+//! The bottle lifecycle ([`crate::provenance::Ledger`]) lives in the state. Its committed
+//! form is one [`RecordLeaf`] per code in a sparse Merkle tree ([`crate::smt`]) keyed by
+//! [`crate::provenance::record_key`]; each applied op reports the codes it touched and only
+//! their leaves are re-hashed. A `Provenance` tx may be signed by any role; the lifecycle
+//! decides who may do what. The undo window for sales comes from the genesis.
+//!
 //! The window is not in the root and not persisted: it is a function of the txs of the last
 //! `TX_TTL_HEIGHTS_MAX` blocks, which the block hash chain already commits to, so a
 //! restarting node rebuilds it from those blocks with [`State::restore_replay`].
@@ -36,10 +44,16 @@
 //! [`State::root`] is the RFC 6962 Merkle root (see [`crate::merkle`]) over, in order: one
 //! leaf per org in id order, `leaf_hash("org\0" || borsh(org))`; then
 //! `leaf_hash("anchors\0" || anchors_count as u64 LE || anchors_acc)`; then
-//! `leaf_hash("height\0" || height as u64 LE)`. The prefixes keep the leaf kinds apart.
+//! `leaf_hash("height\0" || height as u64 LE)`; then `leaf_hash("records\0" || records root)`
+//! where the records root is the sparse Merkle root over the lifecycle leaves. The prefixes
+//! keep the leaf kinds apart. A record proof is the record's SMT path plus the RFC 6962 path
+//! of the `records` leaf (see [`State::prove_record`]).
 
 mod persist;
 mod plan;
+mod record_proof;
+
+pub use record_proof::{verify_record, RecordProof, RecordProofError};
 
 use std::collections::BTreeMap;
 
@@ -49,9 +63,12 @@ use borsh::BorshSerialize;
 use serde::Serialize;
 
 use crate::error::TxError;
+use crate::gs1::Code;
 use crate::merkle;
+use crate::provenance::{Alert, Ledger, Parties, RecordLeaf, UNDO_WINDOW_MS_DEFAULT};
+use crate::smt::{self, Smt};
 use crate::tx::{validate_org, VerifiedTx};
-use crate::types::{sha256, Hash, Org, PublicKey};
+use crate::types::{sha256, Hash, Org, PublicKey, Role};
 
 use plan::Change;
 
@@ -84,6 +101,14 @@ pub struct State {
     replay: OrdSet<Hash>,
     /// The same ids by expiry height, so pruning is a walk from the front.
     replay_by_expiry: OrdSet<(u64, Hash)>,
+    /// The bottle lifecycle.
+    ledger: Ledger,
+    /// The committed lifecycle: one leaf per code, kept in step with `ledger` by `commit`.
+    records: Smt,
+    /// Codes whose leaves changed since [`State::take_dirty`] last ran: what the node writes.
+    dirty: OrdSet<Code>,
+    /// How long a store may undo a sale, from the genesis.
+    undo_window_ms: u64,
 }
 
 /// What applying a tx did.
@@ -120,6 +145,21 @@ pub enum Event {
         record_hash: Hash,
         index: u64,
     },
+    /// Every op of a provenance tx applied.
+    LifecycleApplied {
+        org_id: String,
+        ops: usize,
+        /// Records created or changed.
+        records: usize,
+    },
+    /// An op was refused and the refusal recorded as an alert; no op took effect.
+    AlertRaised {
+        op_index: usize,
+        /// The refusal code, e.g. `ALREADY_SOLD`.
+        reason_code: String,
+        reason: String,
+        alert: Alert,
+    },
 }
 
 impl State {
@@ -134,6 +174,10 @@ impl State {
             height: 0,
             replay: OrdSet::new(),
             replay_by_expiry: OrdSet::new(),
+            ledger: Ledger::new(),
+            records: Smt::new(),
+            dirty: OrdSet::new(),
+            undo_window_ms: UNDO_WINDOW_MS_DEFAULT,
         };
         for org in &orgs {
             let org = validate_org(org)?;
@@ -146,6 +190,59 @@ impl State {
             state.insert_org(org);
         }
         Ok(state)
+    }
+
+    /// Sets how long a store may undo a sale (a genesis parameter).
+    pub fn with_undo_window_ms(mut self, undo_window_ms: u64) -> State {
+        self.undo_window_ms = undo_window_ms;
+        self
+    }
+
+    /// How long a store may undo a sale.
+    pub fn undo_window_ms(&self) -> u64 {
+        self.undo_window_ms
+    }
+
+    /// The bottle lifecycle.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The committed leaf of `code`, if the chain knows it.
+    pub fn record(&self, code: &Code) -> Option<RecordLeaf> {
+        self.ledger.leaf(code)
+    }
+
+    /// The sparse Merkle root over the lifecycle leaves.
+    pub fn records_root(&self) -> Hash {
+        self.records.root()
+    }
+
+    /// Proof that `code` has the leaf [`State::record`] returns (or none): its path in the
+    /// records tree, and the path of the records leaf in the state root.
+    pub fn prove_record(&self, code: &Code) -> RecordProof {
+        let leaves = self.root_leaves();
+        let index = leaves.len() - 1;
+        RecordProof {
+            smt: self.records.prove(&crate::provenance::record_key(code)),
+            records_root: self.records.root(),
+            state_leaf_index: index as u64,
+            state_leaf_count: leaves.len() as u64,
+            state_path: merkle::proof(&leaves, index).expect("the records leaf exists"),
+        }
+    }
+
+    /// The codes whose leaves changed since the last call, with their new leaf bytes
+    /// (`None`: the leaf is gone), in code order; what a node writes after a block.
+    pub fn take_dirty(&mut self) -> Vec<(Code, Option<Vec<u8>>)> {
+        let dirty = std::mem::take(&mut self.dirty);
+        dirty
+            .into_iter()
+            .map(|code| {
+                let leaf = self.ledger.leaf(&code).map(|leaf| leaf.encode());
+                (code, leaf)
+            })
+            .collect()
     }
 
     /// The org with this id.
@@ -262,6 +359,26 @@ impl State {
                     index,
                 }
             }
+            Change::Lifecycle {
+                ledger,
+                touched,
+                event,
+            } => {
+                self.ledger = ledger;
+                let updates: Vec<(Hash, Option<Hash>)> = touched
+                    .iter()
+                    .map(|code| {
+                        let value = self
+                            .ledger
+                            .leaf(code)
+                            .map(|leaf| smt::value_hash(&leaf.encode()));
+                        (crate::provenance::record_key(code), value)
+                    })
+                    .collect();
+                self.records.apply_batch(updates);
+                self.dirty.extend(touched);
+                event
+            }
         }
     }
 
@@ -280,6 +397,11 @@ impl State {
 
     /// The state root; see the module doc for the leaves.
     pub fn root(&self) -> Hash {
+        merkle::root(&self.root_leaves())
+    }
+
+    /// The leaves under the state root, in order; the records leaf is last.
+    fn root_leaves(&self) -> Vec<Hash> {
         let mut leaves: Vec<Hash> = self
             .orgs
             .values()
@@ -298,11 +420,29 @@ impl State {
         leaves.push(merkle::leaf_hash(
             &[b"height\0".as_slice(), &height].concat(),
         ));
-        merkle::root(&leaves)
+        leaves.push(records_leaf_hash(&self.records.root()));
+        leaves
+    }
+}
+
+/// The state-root leaf that commits to the records tree.
+pub fn records_leaf_hash(records_root: &Hash) -> Hash {
+    merkle::leaf_hash(&[b"records\0".as_slice(), records_root].concat())
+}
+
+/// The lifecycle's view of the registry: active orgs and their roles.
+impl Parties for State {
+    fn role_of(&self, org_id: &str) -> Option<Role> {
+        self.orgs
+            .get(org_id)
+            .filter(|org| org.active)
+            .map(|org| org.role)
     }
 }
 
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod provenance_tests;
 #[cfg(test)]
 pub(crate) mod tests;

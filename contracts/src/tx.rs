@@ -31,7 +31,14 @@ pub use verify::{verify_batch, VerifiedTx};
 /// Prefix of every signed message; the NUL ends it so no other domain can be a prefix of it.
 pub const TX_DOMAIN: &[u8] = b"jiu/tx/v1\0";
 /// Largest encoded `SignedTx` accepted, checked before decoding.
-pub const TX_BYTES_MAX: usize = 64 * 1024;
+/// 1 MiB: room for one provenance batch of 10,000 bottles commissioned and packed into
+/// cases (about 0.5 MiB in borsh), or an EPCIS document of that size.
+pub const TX_BYTES_MAX: usize = 1024 * 1024;
+/// Most lifecycle ops one provenance tx may carry.
+pub const OPS_PER_TX_MAX: usize = 10_000;
+/// Most codes the ops of one provenance tx may name in all (each op has its own limit of
+/// [`crate::provenance::BATCH_CODES_MAX`]).
+pub const CODES_PER_TX_MAX: usize = 50_000;
 /// Largest `Anchor` data; the chain anchors hashes of records, not the records.
 pub const ANCHOR_DATA_BYTES_MAX: usize = 1024;
 /// How far past the current height a tx may expire; bounds the replay window.
@@ -77,6 +84,10 @@ pub enum Payload {
         #[serde(with = "crate::serde_hex")]
         data: Vec<u8>,
     },
+    /// Bottle lifecycle ops (T1-T12), applied in order and all-or-nothing. If an op is
+    /// refused for a reason worth an alert (a second sale, a sale or receive by the wrong
+    /// party), the ops change nothing and the alert is the tx's only effect.
+    Provenance { ops: Vec<crate::provenance::Op> },
 }
 
 impl Payload {
@@ -88,6 +99,7 @@ impl Payload {
             Payload::RemoveOrgKey { .. } => "remove_org_key",
             Payload::SetOrgActive { .. } => "set_org_active",
             Payload::Anchor { .. } => "anchor",
+            Payload::Provenance { .. } => "provenance",
         }
     }
 }

@@ -98,6 +98,7 @@ pub fn devnet(
         consensus: ConsensusParams::default(),
         orgs,
         validators,
+        provenance: Default::default(),
     };
     Devnet {
         genesis,

@@ -34,6 +34,26 @@ pub struct Genesis {
     pub orgs: Vec<GenesisOrg>,
     /// The validator set at height 0.
     pub validators: Vec<GenesisValidator>,
+    /// Parameters of the bottle lifecycle; defaults when absent.
+    #[serde(default)]
+    pub provenance: ProvenanceParams,
+}
+
+/// Parameters of the bottle lifecycle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvenanceParams {
+    /// How long after a sale the selling store may undo it (T8); 10 days by default, the
+    /// EU FMD Art. 13 analogue.
+    pub undo_window_ms: u64,
+}
+
+impl Default for ProvenanceParams {
+    fn default() -> Self {
+        Self {
+            undo_window_ms: jiu_contracts::provenance::UNDO_WINDOW_MS_DEFAULT,
+        }
+    }
 }
 
 /// Tendermint round timeouts and block limits. Each timeout of round `r` is
@@ -164,6 +184,14 @@ impl Genesis {
     /// Lowercase hex of [`Genesis::hash`].
     pub fn hash_hex(&self) -> String {
         hex::encode(self.hash())
+    }
+
+    /// The application state at height 0.
+    pub fn initial_state(
+        &self,
+    ) -> std::result::Result<jiu_contracts::State, jiu_contracts::TxError> {
+        Ok(jiu_contracts::State::new(self.initial_orgs())?
+            .with_undo_window_ms(self.provenance.undo_window_ms))
     }
 
     /// The registry's organisations at height 0, in genesis order: all active, keys sorted.

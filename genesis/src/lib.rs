@@ -25,8 +25,8 @@ pub mod keys;
 
 pub use error::{GenesisError, Result};
 pub use genesis::{
-    ConsensusParams, Genesis, GenesisOrg, GenesisValidator, GENESIS_FILE_BYTES_MAX,
-    GENESIS_HASH_TAG,
+    ConsensusParams, Genesis, GenesisOrg, GenesisValidator, ProvenanceParams,
+    GENESIS_FILE_BYTES_MAX, GENESIS_HASH_TAG,
 };
 pub use p2p::{Host, P2pAddr, P2pAddrError, Transport};
 pub use validate::{

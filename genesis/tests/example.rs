@@ -11,7 +11,7 @@ use jiu_genesis::devnet::devnet;
 use jiu_genesis::Genesis;
 
 /// The hash of `examples/devnet-genesis.json`. Changing it is a deliberate format change.
-const EXAMPLE_HASH: &str = "f243ea0491647629320826b7c874eff3f2485d5c33416f1dcb70c760808401d9";
+const EXAMPLE_HASH: &str = "82e52b5f6d48276bcb234e54a122df0cf3cf68ed5920610940ce938a30980029";
 
 fn example_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/devnet-genesis.json")

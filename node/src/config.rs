@@ -25,6 +25,10 @@ pub struct NodeConfig {
     /// Mempool bound on bytes.
     #[serde(default = "default_mempool_bytes_max")]
     pub mempool_bytes_max: usize,
+    /// Bearer tokens of partners (distributors, stores, auditors) who get the full view of
+    /// verify answers (org ids, tx ids, containers). Empty: everyone gets the public view.
+    #[serde(default)]
+    pub rpc_partner_tokens: Vec<String>,
 }
 
 fn default_empty_block_wait_ms() -> u64 {
@@ -61,6 +65,7 @@ impl NodeConfig {
             empty_block_wait_ms: default_empty_block_wait_ms(),
             mempool_txs_max: default_mempool_txs_max(),
             mempool_bytes_max: default_mempool_bytes_max(),
+            rpc_partner_tokens: Vec::new(),
         }
     }
 

@@ -10,6 +10,11 @@
 //! - `meta`: `tip` -> height; `state` -> the persistent state at `tip`
 //! - `undecided`: height || round || block id -> borsh(Block) we built or validated but that
 //!   is not decided yet, so a restarted node can answer consensus about its own proposals.
+//! - `records`: record key (32 bytes) -> borsh(RecordLeaf), the lifecycle leaves at `tip`;
+//!   only the leaves a height changed are written with it.
+//! - `history`: record key || height (u64 BE) || tx index (u32 BE) || op index (u32 BE) ->
+//!   borsh(HistoryEntry): what each finalized op did to a code, for the verify answer. Not
+//!   consensus state (the blocks are), so it carries no proof of its own.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,10 +41,20 @@ pub enum Col {
     Txs,
     Meta,
     Undecided,
+    Records,
+    History,
 }
 
 impl Col {
-    const ALL: [Col; 5] = [Col::Blocks, Col::Certs, Col::Txs, Col::Meta, Col::Undecided];
+    const ALL: [Col; 7] = [
+        Col::Blocks,
+        Col::Certs,
+        Col::Txs,
+        Col::Meta,
+        Col::Undecided,
+        Col::Records,
+        Col::History,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -48,6 +63,8 @@ impl Col {
             Col::Txs => "txs",
             Col::Meta => "meta",
             Col::Undecided => "undecided",
+            Col::Records => "records",
+            Col::History => "history",
         }
     }
 }
@@ -63,8 +80,25 @@ pub enum Op {
 pub trait Kv: Send + Sync + 'static {
     fn get(&self, col: Col, key: &[u8]) -> Result<Option<Vec<u8>>>;
     fn write(&self, ops: Vec<Op>) -> Result<()>;
+    /// Calls `visit` on each entry of `col` whose key starts with `prefix` and is at least
+    /// `start` (which starts with `prefix`), in key order, until it returns false.
+    fn scan(
+        &self,
+        col: Col,
+        prefix: &[u8],
+        start: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<()>;
+
     /// All entries of `col` whose key starts with `prefix`, in key order.
-    fn scan_prefix(&self, col: Col, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    fn scan_prefix(&self, col: Col, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut out = Vec::new();
+        self.scan(col, prefix, prefix, &mut |k, v| {
+            out.push((k.to_vec(), v.to_vec()));
+            true
+        })?;
+        Ok(out)
+    }
 }
 
 type MemMap = BTreeMap<(Col, Vec<u8>), Vec<u8>>;
@@ -102,13 +136,23 @@ impl Kv for MemKv {
         Ok(())
     }
 
-    fn scan_prefix(&self, col: Col, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn scan(
+        &self,
+        col: Col,
+        prefix: &[u8],
+        start: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<()> {
         let map = self.lock();
-        Ok(map
-            .range((col, prefix.to_vec())..)
+        for ((_, key), value) in map
+            .range((col, start.to_vec())..)
             .take_while(|((c, k), _)| *c == col && k.starts_with(prefix))
-            .map(|((_, k), v)| (k.clone(), v.clone()))
-            .collect())
+        {
+            if !visit(key, value) {
+                break;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -154,16 +198,21 @@ impl Kv for RocksKv {
         Ok(self.db.write_opt(batch, &options)?)
     }
 
-    fn scan_prefix(&self, col: Col, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let mut out = Vec::new();
-        for item in self.db.prefix_iterator_cf(self.cf(col), prefix) {
+    fn scan(
+        &self,
+        col: Col,
+        prefix: &[u8],
+        start: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<()> {
+        let mode = rocksdb::IteratorMode::From(start, rocksdb::Direction::Forward);
+        for item in self.db.iterator_cf(self.cf(col), mode) {
             let (key, value) = item?;
-            if !key.starts_with(prefix) {
+            if !key.starts_with(prefix) || !visit(&key, &value) {
                 break;
             }
-            out.push((key.to_vec(), value.to_vec()));
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -174,6 +223,10 @@ pub struct CommitRecord<'a> {
     pub certificate: &'a [u8],
     pub tx_ids: &'a [Hash],
     pub state: &'a [u8],
+    /// Lifecycle leaves changed at this height: record key -> new leaf, `None` to delete.
+    pub records: &'a [(Hash, Option<Vec<u8>>)],
+    /// History entries of this height: full key -> value.
+    pub history: &'a [(Vec<u8>, Vec<u8>)],
 }
 
 /// Where a finalized transaction is.
@@ -232,6 +285,15 @@ impl Db {
             KEY_STATE.to_vec(),
             record.state.to_vec(),
         ));
+        for (key, leaf) in record.records {
+            ops.push(match leaf {
+                Some(bytes) => Op::Put(Col::Records, key.to_vec(), bytes.clone()),
+                None => Op::Delete(Col::Records, key.to_vec()),
+            });
+        }
+        for (key, value) in record.history {
+            ops.push(Op::Put(Col::History, key.clone(), value.clone()));
+        }
         for (key, _) in self.kv.scan_prefix(Col::Undecided, &[])? {
             if undecided_height(&key) <= Some(record.height) {
                 ops.push(Op::Delete(Col::Undecided, key));
@@ -288,6 +350,41 @@ impl Db {
         }))
     }
 
+    /// Calls `visit` with every stored lifecycle leaf, for rebuilding the state at start.
+    pub fn for_each_record(&self, visit: &mut dyn FnMut(&[u8])) -> Result<()> {
+        self.kv.scan(Col::Records, &[], &[], &mut |_, v| {
+            visit(v);
+            true
+        })
+    }
+
+    /// The history entries stored under `prefix` (a record key, optionally followed by a
+    /// height), in key order, at most `limit`.
+    pub fn history(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut entries = Vec::new();
+        self.kv.scan(Col::History, prefix, prefix, &mut |k, v| {
+            entries.push((k.to_vec(), v.to_vec()));
+            entries.len() < limit
+        })?;
+        Ok(entries)
+    }
+
+    /// History entries whose key starts with `prefix` and is at least `from`, in key order,
+    /// at most `limit`.
+    pub fn history_from(
+        &self,
+        prefix: &[u8],
+        from: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut entries = Vec::new();
+        self.kv.scan(Col::History, prefix, from, &mut |k, v| {
+            entries.push((k.to_vec(), v.to_vec()));
+            entries.len() < limit
+        })?;
+        Ok(entries)
+    }
+
     /// Keeps a block we proposed or validated at (height, round) until its height is decided.
     pub fn put_undecided(&self, height: u64, round: u32, id: &Hash, block: &[u8]) -> Result<()> {
         let mut key = height.to_be_bytes().to_vec();
@@ -325,6 +422,8 @@ mod tests {
             certificate: b"cert",
             tx_ids: ids,
             state,
+            records: &[],
+            history: &[],
         }
     }
 

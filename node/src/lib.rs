@@ -15,6 +15,7 @@ pub mod codec;
 pub mod config;
 pub mod context;
 pub mod db;
+pub mod history;
 pub mod mempool;
 pub mod metrics;
 pub mod node;
@@ -23,5 +24,7 @@ pub mod rpc;
 pub mod shared;
 pub mod signing;
 pub mod streaming;
+pub mod verify;
+pub mod web;
 
 pub use config::NodeConfig;

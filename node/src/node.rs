@@ -30,13 +30,13 @@ use tracing::{info, warn};
 
 use crate::app::{App, AppConfig};
 use crate::block::{Block, BlockLimits, Parent};
-use crate::codec::BorshCodec;
+use crate::codec::{decode_certificate, BorshCodec};
 use crate::config::NodeConfig;
 use crate::context::{Address, BlockId, JiuContext, Validator, ValidatorSet};
 use crate::db::Db;
 use crate::mempool::{Mempool, MempoolConfig};
 use crate::metrics::Metrics;
-use crate::shared::{NodeInfo, Shared, Tip};
+use crate::shared::{Committed, NodeInfo, Shared, Tip};
 use crate::signing::{JiuSigner, JiuVerifier};
 
 /// File names inside a node's home directory.
@@ -153,10 +153,11 @@ fn malachite_config(
 }
 
 /// Loads the committed state and tip, or the genesis state for a fresh node.
-fn restore(db: &Db, genesis: &Genesis) -> Result<(State, Parent, Tip)> {
+fn restore(db: &Db, genesis: &Genesis) -> Result<(State, Parent, Committed)> {
     let genesis_hash = genesis.hash();
     let Some(height) = db.tip()? else {
-        let state = State::new(genesis.initial_orgs())
+        let state = genesis
+            .initial_state()
             .map_err(|e| eyre!("genesis organisations are invalid: {e}"))?;
         let parent = Parent {
             height: 0,
@@ -169,13 +170,31 @@ fn restore(db: &Db, genesis: &Genesis) -> Result<(State, Parent, Tip)> {
             time_ms: parent.time_ms,
             state_root: state.root(),
         };
-        return Ok((state, parent, tip));
+        let committed = Committed {
+            tip,
+            state: Arc::new(state.clone()),
+            header: None,
+            certificate: None,
+        };
+        return Ok((state, parent, committed));
     };
     let bytes = db
         .state()?
         .ok_or_else(|| eyre!("database has a tip but no state"))?;
     let mut state =
         State::decode_persistent(&bytes).map_err(|e| eyre!("stored state is corrupt: {e}"))?;
+    let started = std::time::Instant::now();
+    let mut leaves = Vec::new();
+    db.for_each_record(&mut |bytes| leaves.push(bytes.to_vec()))?;
+    let count = leaves.len();
+    state
+        .restore_records(leaves)
+        .map_err(|e| eyre!("stored records are corrupt: {e}"))?;
+    info!(
+        records = count,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "records loaded"
+    );
     let limit = usize::MAX;
     let block = db
         .block(height)?
@@ -209,7 +228,18 @@ fn restore(db: &Db, genesis: &Genesis) -> Result<(State, Parent, Tip)> {
         time_ms: parent.time_ms,
         state_root: block.header.state_root,
     };
-    Ok((state, parent, tip))
+    let certificate = db
+        .certificate(height)?
+        .ok_or_else(|| eyre!("tip certificate {height} is missing"))?;
+    let certificate =
+        decode_certificate(&certificate).map_err(|e| eyre!("tip certificate: {e}"))?;
+    let committed = Committed {
+        tip,
+        state: Arc::new(state.clone()),
+        header: Some(block.header),
+        certificate: Some(crate::proof::certificate_json(&certificate)),
+    };
+    Ok((state, parent, committed))
 }
 
 /// Runs the node in `home` until Ctrl-C / SIGTERM or a fatal error.
@@ -226,7 +256,8 @@ pub async fn run(home: &Path) -> Result<()> {
     let data: PathBuf = home.join(files::DATA);
     std::fs::create_dir_all(&data)?;
     let db = Db::open(&data.join("db"))?;
-    let (state, parent, tip) = restore(&db, &genesis)?;
+    let (state, parent, committed) = restore(&db, &genesis)?;
+    let tip = committed.tip.clone();
     info!(name = %config.name, height = tip.height, %address, is_validator, "starting node");
 
     let registry = SharedRegistry::global().with_moniker(config.name.clone());
@@ -260,6 +291,7 @@ pub async fn run(home: &Path) -> Result<()> {
             genesis_hash,
             validator_set: validator_set.clone(),
             is_validator,
+            partner_tokens: config.rpc_partner_tokens.clone(),
         },
         db,
         Mempool::new(MempoolConfig {
@@ -268,8 +300,7 @@ pub async fn run(home: &Path) -> Result<()> {
             ..MempoolConfig::default()
         }),
         metrics,
-        tip,
-        state.clone(),
+        committed,
     ));
 
     let consensus = if is_validator {

@@ -78,6 +78,167 @@ pub enum ProofError {
         "the signatures carry {signed} of {total} voting power; more than two thirds is needed"
     )]
     InsufficientPower { signed: u64, total: u64 },
+    #[error("the answer carries no proof (the chain had no block yet)")]
+    NoProof,
+    #[error("the answer is not a verify answer: {0}")]
+    Malformed(String),
+    #[error("the record bytes do not decode as a record")]
+    RecordBytes,
+    #[error("record proof: {message} ({code})")]
+    Record { code: &'static str, message: String },
+    #[error("the answer shows {field} = {shown}, the proven record says {proven}")]
+    Shown {
+        field: &'static str,
+        shown: String,
+        proven: String,
+    },
+}
+
+impl ProofError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProofError::ChainId { .. } => "WRONG_CHAIN",
+            ProofError::BlockId { .. } => "HEADER_TAMPERED",
+            ProofError::TxsRoot { .. } => "TXS_TAMPERED",
+            ProofError::CertificateMismatch { .. } => "CERTIFICATE_MISMATCH",
+            ProofError::BadRound(_) => "BAD_ROUND",
+            ProofError::UnknownSigner(_) => "UNKNOWN_SIGNER",
+            ProofError::DuplicateSigner(_) => "DUPLICATE_SIGNER",
+            ProofError::BadSignature(_) => "FORGED_SIGNATURE",
+            ProofError::InsufficientPower { .. } => "INSUFFICIENT_SIGNATURES",
+            ProofError::NoProof => "NO_PROOF",
+            ProofError::Malformed(_) => "MALFORMED",
+            ProofError::RecordBytes => "RECORD_TAMPERED",
+            ProofError::Record { code, .. } => code,
+            ProofError::Shown { .. } => "ANSWER_TAMPERED",
+        }
+    }
+}
+
+/// What an offline check of a verify answer established.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VerifiedRecord {
+    pub code: String,
+    pub verdict: String,
+    pub height: u64,
+    pub block_id: BlockId,
+    /// Voting power that signed the header, of `total_power`.
+    pub signed_power: u64,
+    pub total_power: u64,
+    pub has_record: bool,
+}
+
+/// Checks a verify answer (`GET /verify/{code}`) offline: header and certificate against
+/// the genesis validators, the record against the header's state root, then that what the
+/// answer shows (verdict, state, flags) is what the proven record says.
+pub fn verify_record_answer(
+    genesis: &Genesis,
+    answer: &serde_json::Value,
+) -> Result<VerifiedRecord, ProofError> {
+    use jiu_contracts::provenance::{is_node_local, judge, AlertCode, RecordLeaf, Verdict};
+
+    let field = |name: &str| answer.get(name).filter(|v| !v.is_null());
+    let proof = field("proof").ok_or(ProofError::NoProof)?;
+    let proof: crate::verify::RecordProofJson =
+        serde_json::from_value(proof.clone()).map_err(|e| ProofError::Malformed(e.to_string()))?;
+    let shown_code = field("code")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| ProofError::Malformed("no code".into()))?;
+    let code = jiu_contracts::gs1::parse_code(shown_code)
+        .map_err(|e| ProofError::Malformed(format!("code: {e}")))?;
+    verify_header(genesis, &proof.header, proof.block_id)?;
+    let signed =
+        verify_header_certificate(genesis, &proof.header, proof.block_id, &proof.certificate)?;
+    let leaf = match &proof.record_hex {
+        None => None,
+        Some(hex_text) => {
+            let bytes = hex::decode(hex_text).map_err(|_| ProofError::RecordBytes)?;
+            Some(RecordLeaf::decode(&bytes).ok_or(ProofError::RecordBytes)?)
+        }
+    };
+    jiu_contracts::state::verify_record(
+        &proof.header.state_root,
+        &code,
+        leaf.as_ref(),
+        &proof.record_proof,
+    )
+    .map_err(|e| ProofError::Record {
+        code: e.code(),
+        message: e.to_string(),
+    })?;
+    // What the answer shows must be what the proven record says.
+    let (proven_verdict, _) = judge(leaf.as_ref());
+    let shown_verdict = field("verdict").and_then(|v| v.as_str()).unwrap_or("");
+    let node_local: Vec<AlertCode> = field("alerts")
+        .and_then(|v| serde_json::from_value::<Vec<serde_json::Value>>(v.clone()).ok())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|a| serde_json::from_value(a.get("code")?.clone()).ok())
+        .filter(|c: &AlertCode| is_node_local(*c))
+        .collect();
+    let escalated = shown_verdict == Verdict::Suspect.as_str()
+        && matches!(
+            proven_verdict,
+            Verdict::GenuineSold | Verdict::GenuineUnsold
+        )
+        && !node_local.is_empty();
+    if shown_verdict != proven_verdict.as_str() && !escalated {
+        return Err(ProofError::Shown {
+            field: "verdict",
+            shown: shown_verdict.to_string(),
+            proven: proven_verdict.as_str().to_string(),
+        });
+    }
+    if let Some(bottle) = leaf.as_ref().and_then(|l| l.bottle.as_ref()) {
+        let proven_state = serde_json::to_value(bottle.state).unwrap_or_default();
+        let shown_state = field("state").cloned().unwrap_or_default();
+        if shown_state != proven_state {
+            return Err(ProofError::Shown {
+                field: "state",
+                shown: shown_state.to_string(),
+                proven: proven_state.to_string(),
+            });
+        }
+        let proven_flags =
+            serde_json::to_value(bottle.flags.keys().collect::<Vec<_>>()).unwrap_or_default();
+        let shown_flags = field("flags").cloned().unwrap_or_default();
+        if shown_flags != proven_flags {
+            return Err(ProofError::Shown {
+                field: "flags",
+                shown: shown_flags.to_string(),
+                proven: proven_flags.to_string(),
+            });
+        }
+    }
+    Ok(VerifiedRecord {
+        code: code.to_string(),
+        verdict: shown_verdict.to_string(),
+        height: proof.header.height,
+        block_id: proof.block_id,
+        signed_power: signed,
+        total_power: genesis.validators.iter().map(|v| v.power).sum(),
+        has_record: leaf.is_some(),
+    })
+}
+
+/// The JSON form of a commit certificate.
+pub fn certificate_json(
+    certificate: &malachitebft_core_types::ExtendedCommitCertificate<crate::context::JiuContext>,
+) -> CertificateJson {
+    CertificateJson {
+        height: certificate.height.0,
+        round: certificate.round.as_i64(),
+        block_id: certificate.value_id,
+        signatures: certificate
+            .commit_signatures
+            .iter()
+            .map(|s| CommitSignatureJson {
+                address: s.address,
+                signature: s.signature.0,
+            })
+            .collect(),
+    }
 }
 
 /// Checks that `certificate` holds valid precommits of more than two thirds of the genesis
@@ -128,9 +289,12 @@ pub fn verify_certificate(
     Ok(signed)
 }
 
-/// Checks a whole block answer: chain, header hash, transactions, certificate.
-pub fn verify_block_answer(genesis: &Genesis, answer: &BlockAnswer) -> Result<(), ProofError> {
-    let header = &answer.header;
+/// Checks that `header` is of this chain and hashes to `block_id`.
+pub fn verify_header(
+    genesis: &Genesis,
+    header: &BlockHeader,
+    block_id: BlockId,
+) -> Result<(), ProofError> {
     if header.chain_id != genesis.chain_id {
         return Err(ProofError::ChainId {
             expected: genesis.chain_id.clone(),
@@ -138,12 +302,43 @@ pub fn verify_block_answer(genesis: &Genesis, answer: &BlockAnswer) -> Result<()
         });
     }
     let computed = header.id();
-    if computed != answer.block_id {
+    if computed != block_id {
         return Err(ProofError::BlockId {
-            claimed: answer.block_id,
+            claimed: block_id,
             computed,
         });
     }
+    Ok(())
+}
+
+/// Checks that `certificate` signs `header` (same block id and height) with a quorum.
+pub fn verify_header_certificate(
+    genesis: &Genesis,
+    header: &BlockHeader,
+    block_id: BlockId,
+    cert: &CertificateJson,
+) -> Result<u64, ProofError> {
+    if cert.block_id != block_id {
+        return Err(ProofError::CertificateMismatch {
+            what: "block",
+            certificate: cert.block_id.to_string(),
+            block: block_id.to_string(),
+        });
+    }
+    if cert.height != header.height {
+        return Err(ProofError::CertificateMismatch {
+            what: "height",
+            certificate: cert.height.to_string(),
+            block: header.height.to_string(),
+        });
+    }
+    verify_certificate(genesis, cert)
+}
+
+/// Checks a whole block answer: chain, header hash, transactions, certificate.
+pub fn verify_block_answer(genesis: &Genesis, answer: &BlockAnswer) -> Result<(), ProofError> {
+    let header = &answer.header;
+    verify_header(genesis, header, answer.block_id)?;
     let txs: Vec<SignedTx> = answer
         .txs
         .iter()
@@ -159,22 +354,7 @@ pub fn verify_block_answer(genesis: &Genesis, answer: &BlockAnswer) -> Result<()
             computed: hex::encode(root),
         });
     }
-    let cert = &answer.certificate;
-    if cert.block_id != answer.block_id {
-        return Err(ProofError::CertificateMismatch {
-            what: "block",
-            certificate: cert.block_id.to_string(),
-            block: answer.block_id.to_string(),
-        });
-    }
-    if cert.height != header.height {
-        return Err(ProofError::CertificateMismatch {
-            what: "height",
-            certificate: cert.height.to_string(),
-            block: header.height.to_string(),
-        });
-    }
-    verify_certificate(genesis, cert).map(drop)
+    verify_header_certificate(genesis, header, answer.block_id, &answer.certificate).map(drop)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -22,7 +22,6 @@ use crate::block::Block;
 use crate::codec::decode_certificate;
 use crate::context::{Address, JiuContext};
 use crate::mempool::MempoolError;
-use crate::proof::{CertificateJson, CommitSignatureJson};
 use crate::shared::{Shared, SubmitError};
 
 /// The OpenAPI 3.1 description of this API.
@@ -97,9 +96,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/block/{height}", get(block))
         .route("/block/{height}/tx_ids", get(block_tx_ids))
         .route("/status", get(status))
+        .route("/genesis", get(genesis))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .route("/verify/{*code}", get(verify_code))
+        .route("/01/{gtin}/21/{serial}", get(resolve_digital_link))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(axum::middleware::map_response(typed_rejections))
@@ -282,20 +284,92 @@ async fn tx_status(State(shared): AppState, Path(id): Path<String>) -> ApiResult
 
 /// The JSON form of a commit certificate.
 pub fn certificate_json(certificate: &ExtendedCommitCertificate<JiuContext>) -> Value {
-    let json = CertificateJson {
-        height: certificate.height.0,
-        round: certificate.round.as_i64(),
-        block_id: certificate.value_id,
-        signatures: certificate
-            .commit_signatures
-            .iter()
-            .map(|s| CommitSignatureJson {
-                address: s.address,
-                signature: s.signature.0,
-            })
-            .collect(),
+    serde_json::to_value(crate::proof::certificate_json(certificate)).unwrap_or(Value::Null)
+}
+
+/// `GET /verify/{code}`: verdict, record, history and proof for any accepted code form (a
+/// Digital Link URI, an element string, an EPC URN, a legacy code).
+async fn verify_code(
+    State(shared): AppState,
+    Path(code): Path<String>,
+    Query(query): Query<crate::verify::VerifyQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    verify_answer(shared, code, query, &headers).await.map(Json)
+}
+
+/// `GET /01/{gtin}/21/{serial}`: the GS1 Digital Link resolver path. A browser (asking for
+/// HTML) gets the verification page, which fetches the JSON answer and shows it.
+async fn resolve_digital_link(
+    State(shared): AppState,
+    Path((gtin, serial)): Path<(String, String)>,
+    Query(query): Query<crate::verify::VerifyQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html {
+        return Ok(axum::response::Html(crate::web::VERIFY_PAGE).into_response());
+    }
+    let code = format!("https://id.gs1.org/01/{gtin}/21/{serial}");
+    let answer = verify_answer(shared, code, query, &headers).await?;
+    Ok(Json(answer).into_response())
+}
+
+async fn verify_answer(
+    shared: Arc<Shared>,
+    code: String,
+    query: crate::verify::VerifyQuery,
+    headers: &HeaderMap,
+) -> ApiResult<Value> {
+    if code.len() > jiu_contracts::gs1::CODE_BYTES_MAX {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_CODE",
+            format!(
+                "code is {} bytes, at most {} allowed",
+                code.len(),
+                jiu_contracts::gs1::CODE_BYTES_MAX
+            ),
+        ));
+    }
+    let viewer = match headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        None => crate::verify::Viewer::Public,
+        Some(token) if shared.info.partner_tokens.iter().any(|t| t == token) => {
+            crate::verify::Viewer::Partner
+        }
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "unknown partner token",
+            ))
+        }
     };
-    serde_json::to_value(json).unwrap_or(Value::Null)
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    tokio::task::spawn_blocking(move || {
+        let committed = shared.committed();
+        crate::verify::answer(
+            &committed,
+            &shared.db,
+            &shared.scans,
+            &code,
+            &query,
+            viewer,
+            now_ms,
+        )
+    })
+    .await
+    .map_err(ApiError::internal)
 }
 
 /// `GET /block/{height}`: header, transactions and the commit certificate.
@@ -399,6 +473,17 @@ async fn status(State(shared): AppState) -> Json<Value> {
     }))
 }
 
+/// `GET /genesis`: the genesis in canonical form, exactly the bytes the genesis hash covers.
+/// A client hashes the body itself (`sha256("jiu/genesis/v1\0" || body)`) and compares the
+/// result with the chain's published hash before it trusts the validator keys inside, so
+/// this node is not trusted for them (the verification page does this).
+async fn genesis(State(shared): AppState) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        shared.info.genesis.canonical_bytes(),
+    )
+}
+
 /// `GET /health`: 200 while the node runs; reports the height and peers.
 async fn health(State(shared): AppState) -> Json<Value> {
     Json(json!({ "status": "ok", "height": shared.tip().height, "peers": shared.peers() }))
@@ -430,6 +515,9 @@ mod tests {
         ("get", "/block/{height}"),
         ("get", "/block/{height}/tx_ids"),
         ("get", "/status"),
+        ("get", "/genesis"),
+        ("get", "/verify/{code}"),
+        ("get", "/01/{gtin}/21/{serial}"),
         ("get", "/health"),
         ("get", "/metrics"),
         ("get", "/openapi.json"),

@@ -45,6 +45,8 @@ pub struct NodeInfo {
     pub validator_set: ValidatorSet,
     /// Whether this node's key is a genesis validator (so it proposes blocks).
     pub is_validator: bool,
+    /// Bearer tokens that get the partner view of verify answers.
+    pub partner_tokens: Vec<String>,
 }
 
 /// Why a submitted transaction was not admitted.
@@ -64,10 +66,23 @@ pub struct Shared {
     pub db: Db,
     pub mempool: Mempool,
     pub metrics: Metrics,
-    tip: RwLock<Tip>,
+    /// Public verification statistics (node-local).
+    pub scans: crate::verify::ScanBook,
+    committed: RwLock<Arc<Committed>>,
     progress: RwLock<Progress>,
-    state: RwLock<Arc<State>>,
     peers: AtomicUsize,
+}
+
+/// The committed tip, its state, and what a proof about that state needs: the header that
+/// carries its root and the certificate that signs the header. Replaced as one value at each
+/// commit, so a reader never mixes a state with another height's header.
+#[derive(Clone)]
+pub struct Committed {
+    pub tip: Tip,
+    pub state: Arc<State>,
+    /// `None` at height 0 (the genesis has no header).
+    pub header: Option<crate::block::BlockHeader>,
+    pub certificate: Option<crate::proof::CertificateJson>,
 }
 
 impl Shared {
@@ -77,24 +92,31 @@ impl Shared {
         db: Db,
         mempool: Mempool,
         metrics: Metrics,
-        tip: Tip,
-        state: Arc<State>,
+        committed: Committed,
     ) -> Self {
         Self {
             info,
             db,
             mempool,
             metrics,
-            tip: RwLock::new(tip),
+            scans: Default::default(),
+            committed: RwLock::new(Arc::new(committed)),
             progress: RwLock::new(Progress::default()),
-            state: RwLock::new(state),
             peers: AtomicUsize::new(0),
         }
     }
 
     /// The committed tip.
     pub fn tip(&self) -> Tip {
-        self.tip.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.committed().tip.clone()
+    }
+
+    /// The committed tip with its state, header and certificate.
+    pub fn committed(&self) -> Arc<Committed> {
+        self.committed
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Consensus progress.
@@ -119,9 +141,8 @@ impl Shared {
         *self.progress.write().unwrap_or_else(|e| e.into_inner()) = progress;
     }
 
-    pub(crate) fn set_committed(&self, tip: Tip, state: Arc<State>) {
-        *self.state.write().unwrap_or_else(|e| e.into_inner()) = state;
-        *self.tip.write().unwrap_or_else(|e| e.into_inner()) = tip;
+    pub(crate) fn set_committed(&self, committed: Committed) {
+        *self.committed.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(committed);
     }
 
     /// Admits a client's encoded transaction: size, decoding, chain id, signature, then the
@@ -181,8 +202,8 @@ impl Shared {
         if !self.info.is_validator {
             return Err(SubmitError::NotAValidator);
         }
-        let state = self.state.read().unwrap_or_else(|e| e.into_inner()).clone();
-        let tip = self.tip();
+        let committed = self.committed();
+        let (state, tip) = (&committed.state, &committed.tip);
         let ctx = BlockCtx {
             height: tip.height + 1,
             time_ms: tip.time_ms,

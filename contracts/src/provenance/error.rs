@@ -90,3 +90,45 @@ pub enum ProvenanceError {
     #[error("{0} cannot replace a code: it must be unknown or issued, same GTIN and producer")]
     BadReplacement(Code),
 }
+
+impl ProvenanceError {
+    /// A stable machine-readable code for the RPC; clients match on it, so never change one.
+    pub fn code(&self) -> &'static str {
+        use ProvenanceError as E;
+        match self {
+            E::EmptyBatch => "EMPTY_BATCH",
+            E::BatchTooLarge { .. } => "BATCH_TOO_LARGE",
+            E::Duplicate(_) => "DUPLICATE_CODE",
+            E::UnknownActor(_) => "UNKNOWN_ACTOR",
+            E::RoleNotAllowed { .. } => "ROLE_NOT_ALLOWED",
+            E::NotBrandOwner { .. } => "NOT_BRAND_OWNER",
+            E::UnknownBottle(_) => "UNKNOWN_CODE",
+            E::UnknownContainer(_) => "UNKNOWN_CONTAINER",
+            E::CodeInUse(_) => "CODE_IN_USE",
+            E::WrongState { .. } => "WRONG_STATE",
+            E::NotCustodian { .. } => "NOT_CUSTODIAN",
+            E::NotProducer { .. } => "NOT_PRODUCER",
+            E::InContainer { .. } => "IN_CONTAINER",
+            E::AlreadyPacked { .. } => "ALREADY_PACKED",
+            E::NotInContainer { .. } => "NOT_IN_CONTAINER",
+            E::ContainerFull(_) => "CONTAINER_FULL",
+            E::NestingTooDeep(_) => "NESTING_TOO_DEEP",
+            E::StateMismatch { .. } => "STATE_MISMATCH",
+            E::Flagged { .. } => "FLAGGED",
+            E::UnknownDestination(_) => "UNKNOWN_DESTINATION",
+            E::ShipToSelf => "SHIP_TO_SELF",
+            E::RecalledNotToProducer(_) => "RECALLED_NOT_TO_PRODUCER",
+            E::NotShipper { .. } => "NOT_SHIPPER",
+            E::Diverted { .. } => "DIVERTED",
+            E::AlreadySold(_) => "ALREADY_SOLD",
+            E::SaleByNonCustodian { .. } => "SALE_BY_NON_CUSTODIAN",
+            E::NotSeller { .. } => "NOT_SELLER",
+            E::UndoWindowPassed(_) => "UNDO_WINDOW_PASSED",
+            E::BadCity { .. } => "BAD_CITY",
+            E::FlagAlreadySet { .. } => "FLAG_ALREADY_SET",
+            E::FlagNotSet { .. } => "FLAG_NOT_SET",
+            E::FlagNotAllowed { .. } => "FLAG_NOT_ALLOWED",
+            E::BadReplacement(_) => "BAD_REPLACEMENT",
+        }
+    }
+}

@@ -70,13 +70,17 @@
 //!   [`Alert`] the node commits with [`Ledger::record_alert`] as the tx's effect; the refused
 //!   op itself changes nothing.
 //! - T13 (correction) is not implemented: it needs the event history, which lives outside.
+//! - Alerts are kept per code, the latest [`ALERTS_KEPT_PER_CODE`] with a total count, so a
+//!   code's committed leaf (see [`RecordLeaf`]) stays small however many attempts are made.
 
 mod alerts;
 mod custody;
 mod error;
+mod leaf;
 mod ops;
 mod retail;
 mod state;
+mod verdict;
 
 #[cfg(test)]
 mod proptests;
@@ -89,10 +93,14 @@ mod tests;
 
 pub use alerts::{alert_for, Alert, AlertCode};
 pub use error::ProvenanceError;
+pub use leaf::{
+    record_key, AlertLog, ContainerRecord, RecordLeaf, ALERTS_KEPT_PER_CODE, RECORD_KEY_DOMAIN,
+};
 pub use ops::{Op, Outcome};
 pub use state::{
     BottleRecord, Child, Container, ContainerId, Flag, Ledger, LifeState, Sale, Shipment,
 };
+pub use verdict::{is_node_local, judge, AlertView, Severity, Verdict};
 
 use std::collections::BTreeMap;
 

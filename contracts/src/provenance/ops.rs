@@ -54,10 +54,13 @@ pub enum Op {
 }
 
 /// What an applied op did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
     /// Bottle and container records changed or created.
     pub records_changed: usize,
+    /// Every code whose committed leaf may have changed (a superset, in code order): the
+    /// node re-hashes exactly these leaves.
+    pub touched: Vec<Code>,
 }
 
 impl Op {
@@ -84,6 +87,48 @@ impl Op {
                 .cloned()
                 .map(Code::Item)
                 .collect(),
+        }
+    }
+
+    /// The snake_case name of the op, as in JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Op::Issue { .. } => "issue",
+            Op::Commission { .. } => "commission",
+            Op::Pack { .. } => "pack",
+            Op::Unpack { .. } => "unpack",
+            Op::Ship { .. } => "ship",
+            Op::VoidShip { .. } => "void_ship",
+            Op::Receive { .. } => "receive",
+            Op::Sell { .. } => "sell",
+            Op::UndoSale { .. } => "undo_sale",
+            Op::Return { .. } => "return",
+            Op::SetFlag { .. } => "set_flag",
+            Op::ClearFlag { .. } => "clear_flag",
+            Op::Destroy { .. } => "destroy",
+            Op::Void { .. } => "void",
+        }
+    }
+
+    /// How many codes the op names (with repeats), without building the list.
+    pub fn codes_len(&self) -> usize {
+        match self {
+            Op::Issue { items: v }
+            | Op::Commission { items: v }
+            | Op::Sell { items: v, .. }
+            | Op::UndoSale { items: v }
+            | Op::Return { items: v }
+            | Op::SetFlag { items: v, .. }
+            | Op::ClearFlag { items: v, .. }
+            | Op::Destroy { items: v } => v.len(),
+            Op::Pack { children: v, .. } | Op::Unpack { children: v, .. } => v.len(),
+            Op::Ship { roots: v, .. } | Op::VoidShip { roots: v } | Op::Receive { roots: v } => {
+                v.len()
+            }
+            Op::Void { items: v } => v
+                .iter()
+                .map(|(_, new)| 1 + usize::from(new.is_some()))
+                .sum(),
         }
     }
 
@@ -138,8 +183,12 @@ impl Ledger {
         }
         let mut next = self.clone();
         let records_changed = next.dispatch(op, actor, parties, ctx)?;
+        let touched = touched_codes(self, &next, op);
         *self = next;
-        Ok(Outcome { records_changed })
+        Ok(Outcome {
+            records_changed,
+            touched,
+        })
     }
 
     fn dispatch(
@@ -244,6 +293,45 @@ impl Ledger {
         }
         Ok(items.len())
     }
+}
+
+/// The codes whose leaves `op` may have changed, going from `before` to `after`: the codes it
+/// names, the container a pack or unpack names, everything under a named container (a ship
+/// moves a whole subtree), and the parents of all of those before and after (a pack, unpack,
+/// sale or destroy changes a parent's child count).
+fn touched_codes(before: &Ledger, after: &Ledger, op: &Op) -> Vec<Code> {
+    let mut codes: BTreeSet<Code> = op.codes().into_iter().collect();
+    if let Op::Pack { parent, .. } | Op::Unpack { parent, .. } = op {
+        codes.insert(parent.code());
+    }
+    let mut children: Vec<Child> = Vec::new();
+    for code in &codes {
+        match code {
+            Code::Item(id) => {
+                children.push(Child::Bottle(id.clone()));
+                children.push(Child::Container(ContainerId::Case(id.clone())));
+            }
+            Code::Logistic(sscc) => children.push(Child::Container(ContainerId::Sscc(*sscc))),
+            Code::Party(_) | Code::Location(_) => {}
+        }
+    }
+    let mut more = Vec::new();
+    for ledger in [before, after] {
+        for child in &children {
+            if let Some(parent) = ledger.parent_of(child) {
+                more.push(parent.code());
+            }
+            if let Child::Container(id) = child {
+                if ledger.container(id).is_some() {
+                    let (containers, bottles) = ledger.subtree(id);
+                    more.extend(containers.iter().map(ContainerId::code));
+                    more.extend(bottles.into_iter().map(Code::Item));
+                }
+            }
+        }
+    }
+    codes.extend(more);
+    codes.into_iter().collect()
 }
 
 fn check_brand(id: &Sgtin, actor: &Actor, parties: &dyn Parties) -> Result<()> {

@@ -406,6 +406,38 @@ fn test_void_and_replace_steps() {
 }
 
 #[test]
+fn test_alert_log_keeps_the_latest_and_counts_all() {
+    let mut w = World::new();
+    stocked_at(&mut w, STORE, &[1]);
+    w.ok(STORE, sell(&[1]));
+    let op = sell(&[1]);
+    let total = ALERTS_KEPT_PER_CODE as u64 + 5;
+    for n in 0..total {
+        w.ctx.height += 1;
+        let error = w.step(STORE, &op).expect_err("second sale");
+        let alert = w
+            .ledger
+            .alert_for(&op, &actor(STORE), &error, &w.ctx)
+            .expect("alert");
+        w.ledger.record_alert(alert);
+        assert_eq!(w.ledger.alerts_total(&item(&b(1))), n + 1);
+        w.ledger.check_invariants().expect("invariants");
+    }
+    let heights: Vec<u64> = w
+        .ledger
+        .alerts_about(&item(&b(1)))
+        .map(|a| a.height)
+        .collect();
+    assert_eq!(heights.len(), ALERTS_KEPT_PER_CODE);
+    assert!(heights.windows(2).all(|p| p[0] < p[1]), "oldest first");
+    assert_eq!(
+        heights.last().copied(),
+        Some(w.ctx.height),
+        "the newest is kept"
+    );
+}
+
+#[test]
 fn test_alert_for_refused_sale_and_receive() {
     let mut w = World::new();
     stocked_at(&mut w, STORE, &[1, 2]);
@@ -436,7 +468,11 @@ fn test_alert_for_refused_sale_and_receive() {
         w.ledger.record_alert(alert);
         w.ledger.check_invariants().expect("invariants");
     }
-    let codes: Vec<&str> = w.ledger.alerts().map(|a| a.code.as_str()).collect();
+    let codes: Vec<&str> = [1, 2, 3, 4]
+        .iter()
+        .flat_map(|n| w.ledger.alerts_about(&item(&b(*n))))
+        .map(|a| a.code.as_str())
+        .collect();
     assert_eq!(
         codes,
         [
@@ -446,6 +482,10 @@ fn test_alert_for_refused_sale_and_receive() {
             "UNKNOWN_CODE"
         ]
     );
+    // The unknown code now has a leaf: the attempt itself is on record.
+    let leaf = w.ledger.leaf(&item(&b(4))).expect("alert leaf");
+    assert!(leaf.bottle.is_none() && leaf.container.is_none());
+    assert_eq!(leaf.alerts.total, 1);
     let about_one: Vec<AlertCode> = w
         .ledger
         .alerts_about(&item(&b(1)))

@@ -7,6 +7,7 @@ use imbl::{OrdMap, OrdSet};
 use serde::{Deserialize, Serialize};
 
 use super::alerts::Alert;
+use super::leaf::{AlertLog, ContainerRecord, RecordLeaf, ALERTS_KEPT_PER_CODE};
 use super::{CONTAINER_CHILDREN_MAX, NESTING_DEPTH_MAX};
 use crate::gs1::{Code, Sgtin, Sscc};
 
@@ -199,9 +200,8 @@ pub struct Container {
 pub struct Ledger {
     pub(super) bottles: OrdMap<Sgtin, BottleRecord>,
     pub(super) containers: OrdMap<ContainerId, Container>,
-    pub(super) alerts: OrdMap<u64, Alert>,
-    /// (subject, index into `alerts`), for the alerts of one code (section 7.4 queries).
-    pub(super) alerts_by_subject: OrdSet<(Code, u64)>,
+    /// The alerts about each code (section 7.4 queries), bounded per code.
+    pub(super) alerts: OrdMap<Code, AlertLog>,
 }
 
 impl Ledger {
@@ -221,26 +221,134 @@ impl Ledger {
         self.bottles.len()
     }
 
-    /// The alert log in the order alerts were recorded.
-    pub fn alerts(&self) -> impl Iterator<Item = &Alert> {
-        self.alerts.values()
-    }
-
-    /// Appends an alert (the committed effect of a refused attempt; see [`super::alert_for`]).
+    /// Records an alert about its subject (the committed effect of a refused attempt; see
+    /// [`super::alert_for`]). Only the latest [`ALERTS_KEPT_PER_CODE`] per code are kept.
     pub fn record_alert(&mut self, alert: Alert) {
-        let index = self.alerts.len() as u64;
-        self.alerts_by_subject
-            .insert((alert.subject.clone(), index));
-        self.alerts.insert(index, alert);
+        self.alerts
+            .entry(alert.subject.clone())
+            .or_default()
+            .push(alert);
     }
 
-    /// The alerts recorded about `subject`, oldest first.
+    /// The kept alerts about `subject`, oldest first.
     pub fn alerts_about(&self, subject: &Code) -> impl Iterator<Item = &Alert> + '_ {
-        let from = (subject.clone(), 0);
-        let to = (subject.clone(), u64::MAX);
-        self.alerts_by_subject
-            .range(from..=to)
-            .filter_map(|(_, index)| self.alerts.get(index))
+        self.alerts
+            .get(subject)
+            .into_iter()
+            .flat_map(|log| log.recent.iter())
+    }
+
+    /// How many alerts were ever recorded about `subject`.
+    pub fn alerts_total(&self, subject: &Code) -> u64 {
+        self.alerts.get(subject).map_or(0, |log| log.total)
+    }
+
+    /// The committed leaf of `code`, or `None` if the chain knows nothing about it.
+    pub fn leaf(&self, code: &Code) -> Option<RecordLeaf> {
+        let bottle = code.as_item().and_then(|id| self.bottles.get(id)).cloned();
+        let container = container_id(code)
+            .and_then(|id| self.containers.get(&id))
+            .map(|c| ContainerRecord {
+                custodian: c.custodian.clone(),
+                owner: c.owner.clone(),
+                state: c.state,
+                parent: c.parent.clone(),
+                shipment: c.shipment.clone(),
+                children: c.children.len() as u32,
+            });
+        let alerts = self.alerts.get(code).cloned().unwrap_or_default();
+        if bottle.is_none() && container.is_none() && alerts.total == 0 {
+            return None;
+        }
+        Some(RecordLeaf {
+            code: code.clone(),
+            bottle,
+            container,
+            alerts,
+        })
+    }
+
+    /// Every leaf, in code order: the whole ledger as committed.
+    pub fn leaves(&self) -> Vec<RecordLeaf> {
+        let mut codes: std::collections::BTreeSet<Code> = self.alerts.keys().cloned().collect();
+        codes.extend(self.bottles.keys().cloned().map(Code::Item));
+        codes.extend(self.containers.keys().map(ContainerId::code));
+        codes.iter().filter_map(|code| self.leaf(code)).collect()
+    }
+
+    /// Rebuilds a ledger from its leaves (any order), as stored by a node. Containers' child
+    /// sets are rebuilt from the children's parent pointers. `Err` names the first leaf or
+    /// invariant that does not fit: stored state that fails this is corrupt.
+    pub fn from_leaves(leaves: impl IntoIterator<Item = RecordLeaf>) -> Result<Ledger, String> {
+        let mut ledger = Ledger::new();
+        let mut children: Vec<(ContainerId, Child)> = Vec::new();
+        let mut expected_children: Vec<(ContainerId, u32)> = Vec::new();
+        for leaf in leaves {
+            let RecordLeaf {
+                code,
+                bottle,
+                container,
+                alerts,
+            } = leaf;
+            if alerts.recent.len() > ALERTS_KEPT_PER_CODE
+                || (alerts.recent.len() as u64) > alerts.total
+                || alerts.recent.iter().any(|a| a.subject != code)
+            {
+                return Err(format!("leaf {code}: malformed alert log"));
+            }
+            if alerts.total > 0 {
+                ledger.alerts.insert(code.clone(), alerts);
+            }
+            match (bottle, container) {
+                (Some(_), Some(_)) => return Err(format!("leaf {code}: bottle and container")),
+                (Some(bottle), None) => {
+                    let Code::Item(id) = &code else {
+                        return Err(format!("leaf {code}: a bottle must be an item code"));
+                    };
+                    if let Some(parent) = &bottle.parent {
+                        children.push((parent.clone(), Child::Bottle(id.clone())));
+                    }
+                    ledger.bottles.insert(id.clone(), bottle);
+                }
+                (None, Some(c)) => {
+                    let Some(id) = container_id(&code) else {
+                        return Err(format!("leaf {code}: not a container code"));
+                    };
+                    if let Some(parent) = &c.parent {
+                        children.push((parent.clone(), Child::Container(id.clone())));
+                    }
+                    expected_children.push((id.clone(), c.children));
+                    ledger.containers.insert(
+                        id,
+                        Container {
+                            custodian: c.custodian,
+                            owner: c.owner,
+                            state: c.state,
+                            children: OrdSet::new(),
+                            parent: c.parent,
+                            shipment: c.shipment,
+                        },
+                    );
+                }
+                (None, None) => {}
+            }
+        }
+        for (parent, child) in children {
+            let Some(container) = ledger.containers.get_mut(&parent) else {
+                return Err(format!("{} names a missing parent", child.code()));
+            };
+            container.children.insert(child);
+        }
+        for (id, expected) in expected_children {
+            let placed = ledger.containers.get(&id).map_or(0, |c| c.children.len());
+            if placed != expected as usize {
+                return Err(format!(
+                    "container {id:?} holds {placed}, its leaf says {expected}"
+                ));
+            }
+        }
+        ledger.check_invariants()?;
+        Ok(ledger)
     }
 
     /// The custodian of a child, if it exists.
@@ -319,21 +427,27 @@ impl Ledger {
         for (id, container) in &self.containers {
             check_container(self, id, container)?;
         }
-        for (index, (at, alert)) in self.alerts.iter().enumerate() {
-            if *at != index as u64 {
-                return Err(format!("alert log has a gap at {index}"));
+        for (subject, log) in &self.alerts {
+            if log.recent.is_empty() || log.recent.len() > ALERTS_KEPT_PER_CODE {
+                return Err(format!("alert log of {subject} keeps {}", log.recent.len()));
             }
-            if !self
-                .alerts_by_subject
-                .contains(&(alert.subject.clone(), *at))
-            {
-                return Err(format!("alert {index} missing from the subject index"));
+            if (log.recent.len() as u64) > log.total {
+                return Err(format!("alert log of {subject} counts fewer than it keeps"));
             }
-        }
-        if self.alerts_by_subject.len() != self.alerts.len() {
-            return Err("alert subject index has extra entries".to_string());
+            if log.recent.iter().any(|alert| &alert.subject != subject) {
+                return Err(format!("alert log of {subject} holds another code's alert"));
+            }
         }
         Ok(())
+    }
+}
+
+/// The container a code can name: an SSCC, or an item code used as a case.
+fn container_id(code: &Code) -> Option<ContainerId> {
+    match code {
+        Code::Logistic(sscc) => Some(ContainerId::Sscc(*sscc)),
+        Code::Item(sgtin) => Some(ContainerId::Case(sgtin.clone())),
+        Code::Party(_) | Code::Location(_) => None,
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{
     Actor, Child, ContainerId, Ctx, Flag, Ledger, LifeState, Op, Outcome, ProvenanceError,
-    UNDO_WINDOW_MS_DEFAULT,
+    RecordLeaf, UNDO_WINDOW_MS_DEFAULT,
 };
 use crate::gs1::{Code, Gtin, Serial, Sgtin, Sscc};
 use crate::types::Role;
@@ -98,6 +98,27 @@ pub(super) struct World {
     pub ctx: Ctx,
 }
 
+/// Every leaf that differs between `before` and `after` is among the codes the op reported
+/// as touched: the node re-hashes only those, so a missing one would fork the state root.
+fn check_touched(before: &Ledger, after: &Ledger, outcome: &Outcome, op: &Op) {
+    let leaves = |ledger: &Ledger| -> BTreeMap<Code, RecordLeaf> {
+        ledger
+            .leaves()
+            .into_iter()
+            .map(|l| (l.code.clone(), l))
+            .collect()
+    };
+    let (was, now) = (leaves(before), leaves(after));
+    for code in was.keys().chain(now.keys()) {
+        if was.get(code) != now.get(code) {
+            assert!(
+                outcome.touched.binary_search(code).is_ok(),
+                "{code} changed but {op:?} did not report it"
+            );
+        }
+    }
+}
+
 impl World {
     pub fn new() -> Self {
         Self {
@@ -115,13 +136,16 @@ impl World {
     pub fn step(&mut self, org: &str, op: &Op) -> Result<Outcome, ProvenanceError> {
         let before = self.ledger.clone();
         let result = self.ledger.apply(op, &actor(org), &self.parties, &self.ctx);
-        if result.is_err() {
-            assert_eq!(
+        match &result {
+            Err(_) => assert_eq!(
                 self.ledger, before,
                 "a refused op changed the ledger: {op:?}"
-            );
+            ),
+            Ok(outcome) => check_touched(&before, &self.ledger, outcome, op),
         }
         self.ledger.check_invariants().expect("invariants");
+        let rebuilt = Ledger::from_leaves(self.ledger.leaves()).expect("rebuild from leaves");
+        assert_eq!(rebuilt, self.ledger, "the leaves hold the whole ledger");
         self.ctx.height += 1;
         self.ctx.time_ms += 1000;
         result

@@ -3,15 +3,18 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 
 use crate::error::TxError;
+use crate::provenance::{Ledger, RecordLeaf};
+use crate::smt::{self, Smt};
 use crate::state::State;
 use crate::tx::ORG_KEYS_MAX;
 use crate::types::{Hash, Org};
 
 /// Bumped on any change to [`Persistent`], so an old node never misreads a new database.
-const PERSISTENT_VERSION: u8 = 1;
+const PERSISTENT_VERSION: u8 = 2;
 
-/// The persisted part of [`State`]: everything but the replay window and the key index,
-/// which are rebuilt on load.
+/// The persisted part of [`State`] but for the lifecycle leaves, which the node stores one
+/// per key (see [`State::take_dirty`] and [`State::restore_records`]); the replay window and
+/// the key index are rebuilt on load.
 #[derive(BorshSerialize, BorshDeserialize)]
 struct Persistent {
     version: u8,
@@ -20,6 +23,7 @@ struct Persistent {
     anchors_count: u64,
     anchors_acc: Hash,
     height: u64,
+    undo_window_ms: u64,
 }
 
 impl State {
@@ -31,6 +35,7 @@ impl State {
             anchors_count: self.anchors_count,
             anchors_acc: self.anchors_acc,
             height: self.height,
+            undo_window_ms: self.undo_window_ms,
         };
         borsh::to_vec(&persistent).expect("borsh writes to a Vec cannot fail")
     }
@@ -50,7 +55,34 @@ impl State {
         state.anchors_count = persistent.anchors_count;
         state.anchors_acc = persistent.anchors_acc;
         state.height = persistent.height;
+        state.undo_window_ms = persistent.undo_window_ms;
         Ok(state)
+    }
+
+    /// Loads the lifecycle leaves a node stored (any order) and rebuilds the ledger and the
+    /// records tree. The caller then compares [`State::root`] with the stored tip header.
+    pub fn restore_records(
+        &mut self,
+        leaves: impl IntoIterator<Item = Vec<u8>>,
+    ) -> Result<(), TxError> {
+        let mut decoded = Vec::new();
+        for bytes in leaves {
+            let leaf = RecordLeaf::decode(&bytes)
+                .ok_or_else(|| TxError::Malformed("a stored record leaf does not decode".into()))?;
+            decoded.push(leaf);
+        }
+        let updates: Vec<(Hash, Option<Hash>)> = decoded
+            .iter()
+            .map(|leaf| (leaf.key(), Some(smt::value_hash(&leaf.encode()))))
+            .collect();
+        let ledger = Ledger::from_leaves(decoded)
+            .map_err(|why| TxError::Malformed(format!("stored records: {why}")))?;
+        let mut records = Smt::new();
+        records.apply_batch(updates);
+        self.ledger = ledger;
+        self.records = records;
+        self.dirty = Default::default();
+        Ok(())
     }
 
     /// Rebuilds the replay window at restart from `(expires_at_height, tx id)` of the txs in
@@ -93,7 +125,24 @@ impl State {
                 self.key_index.len()
             ));
         }
+        self.ledger.check_invariants()?;
+        self.check_records_invariants()?;
         self.check_replay_invariants()
+    }
+
+    /// The records tree holds exactly the ledger's leaves. O(records): for tests.
+    fn check_records_invariants(&self) -> Result<(), String> {
+        let leaves = self.ledger.leaves();
+        let mut expected = Smt::new();
+        expected.apply_batch(
+            leaves
+                .iter()
+                .map(|leaf| (leaf.key(), Some(smt::value_hash(&leaf.encode())))),
+        );
+        if expected.root() != self.records.root() {
+            return Err("records tree does not match the ledger's leaves".to_string());
+        }
+        Ok(())
     }
 
     fn check_replay_invariants(&self) -> Result<(), String> {

@@ -2,17 +2,37 @@
 //! Nothing here mutates; see the role rules in the parent module doc.
 
 use crate::error::TxError;
-use crate::state::{BlockCtx, State};
+use crate::gs1::Code;
+use crate::provenance::{alert_for, Actor, Ctx, Ledger, Op};
+use crate::state::{BlockCtx, Event, State};
 use crate::tx::{check_payload, Payload, VerifiedTx, ORG_KEYS_MAX, TX_TTL_HEIGHTS_MAX};
 use crate::types::{Hash, Org, PublicKey, Role};
 
 /// A change that passed every check. Committing it cannot fail.
 pub(super) enum Change {
     Register(Org),
-    AddKey { org_id: String, key: PublicKey },
-    RemoveKey { org_id: String, key: PublicKey },
-    SetActive { org_id: String, active: bool },
-    Anchor { org_id: String, record_hash: Hash },
+    AddKey {
+        org_id: String,
+        key: PublicKey,
+    },
+    RemoveKey {
+        org_id: String,
+        key: PublicKey,
+    },
+    SetActive {
+        org_id: String,
+        active: bool,
+    },
+    Anchor {
+        org_id: String,
+        record_hash: Hash,
+    },
+    /// The ledger after the tx, the codes whose leaves changed, and what to report.
+    Lifecycle {
+        ledger: Ledger,
+        touched: Vec<Code>,
+        event: Event,
+    },
 }
 
 impl State {
@@ -50,7 +70,58 @@ impl State {
                 org_id: signer_org.id.clone(),
                 record_hash: *record_hash,
             }),
+            Payload::Provenance { ops } => {
+                let actor = Actor::new(&signer_org.id, signer_org.role);
+                self.plan_lifecycle(ops, &actor, ctx)
+            }
         }
+    }
+
+    /// Runs the ops on an O(1) clone of the ledger. A refusal worth an alert (see
+    /// [`alert_for`]) turns the tx into that alert alone; any other refusal refuses the tx.
+    fn plan_lifecycle(&self, ops: &[Op], actor: &Actor, ctx: &BlockCtx) -> Result<Change, TxError> {
+        let lifecycle_ctx = Ctx {
+            height: ctx.height,
+            time_ms: ctx.time_ms,
+            undo_window_ms: self.undo_window_ms,
+        };
+        let mut ledger = self.ledger.clone();
+        let mut touched = std::collections::BTreeSet::new();
+        let mut records = 0;
+        for (index, op) in ops.iter().enumerate() {
+            match ledger.apply(op, actor, self, &lifecycle_ctx) {
+                Ok(outcome) => {
+                    records += outcome.records_changed;
+                    touched.extend(outcome.touched);
+                }
+                Err(error) => {
+                    let Some(alert) = alert_for(op, actor, &error, &lifecycle_ctx) else {
+                        return Err(TxError::Lifecycle { index, error });
+                    };
+                    let mut ledger = self.ledger.clone();
+                    ledger.record_alert(alert.clone());
+                    return Ok(Change::Lifecycle {
+                        ledger,
+                        touched: vec![alert.subject.clone()],
+                        event: Event::AlertRaised {
+                            op_index: index,
+                            reason_code: error.code().to_string(),
+                            reason: error.to_string(),
+                            alert,
+                        },
+                    });
+                }
+            }
+        }
+        Ok(Change::Lifecycle {
+            ledger,
+            touched: touched.into_iter().collect(),
+            event: Event::LifecycleApplied {
+                org_id: actor.org_id.clone(),
+                ops: ops.len(),
+                records,
+            },
+        })
     }
 
     fn plan_register(
@@ -164,6 +235,9 @@ fn check_role(role: Role, payload: &Payload) -> Result<(), TxError> {
         | Payload::RemoveOrgKey { .. }
         | Payload::SetOrgActive { .. } => role == Role::Producer,
         Payload::Anchor { .. } => matches!(role, Role::Producer | Role::Distributor | Role::Store),
+        // Every role has some lifecycle op (an auditor may hold or destroy); the lifecycle
+        // checks each op's role rule.
+        Payload::Provenance { .. } => true,
     };
     if allowed {
         Ok(())

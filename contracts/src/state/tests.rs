@@ -292,12 +292,13 @@ fn test_genesis_validation() {
 fn test_genesis_root_golden() {
     assert_eq!(
         hex::encode(genesis().root()),
-        "2ffcc987944041fae1066440139b1bc9c2611424bc1a801538cf611bff666a57"
+        "926b37587ee3ceea8d171f62c73618d4eec316ff6b1998c88c558fe9036ede59"
     );
     let empty = State::new(vec![]).expect("empty genesis");
     let anchors = merkle::leaf_hash(&[b"anchors\0".as_slice(), &[0; 8], &[0; 32]].concat());
     let height = merkle::leaf_hash(&[b"height\0".as_slice(), &[0; 8]].concat());
-    assert_eq!(empty.root(), merkle::root(&[anchors, height]));
+    let records = merkle::leaf_hash(&[b"records\0".as_slice(), &[0; 32]].concat());
+    assert_eq!(empty.root(), merkle::root(&[anchors, height, records]));
 }
 
 #[test]
@@ -354,7 +355,7 @@ fn test_persistence_roundtrip_with_replay_restore() {
         Err(TxError::Malformed(_))
     ));
     let mut other_version = bytes.clone();
-    other_version[0] = 2;
+    other_version[0] = 1;
     assert!(matches!(
         State::decode_persistent(&other_version),
         Err(TxError::Malformed(_))

@@ -7,7 +7,7 @@
 
 use crate::error::TxError;
 use crate::tx::verify::is_strict_point;
-use crate::tx::{Payload, SignedTx, ANCHOR_DATA_BYTES_MAX};
+use crate::tx::{Payload, SignedTx, ANCHOR_DATA_BYTES_MAX, CODES_PER_TX_MAX, OPS_PER_TX_MAX};
 use crate::types::{Org, PublicKey};
 
 /// Longest organisation id, in characters (all ASCII, so also bytes).
@@ -61,7 +61,26 @@ pub(crate) fn check_payload(payload: &Payload) -> Result<(), TxError> {
             }
             Ok(())
         }
+        Payload::Provenance { ops } => check_ops(ops),
     }
+}
+
+/// The tx-level bounds of a provenance payload; each op's own batch rules are the
+/// lifecycle's, checked when it applies.
+fn check_ops(ops: &[crate::provenance::Op]) -> Result<(), TxError> {
+    if ops.is_empty() || ops.len() > OPS_PER_TX_MAX {
+        return Err(TxError::InvalidPayload(format!(
+            "a provenance tx carries 1 to {OPS_PER_TX_MAX} ops, not {}",
+            ops.len()
+        )));
+    }
+    let codes: usize = ops.iter().map(|op| op.codes_len()).sum();
+    if codes > CODES_PER_TX_MAX {
+        return Err(TxError::InvalidPayload(format!(
+            "the ops name {codes} codes, at most {CODES_PER_TX_MAX} per tx"
+        )));
+    }
+    Ok(())
 }
 
 /// Applies the registration rules to a genesis or persisted org and returns it with its keys

@@ -1,6 +1,9 @@
 //! Decisions: committing a decided block atomically, then moving to the next height.
 
 use super::*;
+use crate::proof::certificate_json;
+use crate::shared::Committed;
+use jiu_contracts::provenance::record_key;
 
 impl App {
     pub(super) fn on_decided(
@@ -56,29 +59,45 @@ impl App {
         let block_bytes = executed.encoded();
         let certificate_bytes = encode_certificate(certificate);
         let state_bytes = executed.state.encode_persistent();
+        let mut state = executed.state.clone();
+        let records: Vec<(Hash, Option<Vec<u8>>)> = state
+            .take_dirty()
+            .into_iter()
+            .map(|(code, leaf)| (record_key(&code), leaf))
+            .collect();
+        let history = crate::history::rows_for_block(
+            header.height,
+            header.time_ms,
+            &executed.block.txs,
+            &executed.receipts,
+        );
         self.shared.db.commit(crate::db::CommitRecord {
             height: header.height,
             block: block_bytes,
             certificate: &certificate_bytes,
             tx_ids: &tx_ids,
             state: &state_bytes,
+            records: &records,
+            history: &history,
         })?;
-        self.state = Arc::new(executed.state);
+        self.state = Arc::new(state);
         self.parent = Parent {
             height: header.height,
             id: executed.id,
             time_ms: header.time_ms,
         };
         self.shared.mempool.remove_committed(&tx_ids);
-        self.shared.set_committed(
-            Tip {
+        self.shared.set_committed(Committed {
+            tip: Tip {
                 height: header.height,
                 block_id: executed.id,
                 time_ms: header.time_ms,
                 state_root: header.state_root,
             },
-            self.state.clone(),
-        );
+            state: self.state.clone(),
+            certificate: Some(certificate_json(certificate)),
+            header: Some(header.clone()),
+        });
         self.prune(header.height);
         self.record_metrics(header.height, tx_ids.len());
         info!(height = header.height, txs = tx_ids.len(), block = %executed.id, "committed");

@@ -1,0 +1,91 @@
+//! The committed form of the lifecycle: one leaf per code in the state's sparse Merkle tree.
+//!
+//! A verify answer carries a [`RecordLeaf`] and its Merkle path, so the leaf is the public
+//! record of a code: everything the chain knows about it, and nothing that must be looked
+//! up elsewhere to make sense of it. A container's leaf does not list its children (a pallet
+//! may hold thousands, and a bottle's own leaf names its parent); it gives their number.
+//!
+//! - key: `sha256("jiu/code/v1\0" || element string)`, e.g. the element string
+//!   `(01)09506000134352(21)ABC123`; a client computes it from the code it scanned.
+//! - value: `borsh(RecordLeaf)`; the tree commits to `sha256(value)` (see [`crate::smt`]).
+//!
+//! A leaf exists for every bottle, every container, and every code that has alerts (a sale
+//! attempt on an unknown code is itself worth recording).
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+use super::alerts::Alert;
+use super::state::{BottleRecord, ContainerId, LifeState, Shipment};
+use crate::gs1::Code;
+use crate::types::{sha256, Hash};
+
+/// Domain of the record keys.
+pub const RECORD_KEY_DOMAIN: &[u8] = b"jiu/code/v1\0";
+
+/// Most recent alerts a leaf carries per code; older ones are counted in `alerts_total`.
+/// Bounds the size of a leaf (and of a proof) however many attempts are made on a code.
+pub const ALERTS_KEPT_PER_CODE: usize = 16;
+
+/// The tree key of a code.
+pub fn record_key(code: &Code) -> Hash {
+    sha256(&[RECORD_KEY_DOMAIN, code.element_string().as_bytes()])
+}
+
+/// What the chain keeps about a container, as committed.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ContainerRecord {
+    pub custodian: String,
+    pub owner: String,
+    pub state: LifeState,
+    pub parent: Option<ContainerId>,
+    pub shipment: Option<Shipment>,
+    /// Number of bottles and containers directly inside.
+    pub children: u32,
+}
+
+/// The alerts about one code: how many ever, and the latest [`ALERTS_KEPT_PER_CODE`].
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+pub struct AlertLog {
+    pub total: u64,
+    /// Oldest first.
+    pub recent: Vec<Alert>,
+}
+
+impl AlertLog {
+    pub(super) fn push(&mut self, alert: Alert) {
+        self.total += 1;
+        self.recent.push(alert);
+        if self.recent.len() > ALERTS_KEPT_PER_CODE {
+            self.recent.remove(0);
+        }
+    }
+}
+
+/// One code's committed record: at most one of `bottle` and `container`, plus its alerts.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct RecordLeaf {
+    pub code: Code,
+    pub bottle: Option<BottleRecord>,
+    pub container: Option<ContainerRecord>,
+    pub alerts: AlertLog,
+}
+
+impl RecordLeaf {
+    /// The tree key of this leaf.
+    pub fn key(&self) -> Hash {
+        record_key(&self.code)
+    }
+
+    /// The committed bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        borsh::to_vec(self).expect("borsh writes to a Vec cannot fail")
+    }
+
+    /// Decodes committed bytes; `None` if they are not a leaf.
+    pub fn decode(bytes: &[u8]) -> Option<RecordLeaf> {
+        borsh::from_slice(bytes).ok()
+    }
+}

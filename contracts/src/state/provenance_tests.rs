@@ -1,0 +1,280 @@
+//! The lifecycle inside the state: provenance txs, alerts as effects, record proofs, and
+//! restoring the records from stored leaves.
+
+use super::*;
+use crate::gs1::{parse_code, Sgtin};
+use crate::provenance::{Child, ContainerId, Flag, LifeState, Op};
+use crate::testkit::*;
+use crate::tx::Payload;
+
+fn bottle(n: u64) -> Sgtin {
+    match parse_code(&format!("(01)09506000134352(21)B{n:06}")) {
+        Ok(Code::Item(sgtin)) => sgtin,
+        other => panic!("test code: {other:?}"),
+    }
+}
+
+fn code(n: u64) -> Code {
+    Code::Item(bottle(n))
+}
+
+fn bottles(ns: &[u64]) -> Vec<Sgtin> {
+    ns.iter().map(|n| bottle(*n)).collect()
+}
+
+fn case(n: u64) -> ContainerId {
+    match parse_code(&format!("(01)09506000134352(21)CASE{n:04}")) {
+        Ok(Code::Item(sgtin)) => ContainerId::Case(sgtin),
+        other => panic!("test case code: {other:?}"),
+    }
+}
+
+fn ops(signer: u8, nonce: u64, ops: Vec<Op>) -> Vec<u8> {
+    signed(signer, nonce, Payload::Provenance { ops }).encode()
+}
+
+/// A state at height `h` with bottles 1..=n commissioned by the producer and packed in case 1.
+fn stocked(n: u64) -> (State, BlockCtx) {
+    let mut state = genesis();
+    let at = ctx(1);
+    state.begin_block(&at);
+    let ns: Vec<u64> = (1..=n).collect();
+    let tx = ops(
+        PRODUCER,
+        1,
+        vec![
+            Op::Commission {
+                items: bottles(&ns),
+            },
+            Op::Pack {
+                parent: case(1),
+                children: bottles(&ns).into_iter().map(Child::Bottle).collect(),
+            },
+        ],
+    );
+    let receipt = admit(&mut state, &tx, &at).expect("commission and pack");
+    assert!(matches!(
+        receipt.events[..],
+        [Event::LifecycleApplied { ops: 2, .. }]
+    ));
+    state.check_invariants().expect("invariants");
+    (state, at)
+}
+
+#[test]
+fn test_provenance_tx_changes_records_and_root() {
+    let before = genesis();
+    let (state, _) = stocked(3);
+    assert_ne!(state.root(), before.root());
+    assert_ne!(state.records_root(), before.records_root());
+    let leaf = state.record(&code(2)).expect("bottle 2 has a record");
+    let record = leaf.bottle.as_ref().expect("a bottle");
+    assert_eq!(record.state, LifeState::Active);
+    assert_eq!(record.parent, Some(case(1)));
+    let case_leaf = state.record(&case(1).code()).expect("case record");
+    assert_eq!(case_leaf.container.as_ref().map(|c| c.children), Some(3));
+}
+
+#[test]
+fn test_refused_op_changes_nothing_and_names_the_op() {
+    let (mut state, at) = stocked(2);
+    let before = state.clone();
+    // Op 0 is fine, op 1 ships to a party that does not exist: the whole tx is refused.
+    let tx = ops(
+        PRODUCER,
+        2,
+        vec![
+            Op::Commission {
+                items: bottles(&[9]),
+            },
+            Op::Ship {
+                roots: vec![Child::Container(case(1))],
+                to: "nobody".into(),
+            },
+        ],
+    );
+    let error = admit(&mut state, &tx, &at).expect_err("unknown destination");
+    assert_eq!(error.code(), "UNKNOWN_DESTINATION");
+    assert!(matches!(error, TxError::Lifecycle { index: 1, .. }));
+    assert_eq!(state, before);
+    assert_eq!(state.root(), before.root());
+    assert!(state.record(&code(9)).is_none(), "op 0 was rolled back");
+}
+
+#[test]
+fn test_refused_sale_is_recorded_as_an_alert() {
+    let (mut state, at) = stocked(1);
+    // Ship the case to the store, which receives it and sells the bottle.
+    let steps = [
+        (
+            PRODUCER,
+            Op::Ship {
+                roots: vec![Child::Container(case(1))],
+                to: "store".into(),
+            },
+        ),
+        (
+            STORE,
+            Op::Receive {
+                roots: vec![Child::Container(case(1))],
+            },
+        ),
+        (
+            STORE,
+            Op::Sell {
+                items: bottles(&[1]),
+                city: "Guiyang".into(),
+            },
+        ),
+    ];
+    for (nonce, (signer, op)) in steps.into_iter().enumerate() {
+        admit(&mut state, &ops(signer, 10 + nonce as u64, vec![op]), &at).expect("step");
+    }
+    let root = state.root();
+    let sold = state.record(&code(1)).expect("sold bottle");
+    // A second sale is not refused as a tx: its effect is the alert, and the sale is not
+    // repeated.
+    let second = Op::Sell {
+        items: bottles(&[1]),
+        city: "Shanghai".into(),
+    };
+    let receipt = admit(&mut state, &ops(STORE, 20, vec![second]), &at).expect("recorded");
+    let [Event::AlertRaised {
+        op_index: 0,
+        reason_code,
+        alert,
+        ..
+    }] = &receipt.events[..]
+    else {
+        panic!("expected one alert, got {:?}", receipt.events);
+    };
+    assert_eq!(reason_code, "ALREADY_SOLD");
+    assert_eq!(alert.subject, code(1));
+    assert_ne!(state.root(), root, "the alert is committed");
+    let leaf = state.record(&code(1)).expect("leaf");
+    assert_eq!(leaf.bottle, sold.bottle, "the record itself is unchanged");
+    assert_eq!(leaf.alerts.total, 1);
+    state.check_invariants().expect("invariants");
+}
+
+#[test]
+fn test_auditor_may_hold_but_not_anchor() {
+    let (mut state, at) = stocked(1);
+    let hold = Op::SetFlag {
+        items: bottles(&[1]),
+        flag: Flag::Hold,
+    };
+    admit(&mut state, &ops(AUDITOR, 1, vec![hold]), &at).expect("auditor holds");
+    let leaf = state.record(&code(1)).expect("leaf");
+    assert!(leaf.bottle.expect("bottle").flags.contains_key(&Flag::Hold));
+    let anchor = Payload::Anchor {
+        record_hash: [1; 32],
+        data: vec![],
+    };
+    let error = admit(&mut state, &signed(AUDITOR, 2, anchor).encode(), &at).expect_err("no");
+    assert_eq!(error.code(), "UNAUTHORIZED");
+}
+
+#[test]
+fn test_empty_and_oversized_provenance_payloads_are_refused() {
+    let (mut state, at) = stocked(1);
+    let before = state.clone();
+    let error = admit(&mut state, &ops(PRODUCER, 5, vec![]), &at).expect_err("empty");
+    assert_eq!(error.code(), "INVALID_PAYLOAD");
+    let many: Vec<Op> = (0..6)
+        .map(|i| Op::Commission {
+            items: (0..10_000)
+                .map(|n| bottle(100_000 + i * 10_000 + n))
+                .collect(),
+        })
+        .collect();
+    let tx = signed(PRODUCER, 6, Payload::Provenance { ops: many });
+    assert_eq!(
+        crate::tx::check_stateless(&tx, CHAIN).map_err(|e| e.code()),
+        Err("INVALID_PAYLOAD"),
+        "60,000 codes is more than one tx may name"
+    );
+    assert_eq!(state, before);
+}
+
+#[test]
+fn test_record_proofs_verify_and_name_tampering() {
+    let (state, _) = stocked(5);
+    let root = state.root();
+    let present = code(3);
+    let leaf = state.record(&present).expect("leaf");
+    let proof = state.prove_record(&present);
+    verify_record(&root, &present, Some(&leaf), &proof).expect("membership");
+    // The same proof does not show absence, nor another record.
+    assert_eq!(
+        verify_record(&root, &present, None, &proof).map_err(|e| e.code()),
+        Err("RECORD_HIDDEN")
+    );
+    let mut tampered = leaf.clone();
+    tampered.bottle.as_mut().expect("bottle").custodian = "store".into();
+    assert_eq!(
+        verify_record(&root, &present, Some(&tampered), &proof).map_err(|e| e.code()),
+        Err("RECORD_TAMPERED")
+    );
+    // A record for another code is refused before any hashing.
+    let other = state.record(&code(4)).expect("leaf 4");
+    assert_eq!(
+        verify_record(&root, &present, Some(&other), &proof).map_err(|e| e.code()),
+        Err("WRONG_CODE")
+    );
+    // Absence of an unknown code is provable, and its proof cannot show presence.
+    let absent = code(77);
+    let absence = state.prove_record(&absent);
+    verify_record(&root, &absent, None, &absence).expect("non-membership");
+    // A wrong state root, or a broken path to it, fails on the second hop.
+    let mut wrong_root = root;
+    wrong_root[0] ^= 1;
+    assert_eq!(
+        verify_record(&wrong_root, &present, Some(&leaf), &proof).map_err(|e| e.code()),
+        Err("BAD_STATE_PATH")
+    );
+    let mut bad_path = proof.clone();
+    bad_path.state_leaf_index = 0;
+    assert_eq!(
+        verify_record(&root, &present, Some(&leaf), &bad_path).map_err(|e| e.code()),
+        Err("BAD_STATE_PATH")
+    );
+    let mut bad_records_root = proof;
+    bad_records_root.records_root[5] ^= 1;
+    assert!(verify_record(&root, &present, Some(&leaf), &bad_records_root).is_err());
+}
+
+#[test]
+fn test_records_restore_from_dirty_leaves() {
+    let (mut state, at) = stocked(4);
+    // Everything the node would have written so far, as a key-value store.
+    let mut stored: std::collections::BTreeMap<Code, Vec<u8>> = Default::default();
+    let mut write = |state: &mut State| {
+        for (code, leaf) in state.take_dirty() {
+            match leaf {
+                Some(bytes) => stored.insert(code, bytes),
+                None => stored.remove(&code),
+            };
+        }
+    };
+    write(&mut state);
+    assert!(state.take_dirty().is_empty(), "taking clears the set");
+    let unpack = Op::Unpack {
+        parent: case(1),
+        children: vec![Child::Bottle(bottle(2))],
+    };
+    admit(&mut state, &ops(PRODUCER, 30, vec![unpack]), &at).expect("unpack");
+    write(&mut state);
+    let mut restored = State::decode_persistent(&state.encode_persistent()).expect("decode");
+    restored
+        .restore_records(stored.values().cloned())
+        .expect("restore");
+    assert_eq!(restored.root(), state.root());
+    assert_eq!(restored.ledger(), state.ledger());
+    restored.check_invariants().expect("invariants");
+    // A corrupt leaf is refused, not loaded.
+    let mut corrupt = stored.values().cloned().collect::<Vec<_>>();
+    corrupt[0].truncate(3);
+    let mut again = State::decode_persistent(&state.encode_persistent()).expect("decode");
+    assert!(again.restore_records(corrupt).is_err());
+}
