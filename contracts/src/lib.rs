@@ -6,6 +6,7 @@
 //! same state give the same state and root on every machine.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod capture;
 pub mod error;
 pub mod gs1;
 pub mod merkle;

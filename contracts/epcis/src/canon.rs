@@ -132,6 +132,23 @@ fn digit_part(b: &[u8], start: usize) -> (usize, usize) {
 /// microseconds are rounded half-to-even to milliseconds (as the reference does).
 /// A value without a zone is rejected: its meaning would depend on the machine.
 pub(crate) fn timestamp(text: &str) -> Option<String> {
+    let total_ms = timestamp_ms(text)?;
+    let days = total_ms.div_euclid(86_400_000);
+    let rest = total_ms.rem_euclid(86_400_000);
+    let (y, m, d) = civil_from_days(days);
+    Some(format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3_600_000,
+        rest / 60_000 % 60,
+        rest / 1_000 % 60,
+        rest % 1_000
+    ))
+}
+
+/// The instant of an ISO 8601 date-time with zone, in milliseconds since 1970-01-01T00:00Z,
+/// read and rounded exactly as [`timestamp`] does; `None` where it fails. The UTC year is
+/// 1 to 9999, so the value fits an `i64` with room to spare.
+pub(crate) fn timestamp_ms(text: &str) -> Option<i64> {
     let b = text.as_bytes();
     let year = num(b, 0, 4)?;
     expect(b, 4, b'-')?;
@@ -177,19 +194,27 @@ pub(crate) fn timestamp(text: &str) -> Option<String> {
     let total_ms = ((days * 86_400 + hour * 3_600 + minute * 60 + second - offset_minutes * 60)
         * 1_000)
         + millis;
-    let days = total_ms.div_euclid(86_400_000);
-    let rest = total_ms.rem_euclid(86_400_000);
-    let (y, m, d) = civil_from_days(days);
-    if !(1..=9999).contains(&y) {
+    let (y, _, _) = civil_from_days(total_ms.div_euclid(86_400_000));
+    (1..=9999).contains(&y).then_some(total_ms)
+}
+
+/// An EPCIS `eventTimeZoneOffset`, `+hh:mm` or `-hh:mm` from -14:00 to +14:00 (the JSON
+/// schema's pattern), in minutes east of UTC.
+pub(crate) fn time_zone_offset_min(text: &str) -> Option<i32> {
+    let b = text.as_bytes();
+    if b.len() != 6 || b[3] != b':' {
         return None;
     }
-    Some(format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rest / 3_600_000,
-        rest / 60_000 % 60,
-        rest / 1_000 % 60,
-        rest % 1_000
-    ))
+    let sign = match b[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (hours, minutes) = (num(b, 1, 2)?, num(b, 4, 2)?);
+    if minutes > 59 || hours * 60 + minutes > 14 * 60 {
+        return None;
+    }
+    i32::try_from(sign * (hours * 60 + minutes)).ok()
 }
 
 fn num(b: &[u8], start: usize, len: usize) -> Option<i64> {
@@ -338,6 +363,45 @@ mod tests {
         ];
         for (input, want) in table {
             assert_eq!(timestamp(input).as_deref(), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn test_timestamp_ms_counts_from_the_unix_epoch() {
+        let table = [
+            ("1970-01-01T00:00:00Z", Some(0)),
+            ("1970-01-01T08:00:00.001+08:00", Some(1)),
+            ("1969-12-31T23:59:59.999Z", Some(-1)),
+            ("2025-01-10T08:00:00+08:00", Some(1_736_467_200_000)),
+            ("0001-01-01T00:00:00Z", Some(-62_135_596_800_000)),
+            ("0001-01-01T00:00:00+00:01", None),
+            ("9999-12-31T23:59:59.999Z", Some(253_402_300_799_999)),
+            ("9999-12-31T23:59:59.999-00:01", None),
+            ("2025-01-10T08:00:00", None),
+        ];
+        for (input, want) in table {
+            assert_eq!(timestamp_ms(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn test_time_zone_offset_follows_the_schema_pattern() {
+        let table = [
+            ("+08:00", Some(480)),
+            ("-06:30", Some(-390)),
+            ("+00:00", Some(0)),
+            ("-14:00", Some(-840)),
+            ("+14:01", None),
+            ("+15:00", None),
+            ("+08:60", None),
+            ("08:00", None),
+            ("+0800", None),
+            ("Z", None),
+            ("+08:00 ", None),
+            ("", None),
+        ];
+        for (input, want) in table {
+            assert_eq!(time_zone_offset_min(input), want, "input {input:?}");
         }
     }
 }

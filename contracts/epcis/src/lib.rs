@@ -11,9 +11,14 @@
 //! Design: pure and deterministic. No I/O, no clock, no HashMap iteration (serde_json's
 //! `Map` is a BTreeMap). Any JSON input yields a hash or a typed [`HashError`]; nothing
 //! panics, and nesting beyond [`DEPTH_MAX`] is rejected.
+//!
+//! Beside the hash, the pieces capture needs: [`cbv`] (CBV terms in their three
+//! spellings), [`parse_time_ms`] and [`parse_time_zone_offset_min`] (EPCIS times) and
+//! [`canonical_uri`] (one spelling per GS1 key).
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod canon;
+pub mod cbv;
 mod dl;
 mod prehash;
 mod tree;
@@ -150,6 +155,33 @@ pub fn event_hash_id(event: &Value, context: &Context) -> Result<String, HashErr
     pre_hash_string(event, context).map(|text| hash_id(&text))
 }
 
+/// The JSON-LD namespace of jiu's EPCIS extension fields (declare it in `@context`, e.g.
+/// `{"jiu": "urn:jiu:epcis:"}`, then write `jiu:city`). A URN, so it names nothing on the
+/// web; changing it changes the meaning (and the hash) of every document using it.
+pub const JIU_NAMESPACE: &str = "urn:jiu:epcis:";
+
+/// The instant an EPCIS date-time names (`2025-01-10T08:00:00.5+08:00`), in milliseconds
+/// since 1970-01-01T00:00Z: a zone is required, fractions are rounded to milliseconds as
+/// the event hash rounds them. `None` for anything the hash would refuse as a timestamp.
+pub fn parse_time_ms(text: &str) -> Option<i64> {
+    canon::timestamp_ms(text)
+}
+
+/// An `eventTimeZoneOffset` (`+08:00`, `-06:00`; -14:00 to +14:00) in minutes east of UTC.
+pub fn parse_time_zone_offset_min(text: &str) -> Option<i32> {
+    canon::time_zone_offset_min(text)
+}
+
+/// The spelling the event hash uses for an identifier: GS1 keys in any form (EPC URN, EPC
+/// pattern URN, Digital Link URI on any host) become the constrained canonical Digital Link
+/// on `id.gs1.org` (`urn:epc:id:sgtin:9521234.054321.K7` and
+/// `https://example.com/01/09521234543213/21/K7?x=1` both give
+/// `https://id.gs1.org/01/09521234543213/21/K7`); anything else is returned as written.
+/// Capture and query key identifiers by this form, so both spellings find the same events.
+pub fn canonical_uri(uri: &str) -> String {
+    dl::normalise(uri).unwrap_or_else(|| uri.to_owned())
+}
+
 /// The `ni:` URI of a pre-hash string.
 pub fn hash_id(pre_hash: &str) -> String {
     format!(
@@ -164,6 +196,29 @@ pub fn hash_id(pre_hash: &str) -> String {
 /// `@context`. A `<prefix>:ignoreFields` list of event keys beside the event list (at
 /// document level, or in `queryResults`) is honoured, as in the reference.
 pub fn document_pre_hashes(doc: &Value) -> Result<Vec<String>, HashError> {
+    document_pre_hash_results(doc)?.into_iter().collect()
+}
+
+/// Event hash IDs of every event of a document; see [`document_pre_hashes`].
+pub fn document_event_hashes(doc: &Value) -> Result<Vec<String>, HashError> {
+    Ok(document_pre_hashes(doc)?
+        .iter()
+        .map(|text| hash_id(text))
+        .collect())
+}
+
+/// As [`document_event_hashes`], but one result per event, so a capture can report every
+/// event that fails rather than the first. The outer error is a document-level one.
+pub fn document_event_hash_results(
+    doc: &Value,
+) -> Result<Vec<Result<String, HashError>>, HashError> {
+    Ok(document_pre_hash_results(doc)?
+        .into_iter()
+        .map(|text| text.map(|text| hash_id(&text)))
+        .collect())
+}
+
+fn document_pre_hash_results(doc: &Value) -> Result<Vec<Result<String, HashError>>, HashError> {
     let doc_fields = doc
         .as_object()
         .ok_or_else(|| doc_error("(document)", Problem::NotObject))?;
@@ -219,18 +274,10 @@ pub fn document_pre_hashes(doc: &Value) -> Result<Vec<String>, HashError> {
             context.ignore_fields.insert(field.to_owned());
         }
     }
-    events
+    Ok(events
         .into_iter()
         .enumerate()
         .map(|(index, event)| pre_hash_at(event, &context, index))
-        .collect()
-}
-
-/// Event hash IDs of every event of a document; see [`document_pre_hashes`].
-pub fn document_event_hashes(doc: &Value) -> Result<Vec<String>, HashError> {
-    Ok(document_pre_hashes(doc)?
-        .iter()
-        .map(|text| hash_id(text))
         .collect())
 }
 
