@@ -14,13 +14,17 @@
 //!
 //! Beside the hash, the pieces capture needs: [`cbv`] (CBV terms in their three
 //! spellings), [`parse_time_ms`] and [`parse_time_zone_offset_min`] (EPCIS times) and
-//! [`canonical_uri`] (one spelling per GS1 key).
+//! [`canonical_uri`] (one spelling per GS1 key). The `schema` feature adds [`schema`], a
+//! validator for the official JSON schema; it is for the RPC edge and tests, never for
+//! consensus code.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod canon;
 pub mod cbv;
 mod dl;
 mod prehash;
+#[cfg(feature = "schema")]
+pub mod schema;
 mod tree;
 mod vocab;
 
