@@ -12,17 +12,18 @@
 //! `Map` is a BTreeMap). Any JSON input yields a hash or a typed [`HashError`]; nothing
 //! panics, and nesting beyond [`DEPTH_MAX`] is rejected.
 //!
-//! Beside the hash, the pieces capture needs: [`cbv`] (CBV terms in their three
-//! spellings), [`parse_time_ms`] and [`parse_time_zone_offset_min`] (EPCIS times) and
-//! [`canonical_uri`] (one spelling per GS1 key). The `schema` feature adds [`schema`], a
-//! validator for the official JSON schema; it is for the RPC edge and tests, never for
-//! consensus code.
+//! Beside the hash, the pieces capture and query share: [`cbv`] (CBV terms in their three
+//! spellings), [`parse_time_ms`] and [`parse_time_zone_offset_min`] (EPCIS times),
+//! [`canonical_uri`] (one spelling per GS1 key), and [`query`] (the REST SimpleEventQuery
+//! subset and the EPCISQueryDocument). The `schema` feature adds [`schema`], a validator for
+//! the official JSON schema; it is for the RPC edge and tests, never for consensus code.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod canon;
 pub mod cbv;
 mod dl;
 mod prehash;
+pub mod query;
 #[cfg(feature = "schema")]
 pub mod schema;
 mod tree;

@@ -1,10 +1,12 @@
-//! The official EPCIS 2.0 JSON schema against the official example documents. Reads the
-//! shared test data beside the repository, never a copy.
+//! The official EPCIS 2.0 JSON schema against the official example documents, and the
+//! EPCISQueryDocuments the query module builds. Reads the shared test data beside the
+//! repository, never a copy.
 #![cfg(feature = "schema")]
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use jiu_epcis::query::{query_document, Query};
 use jiu_epcis::schema::{SchemaValidator, SchemaViolation, MESSAGE_CHARS_MAX, VIOLATIONS_MAX};
 use serde_json::{json, Value};
 
@@ -157,4 +159,51 @@ fn test_broken_documents_name_the_field() {
     assert!(violations
         .iter()
         .all(|v| v.message.chars().count() <= MESSAGE_CHARS_MAX + 3));
+}
+
+#[test]
+fn test_query_documents_validate() {
+    let json_dir = gs1_dir().join("JSON");
+    let validator = validator();
+    // Every event of every valid example, as a node would have stored it.
+    let mut events = Vec::new();
+    for rel in documents(&json_dir) {
+        let doc = read(&json_dir.join(&rel));
+        if validator.validate(&doc).is_err() {
+            continue;
+        }
+        let list = doc["epcisBody"]
+            .get("eventList")
+            .or_else(|| doc["epcisBody"]["queryResults"]["resultsBody"].get("eventList"));
+        for event in list.and_then(Value::as_array).into_iter().flatten() {
+            let mut event = event.clone();
+            event["recordTime"] = json!("2025-01-01T00:00:00Z");
+            events.push(event);
+        }
+    }
+    assert!(events.len() > 40, "{} events", events.len());
+    let pages = [
+        vec![],
+        vec![("perPage", "7")],
+        vec![("EQ_bizStep", "receiving|shipping"), ("perPage", "2")],
+        vec![(
+            "MATCH_anyEPC",
+            "https://id.gs1.org/01/10614141073464/21/2018",
+        )],
+        vec![("eventType", "AssociationEvent"), ("orderBy", "eventTime")],
+    ];
+    for pairs in pages {
+        let params: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let page = Query::from_params(&params).expect("valid").select(&events);
+        assert!(!page.events.is_empty(), "{pairs:?} found nothing");
+        let doc = query_document(page.events.iter().copied(), page.next_page_token.as_deref());
+        if let Err(v) = validator.validate(&doc) {
+            panic!("query document for {pairs:?} is invalid: {v:?}");
+        }
+    }
+    let empty = query_document(std::iter::empty(), None);
+    assert_eq!(validator.validate(&empty), Ok(()));
 }
