@@ -174,3 +174,15 @@ fn test_undeclared_prefix_is_not_the_city_field() {
         })
     );
 }
+
+#[test]
+fn test_jiu_city_without_its_prefix_is_refused() {
+    let mut doc = document(vec![ev(
+        json!({"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "retail_selling",
+               "epcList": [B1], "jiu:city": "Shanghai", "bizLocation": {"id": STORE_SITE}}),
+    )]);
+    doc["@context"] = json!(["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]);
+    let err = map_document(&doc, &directory()).expect_err("undeclared prefix");
+    assert_eq!(err.code(), "EVENT_INVALID");
+    assert!(err.to_string().contains("jiu:city"), "{err}");
+}

@@ -364,6 +364,20 @@ impl Mapper<'_> {
                 let city = city.ok_or_else(|| e.blame.invalid(key, "is not a non-empty string"))?;
                 (key.as_str(), city)
             }
+            (None, _)
+                if e.fields.contains_key("jiu:city")
+                    && self.doc.context.prefix("jiu").is_none() =>
+            {
+                // Without the declaration `jiu:city` is some other IRI; say so rather than
+                // quietly selling at the bizLocation.
+                return Err(e.blame.invalid(
+                    "jiu:city",
+                    format!(
+                        "the prefix jiu is not declared in @context (as {})",
+                        jiu_epcis::JIU_NAMESPACE
+                    ),
+                ));
+            }
             (None, _) => {
                 let location = e.biz_location.as_deref().ok_or_else(|| {
                     e.blame.invalid(
