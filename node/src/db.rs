@@ -6,7 +6,7 @@
 //! Layout (column, key -> value):
 //! - `blocks`: height (u64 BE) -> borsh(Block)
 //! - `certs`: height -> borsh(ExtendedCommitCertificate)
-//! - `txs`: tx id -> height (u64 BE) || index (u32 BE)
+//! - `txs`: tx id -> height (u64 BE) || index (u32 BE) || the receipt's events as JSON
 //! - `meta`: `tip` -> height; `state` -> the persistent state at `tip`
 //! - `undecided`: height || round || block id -> borsh(Block) we built or validated but that
 //!   is not decided yet, so a restarted node can answer consensus about its own proposals.
@@ -222,6 +222,8 @@ pub struct CommitRecord<'a> {
     pub block: &'a [u8],
     pub certificate: &'a [u8],
     pub tx_ids: &'a [Hash],
+    /// The receipt events of each tx (JSON), in the order of `tx_ids`.
+    pub tx_events: &'a [Vec<u8>],
     pub state: &'a [u8],
     /// Lifecycle leaves changed at this height: record key -> new leaf, `None` to delete.
     pub records: &'a [(Hash, Option<Vec<u8>>)],
@@ -230,10 +232,12 @@ pub struct CommitRecord<'a> {
 }
 
 /// Where a finalized transaction is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TxLocation {
     pub height: u64,
     pub index: u32,
+    /// The receipt's events as JSON (empty for txs stored before receipts were kept).
+    pub events: Vec<u8>,
 }
 
 const KEY_TIP: &[u8] = b"tip";
@@ -277,6 +281,9 @@ impl Db {
         for (index, id) in record.tx_ids.iter().enumerate() {
             let mut location = height_key.clone();
             location.extend_from_slice(&(index as u32).to_be_bytes());
+            if let Some(events) = record.tx_events.get(index) {
+                location.extend_from_slice(events);
+            }
             ops.push(Op::Put(Col::Txs, id.to_vec(), location));
         }
         ops.push(Op::Put(Col::Meta, KEY_TIP.to_vec(), height_key));
@@ -347,6 +354,7 @@ impl Db {
         Ok(Some(TxLocation {
             height,
             index: u32::from_be_bytes(index),
+            events: bytes.get(12..).unwrap_or_default().to_vec(),
         }))
     }
 
@@ -421,6 +429,7 @@ mod tests {
             block: b"block",
             certificate: b"cert",
             tx_ids: ids,
+            tx_events: &[],
             state,
             records: &[],
             history: &[],
@@ -441,7 +450,8 @@ mod tests {
             location,
             TxLocation {
                 height: 1,
-                index: 1
+                index: 1,
+                events: Vec::new(),
             }
         );
         assert_eq!(db.tx_location(&[3; 32]).unwrap(), None);

@@ -21,6 +21,12 @@ pub const HISTORY_ENTRIES_MAX: usize = 256;
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
 pub struct HistoryEntry {
     pub height: u64,
+    /// Position of the tx in its block and of the op in its tx: with `height`, the order
+    /// of lines (ops of one tx apply in order).
+    #[serde(skip)]
+    pub tx_index: u32,
+    #[serde(skip)]
+    pub op_index: u32,
     pub time_ms: u64,
     #[serde(with = "hex::serde")]
     pub tx_id: Hash,
@@ -66,6 +72,8 @@ pub fn rows_for_block(
         for (op_index, op) in ops.iter().enumerate() {
             let base = HistoryEntry {
                 height,
+                tx_index: tx_index as u32,
+                op_index: op_index as u32,
                 time_ms,
                 tx_id: receipt.tx_id,
                 op: op.kind().to_string(),
@@ -162,31 +170,44 @@ fn entries_of(op: &Op, base: &HistoryEntry) -> Vec<(Code, HistoryEntry)> {
 /// it was inside (recursively), in time order.
 pub fn history_of(db: &Db, code: &Code) -> Result<Vec<HistoryEntry>, DbError> {
     let mut out = Vec::new();
-    collect(db, code, 0, u64::MAX, None, 0, &mut out)?;
-    out.sort_by_key(|e| e.height);
+    collect(db, code, (0, 0, 0), (u64::MAX, 0, 0), None, 0, &mut out)?;
+    out.sort_by_key(HistoryEntry::position);
     Ok(out)
 }
 
+/// (height, tx index, op index): where a line sits in the chain.
+type Position = (u64, u32, u32);
+
+impl HistoryEntry {
+    fn position(&self) -> Position {
+        (self.height, self.tx_index, self.op_index)
+    }
+}
+
+/// Collects the lines of `code` at positions in `from..until`, and those of the containers
+/// it was in meanwhile.
 fn collect(
     db: &Db,
     code: &Code,
-    from_height: u64,
-    until_height: u64,
+    from: Position,
+    until: Position,
     via: Option<&str>,
     depth: usize,
     out: &mut Vec<HistoryEntry>,
 ) -> Result<(), DbError> {
-    let mut prefix = record_key(code).to_vec();
-    let start = prefix.len();
-    prefix.extend_from_slice(&from_height.to_be_bytes());
-    // Scan from `from_height` on: keys sort by height after the record key.
-    let rows = db.history_from(&prefix[..start], &prefix, HISTORY_ENTRIES_MAX)?;
+    let prefix = record_key(code).to_vec();
+    let mut start = prefix.clone();
+    start.extend_from_slice(&from.0.to_be_bytes());
+    start.extend_from_slice(&from.1.to_be_bytes());
+    start.extend_from_slice(&from.2.to_be_bytes());
+    // Keys sort by position after the record key.
+    let rows = db.history_from(&prefix, &start, HISTORY_ENTRIES_MAX)?;
     let mut own = Vec::new();
     for (_, value) in rows {
         let Ok(mut entry) = HistoryEntry::try_from_slice(&value) else {
             continue;
         };
-        if entry.height >= until_height {
+        if entry.position() >= until {
             break;
         }
         entry.via = via.map(str::to_string);
@@ -195,34 +216,29 @@ fn collect(
     // The intervals during which `code` was inside a container, from its pack/unpack lines
     // (a sale or destroy also takes a bottle out of its case).
     if depth < NESTING_DEPTH_MAX {
-        let mut inside: Option<(String, u64)> = None;
+        let mut inside: Option<(String, Position)> = None;
         let mut intervals = Vec::new();
         for entry in &own {
             match (entry.op.as_str(), &entry.container) {
-                ("pack", Some(container)) => inside = Some((container.clone(), entry.height)),
+                ("pack", Some(container)) => {
+                    inside = Some((container.clone(), entry.position()));
+                }
                 ("unpack", Some(_)) | ("sell", _) | ("destroy", _) | ("void", _) => {
                     if let Some((container, from)) = inside.take() {
-                        intervals.push((container, from, entry.height));
+                        intervals.push((container, from, entry.position()));
                     }
                 }
                 _ => {}
             }
         }
         if let Some((container, from)) = inside {
-            intervals.push((container, from, until_height));
+            intervals.push((container, from, until));
         }
-        for (container, from, until) in intervals {
+        for (container, (height, tx, op), until) in intervals {
             if let Ok(parent) = parse_code(&container) {
-                // Lines of the container after the pack that put `code` in it.
-                collect(
-                    db,
-                    &parent,
-                    from + 1,
-                    until,
-                    Some(&container),
-                    depth + 1,
-                    out,
-                )?;
+                // Lines of the container from the op after the pack that put `code` in it.
+                let after = (height, tx, op.saturating_add(1));
+                collect(db, &parent, after, until, Some(&container), depth + 1, out)?;
             }
         }
     }

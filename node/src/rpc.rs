@@ -265,9 +265,11 @@ async fn tx_status(State(shared): AppState, Path(id): Path<String>) -> ApiResult
     let id = parse_hash(&id)?;
     let id_hex = hex::encode(id);
     if let Some(location) = shared.db.tx_location(&id).map_err(ApiError::internal)? {
+        let events: Value = serde_json::from_slice(&location.events).unwrap_or(json!([]));
         return Ok(Json(json!({
             "tx_id": id_hex, "status": "finalized",
             "height": location.height, "index": location.index,
+            "events": events,
         })));
     }
     if shared.mempool.contains(&id) {

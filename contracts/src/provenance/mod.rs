@@ -81,6 +81,7 @@ mod ops;
 mod retail;
 mod state;
 mod verdict;
+pub mod workload;
 
 #[cfg(test)]
 mod proptests;

@@ -71,11 +71,17 @@ impl App {
             &executed.block.txs,
             &executed.receipts,
         );
+        let tx_events: Vec<Vec<u8>> = executed
+            .receipts
+            .iter()
+            .map(|r| serde_json::to_vec(&r.events).unwrap_or_default())
+            .collect();
         self.shared.db.commit(crate::db::CommitRecord {
             height: header.height,
             block: block_bytes,
             certificate: &certificate_bytes,
             tx_ids: &tx_ids,
+            tx_events: &tx_events,
             state: &state_bytes,
             records: &records,
             history: &history,

@@ -1,0 +1,76 @@
+//! A realistic packing workload: bottles commissioned, packed six to a case, cases packed a
+//! hundred to a pallet. The demo seeder, the ingest benchmark and the ledger benchmark all
+//! build their ops here, so they measure the same thing.
+
+use super::{Child, ContainerId, Op};
+use crate::gs1::{Gtin, Serial, Sgtin, Sscc};
+
+/// Bottles per case.
+pub const CASE_BOTTLES: u64 = 6;
+/// Cases per pallet.
+pub const PALLET_CASES: u64 = 100;
+
+/// The bottle `n` of product `gtin`: serial `B` + 9 digits.
+pub fn bottle(gtin: Gtin, n: u64) -> Sgtin {
+    let serial = Serial::parse(&format!("B{n:09}")).expect("B + 9 digits is a valid serial");
+    Sgtin::new(gtin, serial)
+}
+
+/// The case `n` of product `gtin` (a case-level SGTIN): serial `C` + 9 digits.
+pub fn case(gtin: Gtin, n: u64) -> ContainerId {
+    let serial = Serial::parse(&format!("C{n:09}")).expect("C + 9 digits is a valid serial");
+    ContainerId::Case(Sgtin::new(gtin, serial))
+}
+
+/// The pallet `n` under GS1 company prefix digits `prefix` (9 digits): an SSCC.
+pub fn pallet(prefix: u64, n: u64) -> ContainerId {
+    // SSCC: extension digit 0, 9-digit company prefix, 7-digit serial reference, check digit.
+    let body = format!("0{:09}{:07}", prefix % 1_000_000_000, n % 10_000_000);
+    let digits: Vec<u32> = body.chars().filter_map(|c| c.to_digit(10)).collect();
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d })
+        .sum();
+    let check = (10 - sum % 10) % 10;
+    let sscc = Sscc::parse(&format!("{body}{check}")).expect("computed check digit");
+    ContainerId::Sscc(sscc)
+}
+
+/// Bottles on a full pallet.
+pub const PALLET_BOTTLES: u64 = CASE_BOTTLES * PALLET_CASES;
+
+/// Bottles per ingest tx: 16 full pallets, about 0.5 MiB of ops.
+pub const TX_BOTTLES: u64 = 16 * PALLET_BOTTLES;
+
+/// The ops that commission bottles `first..first + count` and pack them into cases and
+/// pallets. `first` must be a multiple of [`PALLET_BOTTLES`] so that cases and pallets of
+/// consecutive calls do not overlap; the last case and pallet of a call may be partial.
+pub fn commission_and_pack(gtin: Gtin, prefix: u64, first: u64, count: u64) -> Vec<Op> {
+    assert!(
+        first.is_multiple_of(PALLET_BOTTLES),
+        "batches start on a pallet boundary"
+    );
+    let items: Vec<Sgtin> = (first..first + count).map(|n| bottle(gtin, n)).collect();
+    let mut ops = vec![Op::Commission {
+        items: items.clone(),
+    }];
+    let mut cases = Vec::new();
+    for (i, chunk) in items.chunks(CASE_BOTTLES as usize).enumerate() {
+        let case = case(gtin, first / CASE_BOTTLES + i as u64);
+        ops.push(Op::Pack {
+            parent: case.clone(),
+            children: chunk.iter().cloned().map(Child::Bottle).collect(),
+        });
+        cases.push(case);
+    }
+    let first_pallet = first / (CASE_BOTTLES * PALLET_CASES);
+    for (i, chunk) in cases.chunks(PALLET_CASES as usize).enumerate() {
+        ops.push(Op::Pack {
+            parent: pallet(prefix, first_pallet + i as u64),
+            children: chunk.iter().cloned().map(Child::Container).collect(),
+        });
+    }
+    ops
+}
