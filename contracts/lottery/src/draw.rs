@@ -16,6 +16,7 @@ use std::ops::Range;
 
 use jiu_contracts::Hash;
 
+use crate::book::Exclusion;
 use crate::tree::Layout;
 use crate::{par, DrawError, DrawResult, Entry, EntryId, PoolResult, Ranked, Rules, Status};
 
@@ -88,16 +89,7 @@ fn scan(
     seed: &Hash,
     range: Range<usize>,
 ) -> Scan {
-    let pools = rules.pools.len();
-    let mut scan = Scan {
-        kept: vec![Vec::new(); pools],
-        // Tiers are below tier_count <= 255, so tier 255 is above every real key.
-        bound: vec![(u8::MAX, [0xff; 32]); pools],
-        entries_count: vec![0; pools],
-        eligible_count: vec![0; pools],
-        nullifier_prefixes: Vec::with_capacity(range.len()),
-        error: None,
-    };
+    let mut scan = Scan::new(rules.pools.len(), range.len());
     for pos in range {
         if let Err(error) = scan_one(&mut scan, rules, &entries[pos], &status[pos], seed) {
             scan.error = Some(error);
@@ -106,6 +98,61 @@ fn scan(
     }
     scan.nullifier_prefixes.sort_unstable();
     scan
+}
+
+impl Scan {
+    fn new(pools: usize, entries: usize) -> Self {
+        Self {
+            kept: vec![Vec::new(); pools],
+            // Tiers are below tier_count <= 255, so tier 255 is above every real key.
+            bound: vec![(u8::MAX, [0xff; 32]); pools],
+            entries_count: vec![0; pools],
+            eligible_count: vec![0; pools],
+            nullifier_prefixes: Vec::with_capacity(entries),
+            error: None,
+        }
+    }
+}
+
+/// The draw over a committed dataset: batches in order, each its entries in index order and
+/// its exclusions (ascending index), as the [`crate::LotteryBook`] holds them. The book has
+/// already checked everything [`draw`] checks (layout, rules, nullifiers), so this only
+/// ranks; the ranking and the merge are [`draw`]'s, so the result equals [`draw`] of the same
+/// dataset (tested). Chunks are runs of whole batches.
+pub(crate) fn draw_batches(
+    rules: &Rules,
+    batches: &[(&[Entry], &[Exclusion])],
+    seed: &Hash,
+    threads: usize,
+) -> DrawResult {
+    let scans = par::chunked(batches.len(), threads, |range| {
+        let mut scan = Scan::new(rules.pools.len(), 0);
+        for (entries, exclusions) in &batches[range] {
+            let mut excluded = exclusions.iter().map(|x| x.index).peekable();
+            for entry in entries.iter() {
+                let eligible = excluded.next_if_eq(&entry.index).is_none();
+                let pool = rules
+                    .pool_position(entry.pool_id)
+                    .expect("the book accepts only entries of the rules' pools");
+                rank(
+                    &mut scan,
+                    rules,
+                    pool,
+                    entry,
+                    entry.leaf_hash(),
+                    eligible,
+                    seed,
+                )
+                .expect("the book accepts only weights of at least 1");
+            }
+            assert!(
+                excluded.next().is_none(),
+                "exclusions name entries of their batch"
+            );
+        }
+        scan
+    });
+    DrawResult::new(rules.lottery_id, merge(rules, scans))
 }
 
 fn scan_one(
@@ -123,9 +170,23 @@ fn scan_one(
     if !status.is_well_formed() {
         return Err(DrawError::MalformedStatus(entry.id()));
     }
-    scan.entries_count[pool] += 1;
     scan.nullifier_prefixes.push(prefix(&entry.nullifier));
-    if !status.eligible {
+    rank(scan, rules, pool, entry, leaf_hash, status.eligible, seed)
+}
+
+/// Counts a checked entry of the pool at position `pool` and, if eligible and good enough,
+/// keeps it as a candidate.
+fn rank(
+    scan: &mut Scan,
+    rules: &Rules,
+    pool: usize,
+    entry: &Entry,
+    leaf_hash: Hash,
+    eligible: bool,
+    seed: &Hash,
+) -> Result<(), DrawError> {
+    scan.entries_count[pool] += 1;
+    if !eligible {
         return Ok(());
     }
     scan.eligible_count[pool] += 1;

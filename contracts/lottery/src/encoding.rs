@@ -177,6 +177,76 @@ impl Status {
     }
 }
 
+/// Tag at the start of every seed message (the bytes the validators' shares sign).
+pub const SEED_MESSAGE_TAG: &[u8] = b"mtl/seed-msg/v1";
+/// Longest chain id a seed message can carry (its length is one byte).
+pub const SEED_CHAIN_ID_BYTES_MAX: usize = 255;
+
+/// The seed message of a lottery (design 6.4; jiu-beacon's `SeedMessage::to_bytes`, pinned
+/// by a golden test): `"mtl/seed-msg/v1" || len(chain_id) (1) || chain_id || lottery_id (8)
+/// || rules_hash (32) || entries_root (32) || status_root (32)`. `None` for an empty chain id
+/// or one longer than [`SEED_CHAIN_ID_BYTES_MAX`] bytes.
+pub fn seed_message(
+    chain_id: &str,
+    lottery_id: u64,
+    rules_hash: &Hash,
+    entries_root: &Hash,
+    status_root: &Hash,
+) -> Option<Vec<u8>> {
+    let chain = chain_id.as_bytes();
+    let len = u8::try_from(chain.len()).ok().filter(|len| *len > 0)?;
+    Some(
+        [
+            SEED_MESSAGE_TAG,
+            &[len],
+            chain,
+            &lottery_id.to_be_bytes(),
+            rules_hash,
+            entries_root,
+            status_root,
+        ]
+        .concat(),
+    )
+}
+
+/// The fields of `message` that differ from `expected` (both seed messages), by name: the
+/// first of `chain_id`, `lottery_id`, `rules_hash`, `entries_root`, `status_root`, or
+/// `encoding` when `message` is not a well-formed seed message.
+pub fn seed_message_difference(expected: &[u8], message: &[u8]) -> &'static str {
+    let (Some(want), Some(got)) = (split_seed_message(expected), split_seed_message(message))
+    else {
+        return "encoding";
+    };
+    let names = [
+        "chain_id",
+        "lottery_id",
+        "rules_hash",
+        "entries_root",
+        "status_root",
+    ];
+    names
+        .iter()
+        .zip(want.iter().zip(got.iter()))
+        .find(|(_, (w, g))| w != g)
+        .map_or("encoding", |(name, _)| name)
+}
+
+/// A seed message cut into its five fields, or `None` if it is not one.
+fn split_seed_message(message: &[u8]) -> Option<[&[u8]; 5]> {
+    let rest = message.strip_prefix(SEED_MESSAGE_TAG)?;
+    let (&len, rest) = rest.split_first()?;
+    let len = usize::from(len);
+    if len == 0 || rest.len() != len + 8 + 3 * 32 {
+        return None;
+    }
+    let (chain_id, rest) = rest.split_at(len);
+    std::str::from_utf8(chain_id).ok()?;
+    let (lottery_id, rest) = rest.split_at(8);
+    let (rules_hash, rest) = rest.split_at(32);
+    let (entries_root, status_root) = rest.split_at(32);
+    Some([chain_id, lottery_id, rules_hash, entries_root, status_root])
+}
+
 /// `seed = SHA-256("mtl/seed/v1" || signature)`, from the threshold signature's bytes.
 /// The caller verifies the signature; this only fixes how the seed follows from it.
 pub fn seed_from_signature(signature: &[u8]) -> Hash {
@@ -388,6 +458,47 @@ mod tests {
             let json = serde_json::to_string(&status).expect("encodes");
             prop_assert_eq!(serde_json::from_str::<Status>(&json).expect("decodes"), status);
         }
+    }
+
+    proptest! {
+        #[test]
+        fn test_seed_message_is_the_beacons_byte_for_byte(
+            chain_id in "[a-zA-Z0-9._-]{1,64}",
+            lottery_id in any::<u64>(),
+            hashes in any::<([u8; 32], [u8; 32], [u8; 32])>(),
+        ) {
+            let ours = seed_message(&chain_id, lottery_id, &hashes.0, &hashes.1, &hashes.2)
+                .expect("valid chain id");
+            let beacon = jiu_beacon::SeedMessage::new(&chain_id, lottery_id, hashes.0, hashes.1, hashes.2)
+                .expect("valid chain id");
+            prop_assert_eq!(&ours, &beacon.to_bytes());
+            prop_assert_eq!(seed_message_difference(&ours, &ours), "encoding");
+        }
+    }
+
+    #[test]
+    fn test_seed_message_bounds_and_differences() {
+        let message =
+            |chain: &str, id: u64, h: u8| seed_message(chain, id, &[h; 32], &[2; 32], &[3; 32]);
+        assert_eq!(message("", 1, 1), None);
+        assert!(message(&"x".repeat(SEED_CHAIN_ID_BYTES_MAX), 1, 1).is_some());
+        assert_eq!(
+            message(&"x".repeat(SEED_CHAIN_ID_BYTES_MAX + 1), 1, 1),
+            None
+        );
+        let base = message("jiu", 1, 1).expect("valid");
+        let differs = |other: &[u8]| seed_message_difference(&base, other);
+        assert_eq!(differs(&message("jiv", 1, 1).expect("valid")), "chain_id");
+        assert_eq!(differs(&message("jiu", 2, 1).expect("valid")), "lottery_id");
+        assert_eq!(differs(&message("jiu", 1, 9).expect("valid")), "rules_hash");
+        let mut entries = base.clone();
+        entries[15 + 1 + 3 + 8 + 32] ^= 1;
+        assert_eq!(differs(&entries), "entries_root");
+        let mut status = base.clone();
+        *status.last_mut().expect("not empty") ^= 1;
+        assert_eq!(differs(&status), "status_root");
+        assert_eq!(differs(&base[..base.len() - 1]), "encoding");
+        assert_eq!(differs(b"mtl/seed-msg/v1"), "encoding");
     }
 
     #[test]

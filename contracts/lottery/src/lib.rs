@@ -11,6 +11,9 @@
 //! - [`result`]: the ranked lists and the results root committing to every pool.
 //! - [`bundle`]: what one applicant receives and [`verify_applicant`] runs offline;
 //!   [`Prover`] builds bundles from the full dataset.
+//! - [`book`]: the on-chain lifecycle, [`LotteryBook`]: rules, entry batches, status
+//!   commitment, seed, results and claims, as a pure state machine a node calls for lottery
+//!   transactions (`docs/lottery-lifecycle.md`).
 //!
 //! Invariants: no I/O, no clock, no randomness beyond the given seed, no HashMap; the
 //! result depends only on the set of (entry, status) pairs, never on their order or the
@@ -18,6 +21,7 @@
 //! by order-free operations.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod book;
 pub mod bundle;
 mod draw;
 pub mod encoding;
@@ -29,6 +33,10 @@ pub mod rules;
 mod serde_hex;
 pub mod tree;
 
+pub use book::{
+    Actor, LotteryBook, LotteryCtx, LotteryError, LotteryEvent, LotteryOp, LotteryRecord, Outcome,
+    SeedVerifier,
+};
 pub use bundle::{
     verify_applicant, ApplicantBundle, Commitments, FraudReason, ListedEntry, PoolProof, Verdict,
 };
@@ -40,7 +48,7 @@ pub use error::DrawError;
 pub use jiu_contracts::Hash;
 pub use prover::Prover;
 pub use result::{DrawResult, PoolResult, PoolSummary, Ranked};
-pub use rules::{Pool, Rules};
+pub use rules::{LotteryRules, Pool, Rules};
 pub use tree::{entries_root, entry_tree, status_root, status_tree, BatchedProof, BatchedTree};
 
 #[cfg(test)]

@@ -1,0 +1,366 @@
+//! One lottery's record in the book, and its committed leaf.
+
+use std::sync::Arc;
+
+use imbl::{OrdSet, Vector};
+use jiu_contracts::{sha256, Hash, PublicKey};
+use serde::Serialize;
+
+use super::frontier::Frontier;
+use super::ops::Exclusion;
+use crate::{Entry, EntryId, LotteryRules, Status};
+
+/// Tag of a lottery's committed leaf: `SHA-256(0x00 || tag || LotteryRecord::leaf_bytes())`.
+pub const BOOK_LEAF_TAG: &[u8] = b"mtl/book/v1";
+/// Tag of the settlement hash chain.
+pub const SETTLE_TAG: &[u8] = b"mtl/settle/v1";
+
+/// Where a lottery is in its lifecycle. Only moves forward.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Created; batches come in during the window, statuses after it.
+    Collecting,
+    /// The status root is committed; waiting for the seed.
+    StatusCommitted,
+    /// The seed is set; waiting for the results.
+    Seeded,
+    /// The results are committed; claims are settled.
+    Drawn,
+}
+
+/// The stage with what block time says about the window, for clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Before `open_at_ms`: the rules may still be amended.
+    Scheduled,
+    /// Entries are being received (`open_at_ms ..= close_at_ms`).
+    Open,
+    /// After the close, batches in flight are still accepted (until close + grace).
+    Grace,
+    /// Intake over; statuses are uploaded.
+    Closed,
+    StatusCommitted,
+    Seeded,
+    Drawn,
+}
+
+/// What the chain records of one accepted batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BatchHeader {
+    pub batch_no: u32,
+    pub count: u32,
+    /// RFC 6962 root over the batch's leaf hashes in index order.
+    #[serde(with = "crate::serde_hex")]
+    pub root: Hash,
+    pub first_received_ms: u64,
+    pub last_received_ms: u64,
+    /// Block time of the block that accepted it.
+    pub appended_at_ms: u64,
+    /// The operator key that signed the transaction.
+    pub signer: PublicKey,
+}
+
+/// The status of one batch: its status root and its exclusions (index order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusBatch {
+    pub root: Hash,
+    pub exclusions: Arc<[Exclusion]>,
+}
+
+/// The seed and the signature it came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SeedRecord {
+    #[serde(with = "crate::serde_hex::bytes")]
+    pub signature: Vec<u8>,
+    #[serde(with = "crate::serde_hex")]
+    pub seed: Hash,
+    pub at_ms: u64,
+}
+
+/// The state of one ranked position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SlotState {
+    /// Not settled.
+    Pending,
+    Claimed {
+        #[serde(with = "crate::serde_hex")]
+        order_hash: Hash,
+        at_ms: u64,
+    },
+    Disqualified {
+        #[serde(with = "crate::serde_hex")]
+        reason_hash: Hash,
+        at_ms: u64,
+    },
+    Forfeited {
+        at_ms: u64,
+    },
+}
+
+impl SlotState {
+    /// When it was settled; `None` while pending.
+    pub fn settled_at_ms(&self) -> Option<u64> {
+        match self {
+            SlotState::Pending => None,
+            SlotState::Claimed { at_ms, .. }
+            | SlotState::Disqualified { at_ms, .. }
+            | SlotState::Forfeited { at_ms } => Some(*at_ms),
+        }
+    }
+
+    /// Disqualified or forfeited: the position no longer holds a slot.
+    pub fn released(&self) -> bool {
+        matches!(
+            self,
+            SlotState::Disqualified { .. } | SlotState::Forfeited { .. }
+        )
+    }
+}
+
+/// One ranked position of a pool.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Slot {
+    pub id: EntryId,
+    #[serde(with = "crate::serde_hex")]
+    pub leaf_hash: Hash,
+    pub state: SlotState,
+}
+
+/// A pool's ranked list (winners, then waitlist) and the state of each position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolSlots {
+    pub pool_id: u32,
+    pub quota: u32,
+    pub slots: Vector<Slot>,
+}
+
+impl PoolSlots {
+    pub fn claimed(&self) -> u32 {
+        let claimed = self
+            .slots
+            .iter()
+            .filter(|slot| matches!(slot.state, SlotState::Claimed { .. }))
+            .count();
+        u32::try_from(claimed).expect("a pool ranks at most 2^33 entries")
+    }
+}
+
+/// The committed draw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Results {
+    pub root: Hash,
+    pub at_ms: u64,
+    /// One per pool of the rules, in rules order.
+    pub pools: Vector<PoolSlots>,
+}
+
+/// One lottery: its rules, the committed entry set, statuses, seed, results and claims.
+///
+/// The leaf data (entries and nullifiers) are held only while a later step needs them: the
+/// nullifier set until the status commitment (no entry can arrive after it), the entries
+/// until the results are committed (the draw is their last reader). The committed leaf
+/// ([`LotteryRecord::leaf_bytes`]) covers them through the roots, and the finalized
+/// AppendBatch transactions keep them for good.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LotteryRecord {
+    pub(super) rules: Arc<LotteryRules>,
+    pub(super) rules_hash: Hash,
+    pub(super) issuer: String,
+    pub(super) batches: Vector<BatchHeader>,
+    pub(super) entries_count: u64,
+    /// Over the batch roots.
+    pub(super) entries_tree: Frontier,
+    /// Batch `b`'s entries at `b`, until the results are committed.
+    pub(super) entries: Vector<Arc<[Entry]>>,
+    /// Every entry's nullifier, until the status commitment.
+    pub(super) nullifiers: OrdSet<Hash>,
+    pub(super) status: Vector<StatusBatch>,
+    /// Over the status batch roots.
+    pub(super) status_tree: Frontier,
+    pub(super) excluded_count: u64,
+    pub(super) status_root: Option<Hash>,
+    pub(super) seed: Option<SeedRecord>,
+    pub(super) results: Option<Results>,
+    pub(super) settlements: u64,
+    /// `SHA-256(SETTLE_TAG || acc || settlement)` over every settlement, from all zeros.
+    pub(super) settlements_acc: Hash,
+}
+
+impl LotteryRecord {
+    pub(super) fn new(rules: LotteryRules, issuer: &str) -> Self {
+        Self {
+            rules_hash: rules.hash(),
+            rules: Arc::new(rules),
+            issuer: issuer.to_string(),
+            batches: Vector::new(),
+            entries_count: 0,
+            entries_tree: Frontier::new(),
+            entries: Vector::new(),
+            nullifiers: OrdSet::new(),
+            status: Vector::new(),
+            status_tree: Frontier::new(),
+            excluded_count: 0,
+            status_root: None,
+            seed: None,
+            results: None,
+            settlements: 0,
+            settlements_acc: [0; 32],
+        }
+    }
+
+    pub fn rules(&self) -> &LotteryRules {
+        &self.rules
+    }
+
+    pub fn rules_hash(&self) -> Hash {
+        self.rules_hash
+    }
+
+    /// The org that created the lottery (and alone may amend it before it opens).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Derived from what is set, so it cannot disagree with it.
+    pub fn stage(&self) -> Stage {
+        if self.results.is_some() {
+            Stage::Drawn
+        } else if self.seed.is_some() {
+            Stage::Seeded
+        } else if self.status_root.is_some() {
+            Stage::StatusCommitted
+        } else {
+            Stage::Collecting
+        }
+    }
+
+    /// The stage refined by block time.
+    pub fn phase(&self, time_ms: u64) -> Phase {
+        let draw = &self.rules.draw;
+        match self.stage() {
+            Stage::Collecting if time_ms < draw.open_at_ms => Phase::Scheduled,
+            Stage::Collecting if time_ms <= draw.close_at_ms => Phase::Open,
+            Stage::Collecting if time_ms <= self.rules.intake_end_ms() => Phase::Grace,
+            Stage::Collecting => Phase::Closed,
+            Stage::StatusCommitted => Phase::StatusCommitted,
+            Stage::Seeded => Phase::Seeded,
+            Stage::Drawn => Phase::Drawn,
+        }
+    }
+
+    pub fn batches(&self) -> &Vector<BatchHeader> {
+        &self.batches
+    }
+
+    pub fn entries_count(&self) -> u64 {
+        self.entries_count
+    }
+
+    /// The RFC 6962 root over the batch roots so far; final once the intake ends.
+    pub fn entries_root(&self) -> Hash {
+        self.entries_tree.root()
+    }
+
+    /// Batches whose status has been uploaded (a prefix).
+    pub fn status_batches(&self) -> u32 {
+        u32::try_from(self.status.len()).expect("batches are numbered by u32")
+    }
+
+    /// Entries excluded by the uploaded statuses.
+    pub fn excluded_count(&self) -> u64 {
+        self.excluded_count
+    }
+
+    /// The committed status root, once committed.
+    pub fn status_root(&self) -> Option<Hash> {
+        self.status_root
+    }
+
+    pub fn seed(&self) -> Option<&SeedRecord> {
+        self.seed.as_ref()
+    }
+
+    pub fn results_root(&self) -> Option<Hash> {
+        self.results.as_ref().map(|r| r.root)
+    }
+
+    /// A pool's ranked positions and their states, once drawn.
+    pub fn pool_slots(&self, pool_id: u32) -> Option<&PoolSlots> {
+        let at = self.rules.draw.pool_position(pool_id)?;
+        self.results.as_ref()?.pools.get(at)
+    }
+
+    pub fn settlements(&self) -> u64 {
+        self.settlements
+    }
+
+    /// Whether the leaf data (entries) are still held (until the results are committed).
+    pub fn holds_entries(&self) -> bool {
+        self.results.is_none()
+    }
+
+    /// Every entry and its status decision so far, in canonical order, while the entries are
+    /// held: what an auditor's re-run of [`crate::draw`] takes. Entries of batches whose
+    /// status is not uploaded yet are listed as eligible.
+    pub fn dataset(&self) -> Option<(Vec<Entry>, Vec<Status>)> {
+        self.holds_entries()
+            .then(|| dataset_of(&self.entries, &self.status))
+    }
+
+    /// The committed leaf: everything a validator must agree on about this lottery, fixed
+    /// width, big-endian (absent values are zero):
+    ///
+    /// `lottery_id (8) || rules_hash (32) || stage (1: 0..3) || batches (4) ||
+    /// entries_count (8) || entries_root (32) || status_batches (4) || excluded_count (8) ||
+    /// status_tree_root (32) || seed (32) || results_root (32) || settlements (8) ||
+    /// settlements_acc (32)`.
+    ///
+    /// The entries are covered by `entries_root`, the statuses by the status tree's root
+    /// (the committed `status_root` once committed), the claims by the settlement chain.
+    pub fn leaf_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(233);
+        out.extend_from_slice(&self.rules.lottery_id().to_be_bytes());
+        out.extend_from_slice(&self.rules_hash);
+        out.push(self.stage() as u8);
+        out.extend_from_slice(&(self.batches.len() as u32).to_be_bytes());
+        out.extend_from_slice(&self.entries_count.to_be_bytes());
+        out.extend_from_slice(&self.entries_root());
+        out.extend_from_slice(&self.status_batches().to_be_bytes());
+        out.extend_from_slice(&self.excluded_count.to_be_bytes());
+        out.extend_from_slice(&self.status_tree.root());
+        out.extend_from_slice(&self.seed.as_ref().map_or([0; 32], |s| s.seed));
+        out.extend_from_slice(&self.results_root().unwrap_or([0; 32]));
+        out.extend_from_slice(&self.settlements.to_be_bytes());
+        out.extend_from_slice(&self.settlements_acc);
+        out
+    }
+
+    /// `SHA-256(0x00 || "mtl/book/v1" || leaf bytes)`.
+    pub fn leaf_hash(&self) -> Hash {
+        sha256(&[&[0x00], BOOK_LEAF_TAG, &self.leaf_bytes()])
+    }
+}
+
+/// Entries and statuses in canonical order; a batch without uploaded status is all eligible.
+pub(super) fn dataset_of(
+    entries: &Vector<Arc<[Entry]>>,
+    status: &Vector<StatusBatch>,
+) -> (Vec<Entry>, Vec<Status>) {
+    let (mut all, mut decisions) = (Vec::new(), Vec::new());
+    for (b, batch) in entries.iter().enumerate() {
+        let exclusions = status.get(b).map_or(&[][..], |s| &s.exclusions[..]);
+        let mut next = exclusions.iter().peekable();
+        for entry in batch.iter() {
+            let leaf = entry.leaf_hash();
+            decisions.push(match next.next_if(|x| x.index == entry.index) {
+                Some(exclusion) => Status::excluded(leaf, exclusion.reason_hash),
+                None => Status::eligible(leaf),
+            });
+            all.push(entry.clone());
+        }
+    }
+    (all, decisions)
+}
