@@ -111,11 +111,12 @@ function renderVerdict(answer) {
     tone: "neutral", icon: "?", title: "No answer",
     sentence: () => "The node gave an answer this page does not understand.",
   };
-  let tone = verdict.tone;
+  // A genuine bottle with a critical alert (e.g. already sold, checked before buying) is
+  // shown as a warning, not in green.
   const critical = (answer.alerts || []).some((a) => a.severity === "critical");
-  if (critical && (tone === "good" || tone === "info")) tone = "warn";
-  $("verdict").className = "tone-" + tone;
-  $("verdict-icon").textContent = verdict.icon;
+  const escalate = critical && (verdict.tone === "good" || verdict.tone === "info");
+  $("verdict").className = "tone-" + (escalate ? "warn" : verdict.tone);
+  $("verdict-icon").textContent = escalate ? "!" : verdict.icon;
   $("verdict-title").textContent = verdict.title;
   $("verdict-sentence").textContent = verdict.sentence(answer);
   document.title = verdict.title + " - bottle check";
@@ -205,7 +206,10 @@ function renderScans(stats) {
   let text = "Checked " + stats.count + (stats.count === 1 ? " time" : " times")
     + " on this node (this check included)";
   if (Number.isFinite(stats.first_ms)) text += ", first on " + isoDate(stats.first_ms);
-  text += "; from " + stats.cities_30d + (stats.cities_30d === 1 ? " city" : " cities") + " in the last 30 days.";
+  if (stats.cities_30d > 0) {
+    text += "; from " + stats.cities_30d + (stats.cities_30d === 1 ? " city" : " cities") + " in the last 30 days";
+  }
+  text += ".";
   $("scans").textContent = text;
 }
 
@@ -263,6 +267,7 @@ function proofOutcome(answer, facts) {
       + "whether the bottle is genuine. Do not rely on it."
       + (said ? " (The answer claimed: " + said.title + ".)" : "");
     badge.textContent = "\u2717 Proof failed";
+    show("untrusted", true);
   }
   proofFacts(facts);
 }
@@ -284,6 +289,7 @@ async function renderProof(answer) {
     return;
   }
   status.textContent = "Checking the proof...";
+  $("proof-badge").textContent = "Checking the proof...";
   STEPS.forEach((_, i) => renderStep(i, "pending", ""));
   const pinned = /(?:^#|&)genesis=([0-9a-f]{64})(?:&|$)/.exec(location.hash);
   const facts = await checkAnswer(answer, pinned ? pinned[1] : null, renderStep);

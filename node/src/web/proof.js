@@ -481,7 +481,8 @@ async function checkAnswer(answer, pinnedGenesis, report) {
       facts.signers = outcome.signers;
       facts.validators = outcome.validators;
       return "signed by " + outcome.signers + " of " + outcome.validators + " validators (" + outcome.signed
-        + " of " + outcome.total + " voting power) of the chain whose genesis hash is " + chain.hash;
+        + " of " + outcome.total + " voting power) of the chain whose genesis hash is " + chain.hash
+        + (pinnedGenesis ? ", the one this link expects" : "");
     },
     async () => {
       checkShown(answer, leaf);
