@@ -5,4 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo build --release -p jiu
+schema=../shared/testdata/epcis/gs1/schema/EPCIS-JSON-Schema.json
+if [ -f "$schema" ]; then
+  set -- --epcis-schema "$schema" "$@"
+fi
 exec target/release/jiu testnet --nodes 4 --dir devnet "$@"

@@ -97,6 +97,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         reset: true,
         no_start: true,
         empty_block_wait_ms: 50,
+        epcis_schema: None,
     };
     let homes = testnet::prepare(&net)?;
     let live = &homes[..args.nodes - args.crashed];

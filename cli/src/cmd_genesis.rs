@@ -102,6 +102,7 @@ pub fn run(cmd: GenesisCmd) -> eyre::Result<()> {
                 .collect::<eyre::Result<Vec<_>>>()?;
             edit(&genesis, |g| {
                 g.orgs.push(GenesisOrg {
+                    pgln: None,
                     id,
                     name,
                     role,

@@ -100,7 +100,14 @@ pub struct TestnetArgs {
     /// How long a proposer with an empty mempool waits before an empty block.
     #[arg(long, default_value_t = 1_000)]
     pub empty_block_wait_ms: u64,
+    /// The official EPCIS 2.0 JSON schema each node validates captures against.
+    #[arg(long)]
+    pub epcis_schema: Option<PathBuf>,
 }
+
+/// The partner token of every devnet node (capture and the partner view of verify). A
+/// devnet convenience; a real node gets its own secret tokens in config.toml.
+pub const DEVNET_PARTNER_TOKEN: &str = "devnet-partner-token";
 
 /// Writes a devnet (unless one exists) and returns the node home directories.
 pub fn prepare(args: &TestnetArgs) -> Result<Vec<PathBuf>> {
@@ -131,6 +138,16 @@ pub fn prepare(args: &TestnetArgs) -> Result<Vec<PathBuf>> {
             SocketAddr::from(([127, 0, 0, 1], args.rpc_port + i as u16)),
         );
         config.empty_block_wait_ms = args.empty_block_wait_ms;
+        // Each node captures EPCIS for the org that runs it.
+        let org = &net.genesis.validators[i].org_id;
+        config.capture_key = Some(std::path::absolute(
+            args.dir.join("orgs").join(format!("{org}.json")),
+        )?);
+        config.rpc_partner_tokens = vec![DEVNET_PARTNER_TOKEN.to_string()];
+        config.epcis_schema = match &args.epcis_schema {
+            Some(path) => Some(std::path::absolute(path)?),
+            None => None,
+        };
         write_home(home, &config, &net.genesis, &net.validator_keys[i])?;
     }
     let orgs = args.dir.join("orgs");

@@ -36,6 +36,7 @@ fn main() {
         role: Role::Producer,
         keys: vec![PublicKey::from_signing_key(&key)],
         active: true,
+        pgln: None,
     };
     let mut state = State::new(vec![producer]).expect("genesis");
     let gtin = Gtin::parse("09506000134352").expect("gtin");

@@ -36,6 +36,8 @@ pub enum TxError {
     KeyInUse(PublicKey),
     #[error("key {0} does not belong to the organisation")]
     KeyNotFound(PublicKey),
+    #[error("{message}")]
+    Capture { code: &'static str, message: String },
     #[error("op {index} refused: {error}")]
     Lifecycle {
         index: usize,
@@ -64,6 +66,7 @@ impl TxError {
             // The lifecycle's own code (WRONG_STATE, NOT_CUSTODIAN, ...): more use to a client
             // than one umbrella code; the codes are distinct from the ones above.
             TxError::Lifecycle { error, .. } => error.code(),
+            TxError::Capture { code, .. } => code,
         }
     }
 }

@@ -145,6 +145,18 @@ pub enum Event {
         record_hash: Hash,
         index: u64,
     },
+    OrgPglnSet {
+        org_id: String,
+        pgln: Option<crate::gs1::Gln>,
+    },
+    /// An EPCIS document captured: its events, and the lifecycle ops they meant (all
+    /// applied).
+    EpcisCaptured {
+        org_id: String,
+        events: usize,
+        ops: usize,
+        records: usize,
+    },
     /// Every op of a provenance tx applied.
     LifecycleApplied {
         org_id: String,
@@ -186,6 +198,11 @@ impl State {
             }
             if let Some(key) = org.keys.iter().find(|k| state.key_index.contains_key(k)) {
                 return Err(TxError::KeyInUse(*key));
+            }
+            if let Some(pgln) = org.pgln.filter(|g| state.org_of_pgln(g).is_some()) {
+                return Err(TxError::InvalidPayload(format!(
+                    "PGLN {pgln} is given to two orgs"
+                )));
             }
             state.insert_org(org);
         }
@@ -243,6 +260,13 @@ impl State {
                 (code, leaf)
             })
             .collect()
+    }
+
+    /// The org whose party GLN is `pgln`.
+    pub fn org_of_pgln(&self, pgln: &crate::gs1::Gln) -> Option<&Org> {
+        self.orgs
+            .values()
+            .find(|org| org.pgln.as_ref() == Some(pgln))
     }
 
     /// The org with this id.
@@ -358,6 +382,10 @@ impl State {
                     record_hash,
                     index,
                 }
+            }
+            Change::SetPgln { org_id, pgln } => {
+                self.org_mut(&org_id).pgln = pgln;
+                Event::OrgPglnSet { org_id, pgln }
             }
             Change::Lifecycle {
                 ledger,

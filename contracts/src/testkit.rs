@@ -36,6 +36,7 @@ pub(crate) fn org(id: &str, role: Role, seeds: &[u8], active: bool) -> Org {
         role,
         keys,
         active,
+        pgln: None,
     }
 }
 

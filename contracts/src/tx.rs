@@ -84,6 +84,15 @@ pub enum Payload {
         #[serde(with = "crate::serde_hex")]
         data: Vec<u8>,
     },
+    /// Give an organisation its GS1 party GLN, or take it away (producer only).
+    SetOrgPgln {
+        org_id: String,
+        pgln: Option<crate::gs1::Gln>,
+    },
+    /// An EPCIS 2.0 document (JSON-LD text), captured as one atomic tx: every validator maps
+    /// its events to lifecycle ops with [`crate::capture::map_document`] and applies them as
+    /// a `Provenance` tx would. Events without a lifecycle effect are recorded as captured.
+    Capture { document: String },
     /// Bottle lifecycle ops (T1-T12), applied in order and all-or-nothing. If an op is
     /// refused for a reason worth an alert (a second sale, a sale or receive by the wrong
     /// party), the ops change nothing and the alert is the tx's only effect.
@@ -99,7 +108,9 @@ impl Payload {
             Payload::RemoveOrgKey { .. } => "remove_org_key",
             Payload::SetOrgActive { .. } => "set_org_active",
             Payload::Anchor { .. } => "anchor",
+            Payload::SetOrgPgln { .. } => "set_org_pgln",
             Payload::Provenance { .. } => "provenance",
+            Payload::Capture { .. } => "capture",
         }
     }
 }

@@ -168,4 +168,8 @@ pub struct Org {
     pub keys: Vec<PublicKey>,
     /// An inactive organisation's keys sign nothing.
     pub active: bool,
+    /// Its GS1 party GLN (AI 417), how EPCIS documents name it (source and destination
+    /// lists); unique across orgs. Set by the producer with `SetOrgPgln`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pgln: Option<crate::gs1::Gln>,
 }

@@ -8,6 +8,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ed25519_dalek::SigningKey;
+use jiu_contracts::gs1::Gln;
 use jiu_contracts::{sha256, PublicKey, Role};
 
 use crate::genesis::{ConsensusParams, Genesis, GenesisOrg, GenesisValidator};
@@ -23,12 +24,28 @@ pub struct Devnet {
     pub org_keys: Vec<(String, SigningKey)>,
 }
 
-/// The devnet organisations: id, name, role.
-const DEVNET_ORGS: [(&str, &str, Role); 4] = [
-    ("producer", "Devnet Producer", Role::Producer),
-    ("distributor-1", "Devnet Distributor 1", Role::Distributor),
-    ("store-1", "Devnet Store 1", Role::Store),
-    ("auditor-1", "Devnet Auditor 1", Role::Auditor),
+/// The devnet organisations: id, name, role, party GLN (GS1 prefix 950 is for documents
+/// and examples, never a real company).
+const DEVNET_ORGS: [(&str, &str, Role, &str); 4] = [
+    (
+        "producer",
+        "Devnet Producer",
+        Role::Producer,
+        "9506000000015",
+    ),
+    (
+        "distributor-1",
+        "Devnet Distributor 1",
+        Role::Distributor,
+        "9506000000022",
+    ),
+    ("store-1", "Devnet Store 1", Role::Store, "9506000000039"),
+    (
+        "auditor-1",
+        "Devnet Auditor 1",
+        Role::Auditor,
+        "9506000000046",
+    ),
 ];
 
 /// Organisations that run validators, in turn: validator `i` belongs to entry `i % 3`.
@@ -64,16 +81,17 @@ pub fn devnet(
 
     let org_keys: Vec<(String, SigningKey)> = DEVNET_ORGS
         .iter()
-        .map(|(id, _, _)| (id.to_string(), key(&format!("org/{id}"))))
+        .map(|(id, _, _, _)| (id.to_string(), key(&format!("org/{id}"))))
         .collect();
     let orgs = DEVNET_ORGS
         .iter()
         .zip(&org_keys)
-        .map(|((id, name, role), (_, org_key))| GenesisOrg {
+        .map(|((id, name, role, pgln), (_, org_key))| GenesisOrg {
             id: id.to_string(),
             name: name.to_string(),
             role: *role,
             keys: vec![PublicKey::from_signing_key(org_key)],
+            pgln: Some(Gln::parse(pgln).expect("devnet PGLNs have valid check digits")),
         })
         .collect();
 

@@ -109,6 +109,9 @@ pub struct GenesisOrg {
     pub role: Role,
     /// Its signing keys, 1 to 16, unique across all organisations.
     pub keys: Vec<PublicKey>,
+    /// Its GS1 party GLN (13 digits), how EPCIS documents name it; unique if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pgln: Option<jiu_contracts::gs1::Gln>,
 }
 
 /// A validator at genesis.
@@ -207,6 +210,7 @@ impl Genesis {
                     role: org.role,
                     keys,
                     active: true,
+                    pgln: org.pgln,
                 }
             })
             .collect()

@@ -11,7 +11,7 @@ use jiu_genesis::devnet::devnet;
 use jiu_genesis::Genesis;
 
 /// The hash of `examples/devnet-genesis.json`. Changing it is a deliberate format change.
-const EXAMPLE_HASH: &str = "82e52b5f6d48276bcb234e54a122df0cf3cf68ed5920610940ce938a30980029";
+const EXAMPLE_HASH: &str = "c45b6afc236152bf0feecb68fb7cfe0adaf1b9dfb2809a8de993185a3efc1c66";
 
 fn example_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/devnet-genesis.json")

@@ -29,6 +29,14 @@ pub struct NodeConfig {
     /// verify answers (org ids, tx ids, containers). Empty: everyone gets the public view.
     #[serde(default)]
     pub rpc_partner_tokens: Vec<String>,
+    /// The org key file (`jiu keys gen`) this node signs EPCIS captures with; without it
+    /// `POST /capture` is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture_key: Option<std::path::PathBuf>,
+    /// The official EPCIS 2.0 JSON schema (EPCIS-JSON-Schema.json); when set, every capture
+    /// is validated against it before it is mapped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epcis_schema: Option<std::path::PathBuf>,
 }
 
 fn default_empty_block_wait_ms() -> u64 {
@@ -66,6 +74,8 @@ impl NodeConfig {
             mempool_txs_max: default_mempool_txs_max(),
             mempool_bytes_max: default_mempool_bytes_max(),
             rpc_partner_tokens: Vec::new(),
+            capture_key: None,
+            epcis_schema: None,
         }
     }
 

@@ -15,6 +15,11 @@
 //! - `history`: record key || height (u64 BE) || tx index (u32 BE) || op index (u32 BE) ->
 //!   borsh(HistoryEntry): what each finalized op did to a code, for the verify answer. Not
 //!   consensus state (the blocks are), so it carries no proof of its own.
+//! - `events`: height || tx index (u32 BE) || event index (u32 BE) -> a captured EPCIS
+//!   event as JSON, with `recordTime` (the block time) and `eventID` (its CBV hash ID if
+//!   the document gave none).
+//! - `epc_index`: canonical EPC URI || 0x00 || the event's key -> empty: the events naming
+//!   an EPC, for `GET /epcs/{epc}/events` and `MATCH_anyEPC`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -43,10 +48,12 @@ pub enum Col {
     Undecided,
     Records,
     History,
+    Events,
+    EpcIndex,
 }
 
 impl Col {
-    const ALL: [Col; 7] = [
+    const ALL: [Col; 9] = [
         Col::Blocks,
         Col::Certs,
         Col::Txs,
@@ -54,6 +61,8 @@ impl Col {
         Col::Undecided,
         Col::Records,
         Col::History,
+        Col::Events,
+        Col::EpcIndex,
     ];
 
     fn name(self) -> &'static str {
@@ -65,6 +74,8 @@ impl Col {
             Col::Undecided => "undecided",
             Col::Records => "records",
             Col::History => "history",
+            Col::Events => "events",
+            Col::EpcIndex => "epc_index",
         }
     }
 }
@@ -227,8 +238,8 @@ pub struct CommitRecord<'a> {
     pub state: &'a [u8],
     /// Lifecycle leaves changed at this height: record key -> new leaf, `None` to delete.
     pub records: &'a [(Hash, Option<Vec<u8>>)],
-    /// History entries of this height: full key -> value.
-    pub history: &'a [(Vec<u8>, Vec<u8>)],
+    /// Derived index rows of this height (history, EPCIS events and their EPC index).
+    pub index_rows: &'a [(Col, Vec<u8>, Vec<u8>)],
 }
 
 /// Where a finalized transaction is.
@@ -298,8 +309,8 @@ impl Db {
                 None => Op::Delete(Col::Records, key.to_vec()),
             });
         }
-        for (key, value) in record.history {
-            ops.push(Op::Put(Col::History, key.clone(), value.clone()));
+        for (col, key, value) in record.index_rows {
+            ops.push(Op::Put(*col, key.clone(), value.clone()));
         }
         for (key, _) in self.kv.scan_prefix(Col::Undecided, &[])? {
             if undecided_height(&key) <= Some(record.height) {
@@ -393,6 +404,46 @@ impl Db {
         Ok(entries)
     }
 
+    /// Up to `limit` stored EPCIS events, newest first, starting below key `before` (all
+    /// when `None`).
+    pub fn events_newest(
+        &self,
+        before: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        // The store scans forwards only; events are read in key order and the newest kept.
+        let mut all = Vec::new();
+        self.kv.scan(Col::Events, &[], &[], &mut |k, v| {
+            if before.is_none_or(|b| k < b) {
+                all.push((k.to_vec(), v.to_vec()));
+                if all.len() > limit {
+                    all.remove(0);
+                }
+            }
+            true
+        })?;
+        all.reverse();
+        Ok(all)
+    }
+
+    /// The stored EPCIS events naming `epc` (canonical form), oldest first, at most `limit`.
+    pub fn events_of_epc(&self, epc: &str, limit: usize) -> Result<Vec<Vec<u8>>> {
+        let mut prefix = epc.as_bytes().to_vec();
+        prefix.push(0);
+        let mut keys = Vec::new();
+        self.kv.scan(Col::EpcIndex, &prefix, &prefix, &mut |k, _| {
+            keys.push(k[prefix.len()..].to_vec());
+            keys.len() < limit
+        })?;
+        let mut events = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(event) = self.kv.get(Col::Events, &key)? {
+                events.push(event);
+            }
+        }
+        Ok(events)
+    }
+
     /// Keeps a block we proposed or validated at (height, round) until its height is decided.
     pub fn put_undecided(&self, height: u64, round: u32, id: &Hash, block: &[u8]) -> Result<()> {
         let mut key = height.to_be_bytes().to_vec();
@@ -432,7 +483,7 @@ mod tests {
             tx_events: &[],
             state,
             records: &[],
-            history: &[],
+            index_rows: &[],
         }
     }
 

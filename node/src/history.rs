@@ -53,6 +53,7 @@ pub struct HistoryEntry {
 
 /// The history index rows of one finalized block: (key, borsh(entry)).
 pub fn rows_for_block(
+    state: &jiu_contracts::State,
     height: u64,
     time_ms: u64,
     txs: &[SignedTx],
@@ -60,14 +61,24 @@ pub fn rows_for_block(
 ) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut rows = Vec::new();
     for (tx_index, (tx, receipt)) in txs.iter().zip(receipts).enumerate() {
-        let Payload::Provenance { ops } = &tx.body.payload else {
-            continue;
-        };
         let Some(org_id) = receipt.events.iter().find_map(|e| match e {
-            Event::LifecycleApplied { org_id, .. } => Some(org_id.clone()),
+            Event::LifecycleApplied { org_id, .. } | Event::EpcisCaptured { org_id, .. } => {
+                Some(org_id.clone())
+            }
             _ => None,
         }) else {
-            continue; // refused with an alert: the leaf carries it
+            continue; // not a lifecycle tx, or refused with an alert: the leaf carries it
+        };
+        let ops: Vec<Op> = match &tx.body.payload {
+            Payload::Provenance { ops } => ops.clone(),
+            // The document mapped when it applied; mapping it again against the state after
+            // the block names the same codes.
+            Payload::Capture { document } => serde_json::from_str(document)
+                .ok()
+                .and_then(|doc| state.map_capture(&doc).ok())
+                .map(|events| events.into_iter().filter_map(|e| e.op).collect())
+                .unwrap_or_default(),
+            _ => continue,
         };
         for (op_index, op) in ops.iter().enumerate() {
             let base = HistoryEntry {

@@ -15,6 +15,7 @@ pub mod codec;
 pub mod config;
 pub mod context;
 pub mod db;
+pub mod epcis;
 pub mod history;
 pub mod mempool;
 pub mod metrics;

@@ -292,6 +292,20 @@ pub async fn run(home: &Path) -> Result<()> {
             validator_set: validator_set.clone(),
             is_validator,
             partner_tokens: config.rpc_partner_tokens.clone(),
+            capture_key: match &config.capture_key {
+                Some(path) => Some(
+                    jiu_genesis::keys::read_key_file(path)
+                        .map_err(|e| eyre!("capture_key {}: {e}", path.display()))?,
+                ),
+                None => None,
+            },
+            epcis_schema: match &config.epcis_schema {
+                Some(path) => Some(
+                    jiu_epcis::schema::SchemaValidator::from_path(path)
+                        .map_err(|e| eyre!("epcis_schema {}: {e}", path.display()))?,
+                ),
+                None => None,
+            },
         },
         db,
         Mempool::new(MempoolConfig {

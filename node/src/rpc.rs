@@ -41,26 +41,37 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// More about the error, e.g. one entry per refused EPCIS event.
+    details: Option<Value>,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl ToString) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl ToString) -> Self {
         Self {
             status,
             code,
             message: message.to_string(),
+            details: None,
         }
     }
 
-    fn internal(error: impl ToString) -> Self {
+    pub(crate) fn internal(error: impl ToString) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", error)
+    }
+
+    pub(crate) fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, Json(body)).into_response()
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let Some(details) = self.details {
+            error["details"] = details;
+        }
+        (self.status, Json(json!({ "error": error }))).into_response()
     }
 }
 
@@ -81,8 +92,8 @@ impl From<SubmitError> for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
-type AppState = State<Arc<Shared>>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type AppState = State<Arc<Shared>>;
 
 /// The router over `shared`.
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -101,6 +112,13 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .route("/verify/{*code}", get(verify_code))
+        .route(
+            "/capture",
+            post(crate::epcis::capture).layer(DefaultBodyLimit::max(TX_BYTES_MAX)),
+        )
+        .route("/capture/{id}", get(crate::epcis::capture_job))
+        .route("/events", get(crate::epcis::events))
+        .route("/epcs/{*epc}", get(crate::epcis::epc_events))
         .route("/01/{gtin}/21/{serial}", get(resolve_digital_link))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
@@ -247,7 +265,7 @@ async fn submit_txs(State(shared): AppState, body: Bytes) -> ApiResult<Json<Valu
     Ok(Json(json!({ "results": results })))
 }
 
-fn parse_hash(text: &str) -> ApiResult<Hash> {
+pub(crate) fn parse_hash(text: &str) -> ApiResult<Hash> {
     hex::decode(text)
         .ok()
         .and_then(|b| b.try_into().ok())
@@ -312,12 +330,14 @@ async fn resolve_digital_link(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
+    // One address, two representations: caches must key on Accept.
+    let vary = [(header::VARY, "Accept")];
     if wants_html {
-        return Ok(axum::response::Html(crate::web::VERIFY_PAGE).into_response());
+        return Ok((vary, axum::response::Html(crate::web::VERIFY_PAGE)).into_response());
     }
     let code = format!("https://id.gs1.org/01/{gtin}/21/{serial}");
     let answer = verify_answer(shared, code, query, &headers).await?;
-    Ok(Json(answer).into_response())
+    Ok((vary, Json(answer)).into_response())
 }
 
 async fn verify_answer(
@@ -519,6 +539,10 @@ mod tests {
         ("get", "/status"),
         ("get", "/genesis"),
         ("get", "/verify/{code}"),
+        ("post", "/capture"),
+        ("get", "/capture/{id}"),
+        ("get", "/events"),
+        ("get", "/epcs/{epc}/events"),
         ("get", "/01/{gtin}/21/{serial}"),
         ("get", "/health"),
         ("get", "/metrics"),

@@ -45,8 +45,12 @@ pub struct NodeInfo {
     pub validator_set: ValidatorSet,
     /// Whether this node's key is a genesis validator (so it proposes blocks).
     pub is_validator: bool,
-    /// Bearer tokens that get the partner view of verify answers.
+    /// Bearer tokens that get the partner view of verify answers and may capture.
     pub partner_tokens: Vec<String>,
+    /// The org key this node signs EPCIS captures with, if it captures.
+    pub capture_key: Option<ed25519_dalek::SigningKey>,
+    /// The official EPCIS 2.0 JSON schema, if configured; captures are validated against it.
+    pub epcis_schema: Option<jiu_epcis::schema::SchemaValidator>,
 }
 
 /// Why a submitted transaction was not admitted.

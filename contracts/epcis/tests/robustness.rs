@@ -80,7 +80,11 @@ fn mutate(value: &mut Value, target: &mut usize, choice: u8, replacement: &Value
             0 => *value = replacement.clone(),
             1 => {
                 if let Value::String(s) = value {
-                    s.insert(s.len() / 2, '.');
+                    let mid = (0..=s.len() / 2)
+                        .rev()
+                        .find(|i| s.is_char_boundary(*i))
+                        .unwrap_or(0);
+                    s.insert(mid, '.');
                 } else {
                     *value = Value::String(String::new());
                 }

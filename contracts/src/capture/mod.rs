@@ -60,7 +60,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::gs1::{Code, Sgtin};
-use crate::provenance::{Op, BATCH_CODES_MAX};
+use crate::provenance::Op;
 
 use error::Blame;
 use event::EventView;
@@ -69,10 +69,10 @@ use rules::Mapper;
 /// Most events in one captured document.
 pub const EVENTS_MAX: usize = 10_000;
 
-/// Most identifiers (list entries and parentIDs, over all events) in one document: one
-/// op's batch bound, so no op of the document can exceed it and the work per document is
-/// bounded like the work per op.
-pub const DOCUMENT_CODES_MAX: usize = BATCH_CODES_MAX;
+/// Most identifiers (list entries and parentIDs, over all events) in one document: the
+/// bound on codes per tx, since a document is one tx (each op keeps its own batch bound of
+/// [`crate::provenance::BATCH_CODES_MAX`]).
+pub const DOCUMENT_CODES_MAX: usize = crate::tx::CODES_PER_TX_MAX;
 
 /// Local name of the sale-city extension field in [`jiu_epcis::JIU_NAMESPACE`]
 /// (`jiu:city` with `{"jiu": "urn:jiu:epcis:"}` in `@context`).

@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use super::examples::{example_paths, read_example};
 use super::testkit::TestDirectory;
 use super::*;
+use crate::provenance::BATCH_CODES_MAX;
 
 fn directory() -> TestDirectory {
     TestDirectory::new(&[

@@ -23,6 +23,10 @@ pub(super) enum Change {
         org_id: String,
         active: bool,
     },
+    SetPgln {
+        org_id: String,
+        pgln: Option<crate::gs1::Gln>,
+    },
     Anchor {
         org_id: String,
         record_hash: Hash,
@@ -70,11 +74,80 @@ impl State {
                 org_id: signer_org.id.clone(),
                 record_hash: *record_hash,
             }),
+            Payload::SetOrgPgln { org_id, pgln } => {
+                self.known_org(org_id)?;
+                if let Some(owner) = pgln.and_then(|g| self.org_of_pgln(&g)) {
+                    if owner.id != *org_id {
+                        return Err(TxError::InvalidPayload(format!(
+                            "PGLN {} already belongs to org '{}'",
+                            pgln.map(|g| g.to_string()).unwrap_or_default(),
+                            owner.id
+                        )));
+                    }
+                }
+                Ok(Change::SetPgln {
+                    org_id: org_id.clone(),
+                    pgln: *pgln,
+                })
+            }
             Payload::Provenance { ops } => {
                 let actor = Actor::new(&signer_org.id, signer_org.role);
                 self.plan_lifecycle(ops, &actor, ctx)
             }
+            Payload::Capture { document } => {
+                let actor = Actor::new(&signer_org.id, signer_org.role);
+                self.plan_capture(document, &actor, ctx)
+            }
         }
+    }
+
+    /// Maps an EPCIS document to ops (first refused event refuses the tx) and applies them.
+    fn plan_capture(
+        &self,
+        document: &str,
+        actor: &Actor,
+        ctx: &BlockCtx,
+    ) -> Result<Change, TxError> {
+        let doc: serde_json::Value = serde_json::from_str(document)
+            .map_err(|e| TxError::InvalidPayload(format!("EPCIS document is not JSON: {e}")))?;
+        let events = self.map_capture(&doc)?;
+        let event_count = events.len();
+        let ops: Vec<Op> = events.into_iter().filter_map(|e| e.op).collect();
+        if ops.is_empty() {
+            return Ok(Change::Lifecycle {
+                ledger: self.ledger.clone(),
+                touched: Vec::new(),
+                event: Event::EpcisCaptured {
+                    org_id: actor.org_id.clone(),
+                    events: event_count,
+                    ops: 0,
+                    records: 0,
+                },
+            });
+        }
+        let change = self.plan_lifecycle(&ops, actor, ctx)?;
+        Ok(match change {
+            Change::Lifecycle {
+                ledger,
+                touched,
+                event:
+                    Event::LifecycleApplied {
+                        org_id,
+                        ops,
+                        records,
+                    },
+            } => Change::Lifecycle {
+                ledger,
+                touched,
+                event: Event::EpcisCaptured {
+                    org_id,
+                    events: event_count,
+                    ops,
+                    records,
+                },
+            },
+            other => other,
+        })
     }
 
     /// Runs the ops on an O(1) clone of the ledger. A refusal worth an alert (see
@@ -146,6 +219,7 @@ impl State {
             role,
             keys,
             active: true,
+            pgln: None,
         }))
     }
 
@@ -233,11 +307,12 @@ fn check_role(role: Role, payload: &Payload) -> Result<(), TxError> {
         Payload::RegisterOrg { .. }
         | Payload::AddOrgKey { .. }
         | Payload::RemoveOrgKey { .. }
-        | Payload::SetOrgActive { .. } => role == Role::Producer,
+        | Payload::SetOrgActive { .. }
+        | Payload::SetOrgPgln { .. } => role == Role::Producer,
         Payload::Anchor { .. } => matches!(role, Role::Producer | Role::Distributor | Role::Store),
         // Every role has some lifecycle op (an auditor may hold or destroy); the lifecycle
         // checks each op's role rule.
-        Payload::Provenance { .. } => true,
+        Payload::Provenance { .. } | Payload::Capture { .. } => true,
     };
     if allowed {
         Ok(())
@@ -246,5 +321,54 @@ fn check_role(role: Role, payload: &Payload) -> Result<(), TxError> {
             role,
             action: payload.kind().to_string(),
         })
+    }
+}
+
+/// The registry as EPCIS capture sees it: a party or location GLN names the org whose PGLN
+/// it is; an SGTIN is a case if the ledger has a case of that code.
+struct CaptureDirectory<'a>(&'a State);
+
+impl crate::capture::Directory for CaptureDirectory<'_> {
+    fn org_of_party(&self, id: &str) -> Option<String> {
+        let rest = id
+            .strip_prefix("https://id.gs1.org/417/")
+            .or_else(|| id.strip_prefix("https://id.gs1.org/414/"))?;
+        let digits = rest.split('/').next()?;
+        let gln = crate::gs1::Gln::parse(digits).ok()?;
+        self.0
+            .org_of_pgln(&gln)
+            .filter(|org| org.active)
+            .map(|org| org.id.clone())
+    }
+
+    fn is_case(&self, item: &crate::gs1::Sgtin) -> bool {
+        self.0
+            .ledger
+            .container(&crate::provenance::ContainerId::Case(item.clone()))
+            .is_some()
+    }
+}
+
+impl State {
+    /// Maps an EPCIS document against this state's registry, refusing at the first bad event.
+    pub fn map_capture(
+        &self,
+        doc: &serde_json::Value,
+    ) -> Result<Vec<crate::capture::CapturedEvent>, TxError> {
+        crate::capture::map_document(doc, &CaptureDirectory(self)).map_err(|e| TxError::Capture {
+            code: e.code(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Maps an EPCIS document event by event, for a capture job's per-event errors.
+    pub fn preview_capture(
+        &self,
+        doc: &serde_json::Value,
+    ) -> Result<
+        Vec<Result<crate::capture::CapturedEvent, crate::capture::CaptureError>>,
+        crate::capture::CaptureError,
+    > {
+        crate::capture::map_events(doc, &CaptureDirectory(self))
     }
 }

@@ -292,7 +292,7 @@ fn test_genesis_validation() {
 fn test_genesis_root_golden() {
     assert_eq!(
         hex::encode(genesis().root()),
-        "926b37587ee3ceea8d171f62c73618d4eec316ff6b1998c88c558fe9036ede59"
+        "b5fdda46f503b03fbd47e7f4d09dcef12f58ac60fa438e9480425d295645f5ab"
     );
     let empty = State::new(vec![]).expect("empty genesis");
     let anchors = merkle::leaf_hash(&[b"anchors\0".as_slice(), &[0; 8], &[0; 32]].concat());

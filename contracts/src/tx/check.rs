@@ -61,7 +61,15 @@ pub(crate) fn check_payload(payload: &Payload) -> Result<(), TxError> {
             }
             Ok(())
         }
+        Payload::SetOrgPgln { org_id, pgln: _ } => check_org_id(org_id),
         Payload::Provenance { ops } => check_ops(ops),
+        // Size is bounded by TX_BYTES_MAX; the document is parsed and checked by the state.
+        Payload::Capture { document } => {
+            if document.is_empty() {
+                return Err(TxError::InvalidPayload("empty EPCIS document".into()));
+            }
+            Ok(())
+        }
     }
 }
 

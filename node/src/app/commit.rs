@@ -1,6 +1,7 @@
 //! Decisions: committing a decided block atomically, then moving to the next height.
 
 use super::*;
+use crate::db::Col;
 use crate::proof::certificate_json;
 use crate::shared::Committed;
 use jiu_contracts::provenance::record_key;
@@ -65,12 +66,22 @@ impl App {
             .into_iter()
             .map(|(code, leaf)| (record_key(&code), leaf))
             .collect();
-        let history = crate::history::rows_for_block(
+        let mut index_rows: Vec<(Col, Vec<u8>, Vec<u8>)> = crate::history::rows_for_block(
+            &state,
             header.height,
             header.time_ms,
             &executed.block.txs,
             &executed.receipts,
-        );
+        )
+        .into_iter()
+        .map(|(k, v)| (Col::History, k, v))
+        .collect();
+        index_rows.extend(crate::epcis::rows_for_block(
+            header.height,
+            header.time_ms,
+            &executed.block.txs,
+            &executed.receipts,
+        ));
         let tx_events: Vec<Vec<u8>> = executed
             .receipts
             .iter()
@@ -84,7 +95,7 @@ impl App {
             tx_events: &tx_events,
             state: &state_bytes,
             records: &records,
-            history: &history,
+            index_rows: &index_rows,
         })?;
         self.state = Arc::new(state);
         self.parent = Parent {

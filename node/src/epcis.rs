@@ -1,0 +1,465 @@
+//! EPCIS 2.0 capture and query over the chain (REST binding subset).
+//!
+//! - `POST /capture` (partner token required): the document is checked against the official
+//!   JSON schema when the node has it (`epcis_schema`), mapped event by event against the
+//!   committed registry (every refused event is reported with its index, field and reason,
+//!   and nothing is submitted), then signed with the node's org key (`capture_key`) as one
+//!   `Capture` tx. Answer: 202 with `Location: /capture/{captureID}`; the capture ID is the
+//!   tx id.
+//! - `GET /capture/{id}`: the capture job: running while the tx is pending, then success or
+//!   the refusal.
+//! - `GET /events?...` (a SimpleEventQuery subset, see `jiu_epcis::query`) and
+//!   `GET /epcs/{epc}/events`: an EPCISQueryDocument of the captured events. Every node
+//!   stores every captured event (the documents are in the blocks), with `recordTime` set
+//!   to the block time.
+
+use jiu_contracts::{Event, Payload, Receipt, SignedTx};
+use jiu_epcis::{canonical_uri, event_hash_id, Context};
+use serde_json::Value;
+
+use crate::db::Col;
+
+/// Most events a query reads when no EPC index narrows it: the newest this many.
+pub const QUERY_SCAN_MAX: usize = 100_000;
+
+/// The event-store rows of one finalized block.
+pub fn rows_for_block(
+    height: u64,
+    time_ms: u64,
+    txs: &[SignedTx],
+    receipts: &[Receipt],
+) -> Vec<(Col, Vec<u8>, Vec<u8>)> {
+    let mut rows = Vec::new();
+    for (tx_index, (tx, receipt)) in txs.iter().zip(receipts).enumerate() {
+        let Payload::Capture { document } = &tx.body.payload else {
+            continue;
+        };
+        if !receipt
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::EpcisCaptured { .. }))
+        {
+            continue; // refused with an alert: nothing was captured
+        }
+        let Ok(doc) = serde_json::from_str::<Value>(document) else {
+            continue;
+        };
+        let context = doc
+            .get("@context")
+            .map(Context::from_jsonld)
+            .unwrap_or_default();
+        let events = doc
+            .pointer("/epcisBody/eventList")
+            .or_else(|| doc.pointer("/epcisBody/queryResults/resultsBody/eventList"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for (index, mut event) in events.into_iter().enumerate() {
+            let mut key = height.to_be_bytes().to_vec();
+            key.extend_from_slice(&(tx_index as u32).to_be_bytes());
+            key.extend_from_slice(&(index as u32).to_be_bytes());
+            let hash_id = event_hash_id(&event, &context).ok();
+            if let Some(fields) = event.as_object_mut() {
+                fields.insert("recordTime".into(), Value::from(rfc3339(time_ms)));
+                if !fields.contains_key("eventID") {
+                    if let Some(id) = &hash_id {
+                        fields.insert("eventID".into(), Value::from(id.clone()));
+                    }
+                }
+            }
+            for epc in epcs_of(&event) {
+                let mut index_key = canonical_uri(&epc).into_bytes();
+                index_key.push(0);
+                index_key.extend_from_slice(&key);
+                rows.push((Col::EpcIndex, index_key, Vec::new()));
+            }
+            rows.push((
+                Col::Events,
+                key,
+                serde_json::to_vec(&event).unwrap_or_default(),
+            ));
+        }
+    }
+    rows
+}
+
+/// Every EPC an event names: lists, parent, inputs and outputs.
+pub fn epcs_of(event: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for field in ["epcList", "childEPCs", "inputEPCList", "outputEPCList"] {
+        if let Some(list) = event.get(field).and_then(Value::as_array) {
+            out.extend(list.iter().filter_map(Value::as_str).map(str::to_string));
+        }
+    }
+    if let Some(parent) = event.get("parentID").and_then(Value::as_str) {
+        out.push(parent.to_string());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Milliseconds since the epoch as RFC 3339 UTC with milliseconds.
+pub fn rfc3339(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = if month <= 2 { y + 1 } else { y };
+    format!(
+        "{year:04}-{month:02}-{d:02}T{h:02}:{m:02}:{s:02}.{:03}Z",
+        ms % 1000
+    )
+}
+
+// ---- RPC handlers ------------------------------------------------------------------------
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State as AxumState};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use jiu_contracts::{PublicKey, TxBody};
+use serde_json::json;
+
+use crate::rpc::{parse_hash, ApiError, ApiResult};
+use crate::shared::Shared;
+
+/// How long a capture tx stays valid, in heights.
+const CAPTURE_TTL_HEIGHTS: u64 = 100;
+
+/// Whether the request carries one of this node's partner tokens.
+pub(crate) fn is_partner(shared: &Shared, headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|token| shared.info.partner_tokens.iter().any(|t| t == token))
+}
+
+/// `POST /capture`.
+pub async fn capture(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    if !is_partner(&shared, &headers) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "capture needs a partner token (Authorization: Bearer ...)",
+        ));
+    }
+    let Some(key) = shared.info.capture_key.clone() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "CAPTURE_DISABLED",
+            "this node has no capture_key: it cannot sign captures for an organisation",
+        ));
+    };
+    let document = String::from_utf8(body.to_vec()).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED_JSON",
+            "body is not UTF-8",
+        )
+    })?;
+    let doc: Value = serde_json::from_str(&document).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED_JSON",
+            format!("body is not JSON: {e}"),
+        )
+    })?;
+    let shared2 = shared.clone();
+    tokio::task::spawn_blocking(move || -> ApiResult<Response> {
+        if let Some(schema) = &shared2.info.epcis_schema {
+            if let Err(violations) = schema.validate(&doc) {
+                let details: Vec<Value> = violations
+                    .iter()
+                    .map(|v| json!({ "pointer": v.pointer, "message": v.message }))
+                    .collect();
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "SCHEMA_INVALID",
+                    format!(
+                        "the document does not match the EPCIS 2.0 JSON schema ({} violations)",
+                        details.len()
+                    ),
+                )
+                .with_details(Value::Array(details)));
+            }
+        }
+        let committed = shared2.committed();
+        let events = committed
+            .state
+            .preview_capture(&doc)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()))?;
+        let refused: Vec<Value> = events
+            .iter()
+            .filter_map(|e| e.as_ref().err())
+            .map(|e| {
+                json!({
+                    "event": e.event_index(),
+                    "code": e.code(),
+                    "message": e.to_string(),
+                })
+            })
+            .collect();
+        if !refused.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "CAPTURE_INVALID",
+                format!(
+                    "{} of {} events refused; nothing captured",
+                    refused.len(),
+                    events.len()
+                ),
+            )
+            .with_details(Value::Array(refused)));
+        }
+        let body = TxBody {
+            chain_id: shared2.info.genesis.chain_id.clone(),
+            signer: PublicKey::from_signing_key(&key),
+            // Distinct per submission, so capturing the same document again is a new tx (the
+            // lifecycle then refuses what cannot happen twice).
+            nonce: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0),
+            expires_at_height: committed.tip.height + CAPTURE_TTL_HEIGHTS,
+            payload: Payload::Capture { document },
+        };
+        let tx = SignedTx::sign(body, &key);
+        let id = shared2.submit(&tx.encode())?;
+        let id = hex::encode(id);
+        let location = format!("/capture/{id}");
+        Ok((
+            StatusCode::ACCEPTED,
+            [(header::LOCATION, location.clone())],
+            Json(json!({ "captureID": id, "location": location, "events": events.len() })),
+        )
+            .into_response())
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// `GET /capture/{id}`: the capture job, per the REST binding.
+pub async fn capture_job(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let hash = parse_hash(&id)?;
+    if let Some(location) = shared.db.tx_location(&hash).map_err(ApiError::internal)? {
+        let events: Value = serde_json::from_slice(&location.events).unwrap_or(json!([]));
+        let alert = events
+            .as_array()
+            .and_then(|list| list.iter().find(|e| e["type"] == "alert_raised"))
+            .cloned();
+        let errors = match &alert {
+            Some(alert) => json!([{
+                "code": alert["reason_code"], "message": alert["reason"],
+                "note": "the refusal was recorded as an alert; no event changed any record",
+            }]),
+            None => json!([]),
+        };
+        return Ok(Json(json!({
+            "captureID": id, "running": false, "success": alert.is_none(),
+            "captureErrorBehaviour": "rollback",
+            "height": location.height, "errors": errors, "receipt": events,
+        })));
+    }
+    if shared.mempool.contains(&hash) {
+        return Ok(Json(json!({
+            "captureID": id, "running": true, "success": false,
+            "captureErrorBehaviour": "rollback", "errors": [],
+        })));
+    }
+    if let Some(error) = shared.mempool.rejection(&hash) {
+        return Ok(Json(json!({
+            "captureID": id, "running": false, "success": false,
+            "captureErrorBehaviour": "rollback",
+            "errors": [{ "code": error.code(), "message": error.to_string() }],
+        })));
+    }
+    Err(ApiError::new(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        format!("no capture job {id}"),
+    ))
+}
+
+/// `GET /events?...`: a SimpleEventQuery over the captured events.
+pub async fn events(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let params = decode_params(query.as_deref().unwrap_or(""));
+    run_query(shared, params).await
+}
+
+/// `GET /epcs/{epc}/events`: the events naming one EPC.
+pub async fn epc_events(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    Path(rest): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let Some(epc) = rest.strip_suffix("/events") else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "expected /epcs/{epc}/events",
+        ));
+    };
+    let mut params = decode_params(query.as_deref().unwrap_or(""));
+    params.push(("MATCH_anyEPC".to_string(), epc.to_string()));
+    run_query(shared, params).await
+}
+
+async fn run_query(shared: Arc<Shared>, params: Vec<(String, String)>) -> ApiResult<Response> {
+    let query = jiu_epcis::query::Query::from_params(&params).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, e.exception(), e.to_string())
+            .with_details(e.problem())
+    })?;
+    tokio::task::spawn_blocking(move || -> ApiResult<Response> {
+        // An exact EPC narrows the candidates through the index; otherwise the newest events.
+        let exact: Vec<String> = params
+            .iter()
+            .filter(|(k, _)| matches!(k.as_str(), "MATCH_anyEPC" | "MATCH_epc" | "MATCH_parentID"))
+            .flat_map(|(_, v)| v.split('|').map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        let raw: Vec<Vec<u8>> = if !exact.is_empty() && exact.iter().all(|e| !e.contains("idpat")) {
+            let mut all = Vec::new();
+            for epc in &exact {
+                all.extend(
+                    shared
+                        .db
+                        .events_of_epc(&canonical_uri(epc), QUERY_SCAN_MAX)
+                        .map_err(ApiError::internal)?,
+                );
+            }
+            all
+        } else {
+            let mut newest = shared
+                .db
+                .events_newest(None, QUERY_SCAN_MAX)
+                .map_err(ApiError::internal)?;
+            newest.reverse();
+            newest.into_iter().map(|(_, v)| v).collect()
+        };
+        let candidates: Vec<Value> = raw
+            .iter()
+            .filter_map(|bytes| serde_json::from_slice(bytes).ok())
+            .collect();
+        let page = query.select(candidates.iter());
+        let mut document =
+            jiu_epcis::query::query_document(page.events, page.next_page_token.as_deref());
+        document["creationDate"] = Value::from(rfc3339(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
+        ));
+        let mut response = Json(document).into_response();
+        if let Some(token) = page.next_page_token {
+            let mut next: Vec<String> = params
+                .iter()
+                .filter(|(k, _)| k != "nextPageToken")
+                .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+                .collect();
+            next.push(format!("nextPageToken={}", encode(&token)));
+            if let Ok(value) = format!("<?{}>; rel=\"next\"", next.join("&")).parse() {
+                response.headers_mut().insert(header::LINK, value);
+            }
+        }
+        Ok(response)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// Decodes `a=b&c=d` (percent-encoding and `+`) into pairs.
+fn decode_params(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or(""),
+                    16,
+                ) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_rfc3339_matches_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339(1_795_710_963_770), "2026-11-26T16:36:03.770Z");
+        // Round trip through the EPCIS time parser.
+        for ms in [1u64, 86_399_999, 4_102_444_800_000] {
+            assert_eq!(jiu_epcis::parse_time_ms(&rfc3339(ms)), Some(ms as i64));
+        }
+    }
+
+    #[test]
+    fn test_epcs_of_collects_every_list() {
+        let event = serde_json::json!({
+            "epcList": ["a", "b"], "childEPCs": ["c"], "parentID": "p",
+            "inputEPCList": ["b"], "outputEPCList": ["d"]
+        });
+        assert_eq!(epcs_of(&event), ["a", "b", "c", "d", "p"]);
+    }
+}
