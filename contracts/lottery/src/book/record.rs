@@ -274,6 +274,12 @@ impl LotteryRecord {
         self.excluded_count
     }
 
+    /// The RFC 6962 root over the uploaded status batch roots: what `CommitStatus` must
+    /// state once every batch's status is uploaded.
+    pub fn uploaded_status_root(&self) -> Hash {
+        self.status_tree.root()
+    }
+
     /// The committed status root, once committed.
     pub fn status_root(&self) -> Option<Hash> {
         self.status_root
