@@ -8,7 +8,7 @@
 //! both proofs have the same batch sizes.
 //!
 //! Batches are numbered 0, 1, 2, ... with no gap and none empty; inside batch `b` the indexes
-//! are exactly `0..count(b)`. [`Layout`] checks that once, in O(n), and gives the canonical
+//! are exactly `0..count(b)`. `Layout` checks that once, in O(n), and gives the canonical
 //! order of any permutation of the entries.
 
 use borsh::{BorshDeserialize, BorshSerialize};

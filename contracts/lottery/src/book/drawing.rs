@@ -204,6 +204,7 @@ impl LotteryRecord {
             .map(|pool| PoolSlots {
                 pool_id: pool.pool_id,
                 quota: pool.quota,
+                claimed: 0,
                 slots: pool
                     .ranked()
                     .map(|ranked| Slot {

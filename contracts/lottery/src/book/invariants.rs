@@ -231,7 +231,11 @@ impl LotteryRecord {
                 pool.slots.len() as u64 <= rule.ranked_max(),
                 "too many ranked",
             )?;
-            ensure(pool.claimed() <= pool.quota, "more claims than the quota")?;
+            ensure(
+                pool.claimed == pool.count_claimed(),
+                "claimed count differs",
+            )?;
+            ensure(pool.claimed <= pool.quota, "more claims than the quota")?;
             for (p, slot) in pool.slots.iter().enumerate() {
                 let Some(at_ms) = slot.state.settled_at_ms() else {
                     continue;

@@ -134,11 +134,14 @@ pub struct Slot {
 pub struct PoolSlots {
     pub pool_id: u32,
     pub quota: u32,
+    /// Positions in state `Claimed`, kept so a settlement need not count them.
+    pub claimed: u32,
     pub slots: Vector<Slot>,
 }
 
 impl PoolSlots {
-    pub fn claimed(&self) -> u32 {
+    /// Positions in state `Claimed`, counted.
+    pub fn count_claimed(&self) -> u32 {
         let claimed = self
             .slots
             .iter()

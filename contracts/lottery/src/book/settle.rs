@@ -60,6 +60,12 @@ impl LotteryRecord {
             let mut pool = results.pools[at].clone();
             let state = settle_one(&pool, item, results.at_ms, window_ms, ctx.time_ms)?;
             let mut slot = pool.slots[item.position as usize].clone();
+            if matches!(slot.state, SlotState::Claimed { .. }) {
+                pool.claimed -= 1;
+            }
+            if matches!(state, SlotState::Claimed { .. }) {
+                pool.claimed += 1;
+            }
             slot.state = state;
             pool.slots.set(item.position as usize, slot);
             results.pools.set(at, pool);
@@ -124,7 +130,7 @@ fn settle_one(
                         blocking,
                     }
                 })?;
-            if pool.claimed() >= pool.quota {
+            if pool.claimed >= pool.quota {
                 return Err(LotteryError::QuotaFilled {
                     pool_id,
                     quota: pool.quota,
@@ -162,7 +168,7 @@ fn settle_one(
             let not_offered = LotteryError::NotOffered { pool_id, position };
             let offered_at_ms =
                 offered_at_ms(pool, position, results_at_ms).map_err(|_| not_offered.clone())?;
-            if pool.claimed() >= pool.quota {
+            if pool.claimed >= pool.quota {
                 return Err(not_offered);
             }
             let deadline_ms = offered_at_ms.saturating_add(window_ms);

@@ -364,6 +364,21 @@ fn test_book_draw_equals_the_auditor_draw_for_any_thread_count() {
 }
 
 #[test]
+fn test_the_book_and_the_draw_job_can_cross_threads() {
+    fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<crate::LotteryBook>();
+    send_and_sync::<crate::book::DrawJob>();
+    send_and_sync::<crate::book::PreparedDraw>();
+    let mut w = World::drawn_until_status(2, 5);
+    w.ok(&store(), w.seed_op());
+    let job = w.book.draw_job(ID).expect("seeded");
+    let prepared = std::thread::spawn(move || job.run())
+        .join()
+        .expect("the draw thread finishes");
+    assert_eq!(prepared.key().seed, w.record().seed().expect("seeded").seed);
+}
+
+#[test]
 fn test_prepared_draw_is_used_only_for_its_own_inputs() {
     let mut w = World::drawn_until_status(3, 10);
     w.ok(&store(), w.seed_op());
