@@ -1,8 +1,13 @@
 //! `jiu`: the one binary. Thin: parses arguments and calls library code.
 
+/// mimalloc: see the workspace Cargo.toml for why.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bench;
 mod cmd_genesis;
 mod cmd_keys;
+mod demo;
 mod testnet;
 mod tx;
 mod verify;
@@ -52,6 +57,9 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Run a local network under a fixed-rate load and print throughput and latency.
     Bench(bench::BenchArgs),
+    /// Seed a running devnet with a realistic provenance scenario (orgs, 100k bottles,
+    /// shipments, sales, a recall, a theft, a diversion) and print verify URLs to try.
+    Demo(demo::DemoArgs),
 }
 
 fn init_tracing() {
@@ -98,5 +106,6 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Tx(cmd) => tx::run(cmd).await,
         Command::Verify(args) => verify::run_args(args),
         Command::Bench(args) => bench::run(args).await,
+        Command::Demo(args) => demo::run(args).await,
     }
 }

@@ -1,0 +1,474 @@
+//! `jiu demo`: seeds a running devnet with a realistic scenario, so verify calls have real
+//! codes to answer about. One producer, three distributors, twenty stores; `--bottles`
+//! bottles commissioned and packed (cases of 6, pallets of 100 cases); pallets shipped to
+//! the distributors and received; some cases shipped on to stores and received; a few
+//! sales; a recall of one case; a stolen bottle; a diversion attempt (a store receiving a
+//! case shipped to another store) and a second sale of a sold bottle, both recorded as
+//! alerts. Prints the verify URLs of each kind of bottle.
+//!
+//! Idempotent enough for a demo: run it once on a fresh devnet (`--reset`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use ed25519_dalek::SigningKey;
+use eyre::{bail, eyre, Result};
+use jiu_contracts::gs1::{Gln, Gtin};
+use jiu_contracts::provenance::workload::{
+    bottle, case, commission_and_pack, pallet, CASE_BOTTLES, PALLET_BOTTLES, PALLET_CASES,
+    TX_BOTTLES,
+};
+use jiu_contracts::provenance::{Child, Flag, Op};
+use jiu_contracts::{Payload, PublicKey, Role, SignedTx, TxBody};
+use jiu_genesis::keys;
+use serde_json::Value;
+
+use crate::tx::{chain_tip, get_json, submit};
+
+/// The demo product: a GTIN under the GS1 prefix for examples (950).
+pub const DEMO_GTIN: &str = "09506000134352";
+/// Company prefix digits of the demo SSCCs.
+const SSCC_PREFIX: u64 = 950_600_013;
+
+/// `jiu demo` arguments.
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// A node of the devnet.
+    #[arg(long, default_value = "http://127.0.0.1:26650")]
+    pub rpc: String,
+    /// The devnet directory (`jiu testnet --dir`), for the organisation keys.
+    #[arg(long, default_value = "devnet")]
+    pub dir: PathBuf,
+    /// Bottles to commission.
+    #[arg(long, default_value_t = 100_000)]
+    pub bottles: u64,
+    /// Commissioning txs (9,600 bottles each) in flight at once.
+    #[arg(long, default_value_t = 4)]
+    pub in_flight: usize,
+    /// Only commission and pack, print the ingest rate, and stop (the ingest benchmark).
+    #[arg(long)]
+    pub ingest_only: bool,
+}
+
+struct Seeder {
+    client: reqwest::Client,
+    rpc: String,
+    chain_id: String,
+    nonce: u64,
+}
+
+impl Seeder {
+    /// Signs and submits each `(key, payload)`, then waits until all are final; fails on
+    /// any refusal. Returns the final statuses.
+    async fn run(&mut self, txs: Vec<(&SigningKey, Payload)>) -> Result<Vec<Value>> {
+        let (height, _) = chain_tip(&self.client, &self.rpc).await?;
+        let mut ids = Vec::new();
+        for (key, payload) in txs {
+            self.nonce += 1;
+            let body = TxBody {
+                chain_id: self.chain_id.clone(),
+                signer: PublicKey::from_signing_key(key),
+                nonce: self.nonce,
+                expires_at_height: height + 500,
+                payload,
+            };
+            let tx = SignedTx::sign(body, key);
+            let answer = submit(&self.client, &self.rpc, &tx).await?;
+            let Some(id) = answer["tx_id"].as_str() else {
+                bail!("demo tx refused: {answer}");
+            };
+            ids.push(id.to_string());
+        }
+        let mut done = Vec::new();
+        for id in ids {
+            done.push(self.wait(&id).await?);
+        }
+        Ok(done)
+    }
+
+    async fn wait(&self, id: &str) -> Result<Value> {
+        for _ in 0..1200 {
+            let status = get_json(&self.client, &format!("{}/tx/{id}", self.rpc)).await?;
+            match status["status"].as_str() {
+                Some("finalized") => return Ok(status),
+                Some("rejected") => bail!("demo tx {id} rejected: {status}"),
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        bail!("demo tx {id} not final after 2 minutes")
+    }
+}
+
+/// A party GLN under the demo prefix: `950600` + 6 digits of `n` + check digit.
+fn demo_gln(n: u64) -> Result<Gln> {
+    let body = format!("950600{:06}", n % 1_000_000);
+    let sum: u32 = body
+        .chars()
+        .rev()
+        .enumerate()
+        .filter_map(|(i, c)| c.to_digit(10).map(|d| if i % 2 == 0 { d * 3 } else { d }))
+        .sum();
+    Ok(Gln::parse(&format!("{body}{}", (10 - sum % 10) % 10))?)
+}
+
+/// Loads an org key from the devnet, or makes one and registers the org.
+fn org_key(dir: &std::path::Path, id: &str) -> Result<(SigningKey, bool)> {
+    let path = dir.join("orgs").join(format!("{id}.json"));
+    if path.exists() {
+        return Ok((keys::read_key_file(&path)?, false));
+    }
+    let key = keys::generate();
+    keys::write_key_file(&path, &key)?;
+    Ok((key, true))
+}
+
+/// Runs `jiu demo`.
+pub async fn run(args: DemoArgs) -> Result<()> {
+    let client = reqwest::Client::new();
+    let (_, chain_id) = chain_tip(&client, &args.rpc).await?;
+    let mut seeder = Seeder {
+        client,
+        rpc: args.rpc.clone(),
+        chain_id,
+        nonce: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0),
+    };
+    let gtin = Gtin::parse(DEMO_GTIN).map_err(|e| eyre!("{e}"))?;
+    let producer = keys::read_key_file(&args.dir.join("orgs/producer.json"))?;
+
+    // The consortium: distributor-1 and store-1 exist in the devnet genesis.
+    let distributors: Vec<String> = (1..=3).map(|i| format!("distributor-{i}")).collect();
+    let stores: Vec<String> = (1..=20).map(|i| format!("store-{i}")).collect();
+    let mut keys_of = std::collections::BTreeMap::new();
+    let mut register = Vec::new();
+    let mut pglns = Vec::new();
+    for (n, (id, role)) in distributors
+        .iter()
+        .map(|d| (d, Role::Distributor))
+        .chain(stores.iter().map(|s| (s, Role::Store)))
+        .enumerate()
+    {
+        let (key, new) = org_key(&args.dir, id)?;
+        if new {
+            let city = CITIES[n % CITIES.len()];
+            let name = match role {
+                Role::Distributor => format!("{city} Wine & Spirits Distribution"),
+                _ => format!("{city} Fine Liquor Store {}", n),
+            };
+            register.push((
+                &producer,
+                Payload::RegisterOrg {
+                    id: id.clone(),
+                    name,
+                    role,
+                    keys: vec![PublicKey::from_signing_key(&key)],
+                },
+            ));
+            pglns.push((
+                &producer,
+                Payload::SetOrgPgln {
+                    org_id: id.clone(),
+                    pgln: Some(demo_gln(100 + n as u64)?),
+                },
+            ));
+        }
+        keys_of.insert(id.clone(), key);
+    }
+    println!("registering {} organisations", register.len());
+    seeder.run(register).await?;
+    seeder.run(pglns).await?;
+
+    // Commission and pack, 9,600 bottles per tx, a few txs per round.
+    let started = std::time::Instant::now();
+    let mut batch = Vec::new();
+    let mut first = 0;
+    while first < args.bottles {
+        let count = TX_BOTTLES.min(args.bottles - first);
+        batch.push((
+            &producer,
+            Payload::Provenance {
+                ops: commission_and_pack(gtin, SSCC_PREFIX, first, count),
+            },
+        ));
+        first += count;
+        if batch.len() >= args.in_flight.max(1) || first >= args.bottles {
+            seeder.run(std::mem::take(&mut batch)).await?;
+            if first % (10 * TX_BOTTLES) < TX_BOTTLES * args.in_flight as u64
+                || first >= args.bottles
+            {
+                println!(
+                    "commissioned and packed {first} bottles ({:.0} bottles/s)",
+                    first as f64 / started.elapsed().as_secs_f64()
+                );
+            }
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "{} bottles commissioned and packed (cases of {CASE_BOTTLES}, pallets of {PALLET_CASES} cases) in {elapsed:.1} s: {:.0} bottles/s",
+        args.bottles,
+        args.bottles as f64 / elapsed
+    );
+    if args.ingest_only {
+        return Ok(());
+    }
+
+    // Full pallets to the distributors, in turn; each distributor receives its own.
+    let pallets = args.bottles / PALLET_BOTTLES;
+    if pallets < 6 {
+        bail!(
+            "--bottles must be at least {} for the scenario",
+            6 * PALLET_BOTTLES
+        );
+    }
+    let shipped: Vec<u64> = (0..pallets).collect();
+    let to_of = |p: u64| distributors[(p % 3) as usize].clone();
+    let mut ships = Vec::new();
+    for chunk in shipped.chunks(200) {
+        for d in &distributors {
+            let roots: Vec<Child> = chunk
+                .iter()
+                .filter(|p| &to_of(**p) == d)
+                .map(|p| Child::Container(pallet(SSCC_PREFIX, *p)))
+                .collect();
+            if !roots.is_empty() {
+                ships.push((
+                    &producer,
+                    Payload::Provenance {
+                        ops: vec![Op::Ship {
+                            roots,
+                            to: d.clone(),
+                        }],
+                    },
+                ));
+            }
+        }
+    }
+    seeder.run(ships).await?;
+    let mut receives = Vec::new();
+    for d in &distributors {
+        let roots: Vec<Child> = shipped
+            .iter()
+            .filter(|p| &to_of(**p) == d)
+            .map(|p| Child::Container(pallet(SSCC_PREFIX, *p)))
+            .collect();
+        for chunk in roots.chunks(1000) {
+            receives.push((
+                &keys_of[d],
+                Payload::Provenance {
+                    ops: vec![Op::Receive {
+                        roots: chunk.to_vec(),
+                    }],
+                },
+            ));
+        }
+    }
+    seeder.run(receives).await?;
+    println!("{pallets} pallets shipped to and received by 3 distributors");
+
+    // The first pallet of each distributor: unpacked, its cases shipped to the stores.
+    let mut to_stores = Vec::new();
+    let mut case_store = Vec::new();
+    for (d_index, d) in distributors.iter().enumerate() {
+        let p = d_index as u64;
+        let cases: Vec<Child> = (0..PALLET_CASES)
+            .map(|c| Child::Container(case(gtin, p * PALLET_CASES + c)))
+            .collect();
+        let mut ops = vec![Op::Unpack {
+            parent: pallet(SSCC_PREFIX, p),
+            children: cases.clone(),
+        }];
+        for (i, child) in cases.iter().enumerate() {
+            let store = &stores[(d_index * 7 + i) % stores.len()];
+            case_store.push((p * PALLET_CASES + i as u64, store.clone()));
+            ops.push(Op::Ship {
+                roots: vec![child.clone()],
+                to: store.clone(),
+            });
+        }
+        to_stores.push((&keys_of[d], Payload::Provenance { ops }));
+    }
+    seeder.run(to_stores).await?;
+    // Every store receives its cases, except one case left in transit for the diversion.
+    let diverted_case = case_store[1].0;
+    let mut store_receives: std::collections::BTreeMap<String, Vec<Child>> = Default::default();
+    for (c, store) in &case_store {
+        if *c != diverted_case {
+            store_receives
+                .entry(store.clone())
+                .or_default()
+                .push(Child::Container(case(gtin, *c)));
+        }
+    }
+    let receives: Vec<_> = store_receives
+        .iter()
+        .map(|(store, roots)| {
+            (
+                &keys_of[store],
+                Payload::Provenance {
+                    ops: vec![Op::Receive {
+                        roots: roots.clone(),
+                    }],
+                },
+            )
+        })
+        .collect();
+    seeder.run(receives).await?;
+    println!(
+        "{} cases shipped to and received by 20 stores",
+        case_store.len() - 1
+    );
+
+    // Sales: the first bottle of each store's first case.
+    let mut sales = Vec::new();
+    let mut sold = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (c, store) in &case_store {
+        if *c == diverted_case || !seen.insert(store.clone()) {
+            continue;
+        }
+        let b = c * CASE_BOTTLES;
+        sold.push(b);
+        let city = CITIES[stores.iter().position(|s| s == store).unwrap_or(0) % CITIES.len()];
+        sales.push((
+            &keys_of[store],
+            Payload::Provenance {
+                ops: vec![Op::Sell {
+                    items: vec![bottle(gtin, b)],
+                    city: city.to_string(),
+                }],
+            },
+        ));
+    }
+    seeder.run(sales).await?;
+    println!("{} bottles sold", sold.len());
+
+    // A recall of one case at a store, a stolen bottle at a distributor.
+    let recalled_case = case_store[2].0;
+    let recalled: Vec<_> = (1..CASE_BOTTLES)
+        .map(|i| bottle(gtin, recalled_case * CASE_BOTTLES + i))
+        .collect();
+    let stolen = bottle(gtin, 3 * PALLET_BOTTLES + 7);
+    seeder
+        .run(vec![
+            (
+                &producer,
+                Payload::Provenance {
+                    ops: vec![Op::SetFlag {
+                        items: recalled.clone(),
+                        flag: Flag::Recalled,
+                    }],
+                },
+            ),
+            (
+                &keys_of[&distributors[0]],
+                Payload::Provenance {
+                    ops: vec![Op::SetFlag {
+                        items: vec![stolen.clone()],
+                        flag: Flag::Stolen,
+                    }],
+                },
+            ),
+        ])
+        .await?;
+
+    // Attempts recorded as alerts: a store receives a case shipped to another store, and a
+    // store sells an already sold bottle again.
+    let (_, intended) = &case_store[1];
+    let wrong_store = stores
+        .iter()
+        .find(|s| *s != intended)
+        .cloned()
+        .unwrap_or_default();
+    let resold = bottle(gtin, sold[0]);
+    let seller = &case_store
+        .iter()
+        .find(|(c, _)| c * CASE_BOTTLES == sold[0])
+        .map(|(_, s)| s.clone())
+        .unwrap_or_default();
+    let alerts = seeder
+        .run(vec![
+            (
+                &keys_of[&wrong_store],
+                Payload::Provenance {
+                    ops: vec![Op::Receive {
+                        roots: vec![Child::Container(case(gtin, diverted_case))],
+                    }],
+                },
+            ),
+            (
+                &keys_of[seller],
+                Payload::Provenance {
+                    ops: vec![Op::Sell {
+                        items: vec![resold.clone()],
+                        city: "Shanghai".into(),
+                    }],
+                },
+            ),
+        ])
+        .await?;
+    for status in &alerts {
+        if status["events"][0]["type"] != "alert_raised" {
+            bail!("expected an alert, got {status}");
+        }
+    }
+
+    let url = |b: &jiu_contracts::gs1::Sgtin| format!("{}/01/{}/21/{}", args.rpc, b.gtin, b.serial);
+    println!("\ndone. Try (add ?intent=pre_sale to see a buyer's warning):");
+    println!(
+        "  in a store, unsold:    curl -s {} | jq .verdict",
+        url(&bottle(gtin, sold[0] + 1))
+    );
+    println!(
+        "  sold:                  curl -s {} | jq .verdict",
+        url(&bottle(gtin, sold[1]))
+    );
+    println!(
+        "  sold twice (alert):    curl -s {} | jq .alerts",
+        url(&resold)
+    );
+    println!(
+        "  recalled:              curl -s {} | jq .alerts",
+        url(&recalled[0])
+    );
+    println!(
+        "  stolen:                curl -s {} | jq .alerts",
+        url(&stolen)
+    );
+    println!(
+        "  diverted case:         curl -s {}/01/{}/21/{} | jq .alerts",
+        args.rpc,
+        DEMO_GTIN,
+        match case(gtin, diverted_case) {
+            jiu_contracts::provenance::ContainerId::Case(sgtin) => sgtin.serial.to_string(),
+            other => other.code().to_string(),
+        }
+    );
+    println!(
+        "  at the producer:       curl -s {} | jq .state",
+        url(&bottle(gtin, args.bottles - 1))
+    );
+    println!(
+        "  unknown (counterfeit): curl -s {}/01/{}/21/FAKE123 | jq .verdict",
+        args.rpc, DEMO_GTIN
+    );
+    println!("  offline proof:         curl -s {} > a.json && jiu verify --offline a.json --genesis {}/genesis.json", url(&bottle(gtin, sold[1])), args.dir.display());
+    println!("  open in a browser:     {}", url(&bottle(gtin, sold[1])));
+    Ok(())
+}
+
+const CITIES: [&str; 10] = [
+    "Guiyang",
+    "Beijing",
+    "Shanghai",
+    "Guangzhou",
+    "Shenzhen",
+    "Chengdu",
+    "Hangzhou",
+    "Wuhan",
+    "Xi'an",
+    "Nanjing",
+];
