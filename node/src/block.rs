@@ -142,7 +142,10 @@ impl Executed {
 pub type Rejections = Vec<(Hash, TxError)>;
 
 /// Builds a block from verified candidates: each is applied in order, and those the state
-/// machine refuses are left out and reported.
+/// machine refuses are left out and reported. Once executing has taken `budget`, the
+/// remaining candidates are left for a later block (not refused): every validator must
+/// execute the block again before voting, so its execution time has to fit well inside the
+/// propose timeout whatever the mempool holds.
 pub fn build(
     parent_state: &State,
     parent: &Parent,
@@ -150,7 +153,9 @@ pub fn build(
     proposer: Address,
     time_ms: u64,
     candidates: Vec<VerifiedTx>,
+    budget: std::time::Duration,
 ) -> (Executed, Rejections) {
+    let started = std::time::Instant::now();
     let ctx = BlockCtx {
         height: parent.height + 1,
         time_ms: time_ms.max(parent.time_ms),
@@ -161,6 +166,9 @@ pub fn build(
     let mut receipts = Vec::with_capacity(candidates.len());
     let mut rejected = Vec::new();
     for tx in candidates {
+        if started.elapsed() >= budget && !txs.is_empty() {
+            break;
+        }
         match state.apply(&tx, &ctx) {
             Ok(receipt) => {
                 receipts.push(receipt);
@@ -332,6 +340,14 @@ mod tests {
     }
 
     fn built(f: &Fixture, txs: Vec<SignedTx>) -> (Executed, Rejections) {
+        built_within(f, txs, std::time::Duration::from_secs(60))
+    }
+
+    fn built_within(
+        f: &Fixture,
+        txs: Vec<SignedTx>,
+        budget: std::time::Duration,
+    ) -> (Executed, Rejections) {
         let verified = txs
             .into_iter()
             .map(|tx| tx.verify().expect("signed"))
@@ -343,6 +359,7 @@ mod tests {
             Address([1; 20]),
             2_000,
             verified,
+            budget,
         )
     }
 
@@ -360,6 +377,20 @@ mod tests {
         assert_eq!(validated.id, executed.id);
         assert_eq!(validated.state.root(), executed.block.header.state_root);
         assert_ne!(executed.block.header.state_root, f.state.root());
+    }
+
+    #[test]
+    fn test_builder_stops_at_its_budget_without_refusing_the_rest() {
+        let f = fixture();
+        let txs: Vec<SignedTx> = (1..=5).map(|n| anchor(&f, n)).collect();
+        let (executed, rejected) = built_within(&f, txs.clone(), std::time::Duration::ZERO);
+        assert_eq!(executed.block.txs, txs[..1], "always at least one tx");
+        assert!(
+            rejected.is_empty(),
+            "txs past the budget wait, they are not refused"
+        );
+        let (all, _) = built(&f, txs.clone());
+        assert_eq!(all.block.txs.len(), 5);
     }
 
     #[test]

@@ -167,6 +167,9 @@ impl Kv for MemKv {
     }
 }
 
+/// The rocksdb block cache shared by all columns.
+const BLOCK_CACHE_BYTES: usize = 256 * 1024 * 1024;
+
 /// rocksdb on disk.
 pub struct RocksKv {
     db: rocksdb::DB,
@@ -179,6 +182,13 @@ impl RocksKv {
         options.create_if_missing(true);
         options.create_missing_column_families(true);
         options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        // Verify answers read a code's history lines on every query: a shared block cache
+        // and bloom filters keep those reads in memory (the default cache is 8 MiB).
+        let mut table = rocksdb::BlockBasedOptions::default();
+        table.set_block_cache(&rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES));
+        table.set_bloom_filter(10.0, false);
+        table.set_cache_index_and_filter_blocks(true);
+        options.set_block_based_table_factory(&table);
         let db = rocksdb::DB::open_cf(&options, path, Col::ALL.map(Col::name))?;
         Ok(Self { db })
     }

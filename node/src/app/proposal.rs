@@ -87,6 +87,9 @@ impl App {
                 self.address,
                 now_ms(),
                 candidates,
+                // A quarter of the propose timeout: validators re-execute the block after
+                // receiving it, and both must fit before the timeout.
+                timeout / 4,
             )
         });
         for (id, error) in rejected {
