@@ -338,7 +338,7 @@ mod tests {
             message.starts_with("orgs[1].role: unknown variant `brewer`"),
             "{message}"
         );
-        assert!(message.contains("line 27 column 22"), "{message}");
+        assert!(message.contains("line 28 column 22"), "{message}");
     }
 
     #[test]

@@ -106,6 +106,7 @@ fn check_orgs(orgs: &[GenesisOrg], completeness: Completeness) -> Result<()> {
     }
     let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
     let mut keys: BTreeMap<PublicKey, String> = BTreeMap::new();
+    let mut pglns = BTreeMap::new();
     for (i, org) in orgs.iter().enumerate() {
         let path = format!("orgs[{i}]");
         check_org_fields(org, &path)?;
@@ -114,6 +115,14 @@ fn check_orgs(orgs: &[GenesisOrg], completeness: Completeness) -> Result<()> {
                 format!("{path}.id"),
                 format!("duplicate id '{}' (also orgs[{first}])", org.id),
             ));
+        }
+        if let Some(pgln) = org.pgln {
+            if let Some(first) = pglns.insert(pgln, i) {
+                return Err(GenesisError::invalid(
+                    format!("{path}.pgln"),
+                    format!("duplicate PGLN {pgln} (also orgs[{first}])"),
+                ));
+            }
         }
         for (j, key) in org.keys.iter().enumerate() {
             let key_path = format!("{path}.keys[{j}]");
@@ -337,6 +346,8 @@ mod tests {
             ("upper-case org id", |g| g.orgs[1].id = "Dist".into(), "orgs[1].id", "a-z 0-9"),
             ("duplicate org id", |g| g.orgs[2].id = "producer".into(),
                 "orgs[2].id", "duplicate id 'producer' (also orgs[0])"),
+            ("duplicate PGLN", |g| g.orgs[2].pgln = g.orgs[0].pgln,
+                "orgs[2].pgln", "duplicate PGLN 9506000000015 (also orgs[0])"),
             ("empty org name", |g| g.orgs[0].name.clear(), "orgs[0].name", "1 to 128 bytes"),
             ("long org name", |g| g.orgs[0].name = "n".repeat(129), "orgs[0].name", "1 to 128 bytes"),
             ("no org keys", |g| g.orgs[3].keys.clear(), "orgs[3].keys", "1 to 16"),
