@@ -457,6 +457,11 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     );
     println!("  offline proof:         curl -s {} > a.json && jiu verify --offline a.json --genesis {}/genesis.json", url(&bottle(gtin, sold[1])), args.dir.display());
     println!("  open in a browser:     {}", url(&bottle(gtin, sold[1])));
+    if let Some((picc, cmac)) = simulated_tap(&args.dir, 1) {
+        let tapped = url(&bottle(gtin, sold[0] + 2));
+        println!("  NFC tap (fresh, then TAG_REPLAY on a second call):");
+        println!("                         curl -s '{tapped}?picc={picc}&cmac={cmac}' | jq '{{verdict, tag}}'");
+    }
     Ok(())
 }
 
@@ -472,3 +477,16 @@ const CITIES: [&str; 10] = [
     "Xi'an",
     "Nanjing",
 ];
+
+/// A tap of a demo tag (UID 04 4A 49 55 00 00 01) at `counter`, made with the devnet's tag
+/// master keys, as a tag would write it into the URL.
+fn simulated_tap(dir: &std::path::Path, counter: u32) -> Option<(String, String)> {
+    let text = std::fs::read_to_string(dir.join(crate::testnet::SUN_KEYS_FILE)).ok()?;
+    let file: Value = serde_json::from_str(&text).ok()?;
+    let meta = jiu_sun::AesKey::from_hex(file["meta_read_master"].as_str()?).ok()?;
+    let data = jiu_sun::AesKey::from_hex(file["file_read_master"].as_str()?).ok()?;
+    let keys = jiu_sun::DiversifiedKeys::new(meta, data, jiu_sun::MetaReadKeying::Shared);
+    let uid = [0x04, 0x4a, 0x49, 0x55, 0x00, 0x00, 0x01];
+    let tap = jiu_sun::simulate_tap(&keys, &uid, counter, [7; 5], b"").ok()?;
+    Some((tap.picc_hex, tap.cmac_hex))
+}

@@ -105,6 +105,23 @@ pub struct TestnetArgs {
     pub epcis_schema: Option<PathBuf>,
 }
 
+/// The devnet's NFC tag master keys file, in the devnet directory.
+pub const SUN_KEYS_FILE: &str = "sun_keys.json";
+
+/// Writes a secret file readable by its owner only.
+fn write_secret(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
 /// The partner token of every devnet node (capture and the partner view of verify). A
 /// devnet convenience; a real node gets its own secret tokens in config.toml.
 pub const DEVNET_PARTNER_TOKEN: &str = "devnet-partner-token";
@@ -131,6 +148,17 @@ pub fn prepare(args: &TestnetArgs) -> Result<Vec<PathBuf>> {
         );
     }
     let net = devnet::devnet(&args.chain_id, args.nodes, args.p2p_port, None);
+    // The producer's NFC tag master keys; every devnet node checks taps with them (in a
+    // real network only the producer's nodes hold them).
+    std::fs::create_dir_all(&args.dir)?;
+    let sun_keys = std::path::absolute(args.dir.join(SUN_KEYS_FILE))?;
+    write_secret(
+        &sun_keys,
+        &serde_json::to_string_pretty(&serde_json::json!({
+            "meta_read_master": hex::encode(rand::random::<[u8; 16]>()),
+            "file_read_master": hex::encode(rand::random::<[u8; 16]>()),
+        }))?,
+    )?;
     for (i, home) in homes.iter().enumerate() {
         let mut config = NodeConfig::new(
             &format!("validator-{i}"),
@@ -144,6 +172,7 @@ pub fn prepare(args: &TestnetArgs) -> Result<Vec<PathBuf>> {
             args.dir.join("orgs").join(format!("{org}.json")),
         )?);
         config.rpc_partner_tokens = vec![DEVNET_PARTNER_TOKEN.to_string()];
+        config.sun_keys = Some(sun_keys.clone());
         config.epcis_schema = match &args.epcis_schema {
             Some(path) => Some(std::path::absolute(path)?),
             None => None,

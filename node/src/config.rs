@@ -37,6 +37,10 @@ pub struct NodeConfig {
     /// is validated against it before it is mapped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epcis_schema: Option<std::path::PathBuf>,
+    /// The producer's NFC tag master keys (JSON: `meta_read_master`, `file_read_master`,
+    /// 32 hex characters each; keep it mode 0600). Without it, taps are not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sun_keys: Option<std::path::PathBuf>,
 }
 
 fn default_empty_block_wait_ms() -> u64 {
@@ -76,6 +80,7 @@ impl NodeConfig {
             rpc_partner_tokens: Vec::new(),
             capture_key: None,
             epcis_schema: None,
+            sun_keys: None,
         }
     }
 

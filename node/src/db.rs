@@ -18,6 +18,8 @@
 //! - `events`: height || tx index (u32 BE) || event index (u32 BE) -> a captured EPCIS
 //!   event as JSON, with `recordTime` (the block time) and `eventID` (its CBV hash ID if
 //!   the document gave none).
+//! - `tags`: NFC tag UID (7 bytes) -> record key of the code it is bound to || last
+//!   accepted tap counter (u32 BE); node-local (see `tags`).
 //! - `epc_index`: canonical EPC URI || 0x00 || the event's key -> empty: the events naming
 //!   an EPC, for `GET /epcs/{epc}/events` and `MATCH_anyEPC`.
 
@@ -50,10 +52,11 @@ pub enum Col {
     History,
     Events,
     EpcIndex,
+    Tags,
 }
 
 impl Col {
-    const ALL: [Col; 9] = [
+    const ALL: [Col; 10] = [
         Col::Blocks,
         Col::Certs,
         Col::Txs,
@@ -63,6 +66,7 @@ impl Col {
         Col::History,
         Col::Events,
         Col::EpcIndex,
+        Col::Tags,
     ];
 
     fn name(self) -> &'static str {
@@ -76,6 +80,7 @@ impl Col {
             Col::History => "history",
             Col::Events => "events",
             Col::EpcIndex => "epc_index",
+            Col::Tags => "tags",
         }
     }
 }
@@ -452,6 +457,30 @@ impl Db {
             }
         }
         Ok(events)
+    }
+
+    /// The code a tag is bound to and its last accepted counter.
+    pub fn tag(&self, uid: &[u8; 7]) -> Result<Option<(Hash, u32)>> {
+        let Some(bytes) = self.kv.get(Col::Tags, uid)? else {
+            return Ok(None);
+        };
+        let code: Hash = bytes
+            .get(..32)
+            .and_then(|b| b.try_into().ok())
+            .ok_or(DbError::Corrupt("tags"))?;
+        let counter = bytes
+            .get(32..36)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes)
+            .ok_or(DbError::Corrupt("tags"))?;
+        Ok(Some((code, counter)))
+    }
+
+    /// Binds a tag to a code and records its counter (synced).
+    pub fn put_tag(&self, uid: &[u8; 7], code: &Hash, counter: u32) -> Result<()> {
+        let mut value = code.to_vec();
+        value.extend_from_slice(&counter.to_be_bytes());
+        self.kv.write(vec![Op::Put(Col::Tags, uid.to_vec(), value)])
     }
 
     /// Keeps a block we proposed or validated at (height, round) until its height is decided.

@@ -25,6 +25,7 @@ pub mod rpc;
 pub mod shared;
 pub mod signing;
 pub mod streaming;
+pub mod tags;
 pub mod verify;
 pub mod web;
 

@@ -299,6 +299,10 @@ pub async fn run(home: &Path) -> Result<()> {
                 ),
                 None => None,
             },
+            sun_keys: match &config.sun_keys {
+                Some(path) => Some(load_sun_keys(path)?),
+                None => None,
+            },
             epcis_schema: match &config.epcis_schema {
                 Some(path) => Some(
                     jiu_epcis::schema::SchemaValidator::from_path(path)
@@ -408,4 +412,17 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// Reads the tag master keys file.
+fn load_sun_keys(path: &Path) -> Result<(jiu_sun::AesKey, jiu_sun::AesKey)> {
+    let text = std::fs::read_to_string(path)
+        .wrap_err_with(|| format!("cannot read sun_keys {}", path.display()))?;
+    let file: crate::tags::SunKeysFile = serde_json::from_str(&text)
+        .wrap_err_with(|| format!("sun_keys {} is not a keys file", path.display()))?;
+    let meta = jiu_sun::AesKey::from_hex(&file.meta_read_master)
+        .map_err(|e| eyre!("sun_keys meta_read_master: {e}"))?;
+    let data = jiu_sun::AesKey::from_hex(&file.file_read_master)
+        .map_err(|e| eyre!("sun_keys file_read_master: {e}"))?;
+    Ok((meta, data))
 }

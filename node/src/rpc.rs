@@ -385,6 +385,7 @@ async fn verify_answer(
         &committed,
         &shared.db,
         &shared.scans,
+        &shared.tags,
         &code,
         &query,
         viewer,

@@ -47,6 +47,8 @@ pub struct NodeInfo {
     pub is_validator: bool,
     /// Bearer tokens that get the partner view of verify answers and may capture.
     pub partner_tokens: Vec<String>,
+    /// The producer's NFC tag master keys (meta-read, file-read), if this node checks taps.
+    pub sun_keys: Option<(jiu_sun::AesKey, jiu_sun::AesKey)>,
     /// The org key this node signs EPCIS captures with, if it captures.
     pub capture_key: Option<ed25519_dalek::SigningKey>,
     /// The official EPCIS 2.0 JSON schema, if configured; captures are validated against it.
@@ -72,6 +74,8 @@ pub struct Shared {
     pub metrics: Metrics,
     /// Public verification statistics (node-local).
     pub scans: crate::verify::ScanBook,
+    /// NFC tag checks and their counters (node-local).
+    pub tags: crate::tags::TagBook,
     committed: RwLock<Arc<Committed>>,
     progress: RwLock<Progress>,
     peers: AtomicUsize,
@@ -98,12 +102,14 @@ impl Shared {
         metrics: Metrics,
         committed: Committed,
     ) -> Self {
+        let tags = crate::tags::TagBook::new(info.sun_keys.clone(), db.clone());
         Self {
             info,
             db,
             mempool,
             metrics,
             scans: Default::default(),
+            tags,
             committed: RwLock::new(Arc::new(committed)),
             progress: RwLock::new(Progress::default()),
             peers: AtomicUsize::new(0),

@@ -43,6 +43,10 @@ pub struct VerifyQuery {
     pub intent: Option<String>,
     /// Coarse location of the check, e.g. a city code.
     pub city: Option<String>,
+    /// NFC tap data (NTAG 424 DNA SUN): encrypted PICCData, truncated MAC, file data.
+    pub picc: Option<String>,
+    pub cmac: Option<String>,
+    pub enc: Option<String>,
 }
 
 /// Public verification statistics of one code, kept by this node.
@@ -109,10 +113,12 @@ pub enum Viewer {
 
 /// Builds the answer for `raw` (any accepted code form). `Err` only for an invalid code,
 /// which the caller answers with `INVALID_CODE` (a verdict, not a server error).
+#[allow(clippy::too_many_arguments)]
 pub fn answer(
     committed: &Committed,
     db: &crate::db::Db,
     scans: &ScanBook,
+    tags: &crate::tags::TagBook,
     raw: &str,
     query: &VerifyQuery,
     viewer: Viewer,
@@ -163,6 +169,38 @@ pub fn answer(
             }
         }
     }
+    let mut tag = None;
+    if let (Some(picc), Some(cmac)) = (&query.picc, &query.cmac) {
+        // The tag writes `...?picc=..&cmac=..`: the MAC covers no URL text in that layout;
+        // with `enc`, it covers `<enc>&cmac=`.
+        let mac_input = query
+            .enc
+            .as_ref()
+            .map(|enc| format!("{enc}&cmac="))
+            .unwrap_or_default();
+        if let Ok(view) = tags.check(&key, picc, cmac, query.enc.as_deref(), mac_input.as_bytes()) {
+            let alert = match view.status {
+                "invalid" => Some((AlertCode::TagInvalid, Severity::Critical)),
+                "replay" => Some((AlertCode::TagReplay, Severity::Warning)),
+                _ => None,
+            };
+            if let Some((code, severity)) = alert {
+                alerts.push(AlertView {
+                    code,
+                    severity,
+                    since_ms: None,
+                    count: 1,
+                    message: view.message.clone(),
+                });
+                if severity == Severity::Critical
+                    && matches!(verdict, Verdict::GenuineSold | Verdict::GenuineUnsold)
+                {
+                    verdict = Verdict::Suspect;
+                }
+            }
+            tag = Some(view);
+        }
+    }
     if let Some(bottle) = leaf.as_ref().and_then(|l| l.bottle.as_ref()) {
         if let Some(sale) = &bottle.sold {
             if query.intent.as_deref() == Some("pre_sale") {
@@ -191,6 +229,9 @@ pub fn answer(
     let object = body.as_object_mut().expect("built as an object");
     if let Some(stats) = stats {
         object.insert("scan_stats".into(), json!(stats));
+    }
+    if let Some(tag) = tag {
+        object.insert("tag".into(), json!(tag));
     }
     if let Some(leaf) = &leaf {
         object.extend(record_view(state, leaf, viewer));

@@ -204,6 +204,46 @@ async fn n4_provenance_verify_answers_are_proven() {
         .collect();
     assert_eq!(codes, ["ALREADY_SOLD"], "{p1}");
 
+    // NFC taps (the devnet's nodes hold the tag master keys): a fresh tap, the same URL
+    // again, and a forged MAC, which makes the verdict SUSPECT; that escalation is
+    // node-local and the offline check accepts it because the TAG_INVALID alert explains it.
+    let tap = |counter: u32| -> String {
+        let text = std::fs::read_to_string(cluster.net_dir().join("sun_keys.json")).expect("keys");
+        let file: Value = serde_json::from_str(&text).expect("json");
+        let key =
+            |name: &str| jiu_sun::AesKey::from_hex(file[name].as_str().expect("hex")).expect("key");
+        let keys = jiu_sun::DiversifiedKeys::new(
+            key("meta_read_master"),
+            key("file_read_master"),
+            jiu_sun::MetaReadKeying::Shared,
+        );
+        let t = jiu_sun::simulate_tap(&keys, &[4, 1, 2, 3, 4, 5, 6], counter, [0; 5], b"")
+            .expect("tap");
+        format!(
+            "/01/09506000134352/21/P2?picc={}&cmac={}",
+            t.picc_hex, t.cmac_hex
+        )
+    };
+    let fresh = cluster.get(1, &tap(3)).await.expect("tap");
+    assert_eq!(fresh["tag"]["status"], "ok", "{fresh}");
+    assert_eq!(fresh["verdict"], "GENUINE_UNSOLD");
+    let replay = cluster.get(1, &tap(3)).await.expect("tap");
+    assert_eq!(replay["tag"]["status"], "replay", "{replay}");
+    let forged_url = {
+        let url = tap(4);
+        let last = url.chars().last().expect("char");
+        format!(
+            "{}{}",
+            &url[..url.len() - 1],
+            if last == '0' { '1' } else { '0' }
+        )
+    };
+    let forged = cluster.get(1, &forged_url).await.expect("tap");
+    assert_eq!(forged["tag"]["status"], "invalid", "{forged}");
+    assert_eq!(forged["verdict"], "SUSPECT");
+    let (ok, out) = verify_offline(&cluster, &forged, "forged-tap");
+    assert!(ok, "a node-local escalation is not tampering: {out}");
+
     // Tampered copies fail, each with its reason.
     let tamper = |f: &dyn Fn(&mut Value)| {
         let mut copy = p2.clone();
