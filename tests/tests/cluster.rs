@@ -144,12 +144,14 @@ async fn n4_finalizes_signed_txs_with_identical_blocks() {
         submit_err(&cluster, 3, &tx_json(&wrong_role)).await,
         (400, "UNAUTHORIZED".into())
     );
-    let over_tx_limit = json!({ "tx": "00".repeat(65 * 1024 + 1) });
+    // One byte over the tx limit: the body fits, the decoded tx does not.
+    let over_tx_limit = json!({ "tx": "00".repeat(jiu_contracts::TX_BYTES_MAX + 1) });
     assert_eq!(
         submit_err(&cluster, 0, &over_tx_limit).await,
         (400, "OVERSIZED".into())
     );
-    let big = json!({ "tx": "00".repeat(70 * 1024) });
+    // A body over the RPC's limit is refused before it is read.
+    let big = json!({ "tx": "00".repeat(jiu_contracts::TX_BYTES_MAX + 4096) });
     assert_eq!(
         submit_err(&cluster, 0, &big).await,
         (413, "OVERSIZED".into())
