@@ -167,6 +167,23 @@ pub fn verify_record_answer(
         code: e.code(),
         message: e.to_string(),
     })?;
+    // The containers whose alerts the answer shows are proven the same way.
+    for container in &proof.containers {
+        let container_code = jiu_contracts::gs1::parse_code(&container.code)
+            .map_err(|e| ProofError::Malformed(format!("container code: {e}")))?;
+        let bytes = hex::decode(&container.record_hex).map_err(|_| ProofError::RecordBytes)?;
+        let container_leaf = RecordLeaf::decode(&bytes).ok_or(ProofError::RecordBytes)?;
+        jiu_contracts::state::verify_record(
+            &proof.header.state_root,
+            &container_code,
+            Some(&container_leaf),
+            &container.record_proof,
+        )
+        .map_err(|e| ProofError::Record {
+            code: e.code(),
+            message: format!("container {}: {e}", container.code),
+        })?;
+    }
     // What the answer shows must be what the proven record says.
     let (proven_verdict, _) = judge(leaf.as_ref());
     let shown_verdict = field("verdict").and_then(|v| v.as_str()).unwrap_or("");

@@ -102,6 +102,37 @@ pub struct RecordProofJson {
     /// `borsh(RecordLeaf)`, hex; absent when the chain has no record of the code.
     pub record_hex: Option<String>,
     pub record_proof: RecordProof,
+    /// The containers the bottle is in that have alerts on record (a diversion attempt is
+    /// made on the case or pallet that was shipped), each proven like the record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<ContainerProofJson>,
+}
+
+/// A container's committed leaf and its proof, under the same state root.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ContainerProofJson {
+    pub code: String,
+    pub record_hex: String,
+    pub record_proof: RecordProof,
+}
+
+/// The containers above `leaf` (case, pallet, ...) whose leaves carry alerts.
+fn flagged_containers(state: &State, leaf: Option<&RecordLeaf>) -> Vec<RecordLeaf> {
+    let mut out = Vec::new();
+    let mut parent = leaf
+        .and_then(|l| l.bottle.as_ref())
+        .and_then(|b| b.parent.clone());
+    for _ in 0..jiu_contracts::provenance::NESTING_DEPTH_MAX {
+        let Some(id) = parent else { break };
+        let Some(container) = state.record(&id.code()) else {
+            break;
+        };
+        parent = container.container.as_ref().and_then(|c| c.parent.clone());
+        if container.alerts.total > 0 {
+            out.push(container);
+        }
+    }
+    out
 }
 
 /// Who is asking.
@@ -141,6 +172,15 @@ pub fn answer(
     let state: &State = &committed.state;
     let leaf = state.record(&code);
     let (verdict, mut alerts) = judge(leaf.as_ref());
+    let containers = flagged_containers(&committed.state, leaf.as_ref());
+    for container in &containers {
+        let (_, container_alerts) = judge(Some(container));
+        alerts.extend(container_alerts.into_iter().map(|mut a| {
+            a.severity = a.severity.min(Severity::Warning);
+            a.message = format!("on its container {}: {}", container.code, a.message);
+            a
+        }));
+    }
     let key = jiu_contracts::provenance::record_key(&code);
     let stats =
         (viewer == Viewer::Public).then(|| scans.record(key, now_ms, query.city.as_deref()));
@@ -224,7 +264,7 @@ pub fn answer(
         "element_string": code.element_string(),
         "verdict": verdict.as_str(),
         "alerts": alerts,
-        "proof": proof_json(committed, &code, leaf.as_ref()),
+        "proof": proof_json(committed, &code, leaf.as_ref(), &containers),
     });
     let object = body.as_object_mut().expect("built as an object");
     if let Some(stats) = stats {
@@ -242,7 +282,12 @@ pub fn answer(
     body
 }
 
-fn proof_json(committed: &Committed, code: &Code, leaf: Option<&RecordLeaf>) -> Value {
+fn proof_json(
+    committed: &Committed,
+    code: &Code,
+    leaf: Option<&RecordLeaf>,
+    containers: &[RecordLeaf],
+) -> Value {
     let (Some(header), Some(certificate)) = (&committed.header, &committed.certificate) else {
         return Value::Null; // height 0: nothing is signed yet
     };
@@ -254,6 +299,14 @@ fn proof_json(committed: &Committed, code: &Code, leaf: Option<&RecordLeaf>) -> 
         certificate: certificate.clone(),
         record_hex: leaf.map(|l| hex::encode(l.encode())),
         record_proof: committed.state.prove_record(code),
+        containers: containers
+            .iter()
+            .map(|c| ContainerProofJson {
+                code: c.code.to_string(),
+                record_hex: hex::encode(c.encode()),
+                record_proof: committed.state.prove_record(&c.code),
+            })
+            .collect(),
     };
     serde_json::to_value(proof).unwrap_or(Value::Null)
 }

@@ -156,6 +156,41 @@ async fn n4_provenance_verify_answers_are_proven() {
         .await;
     assert_eq!(second["events"][0]["type"], "alert_raised", "{second}");
 
+    // A diversion: CASE2 is shipped to store-1 and distributor-1 tries to receive it. The
+    // alert is on the case; the bottles' answers show it, with the case's proof.
+    let more = ["P4", "P5"].map(bottle);
+    chain
+        .run(
+            &producer,
+            vec![
+                Op::Commission {
+                    items: more.to_vec(),
+                },
+                Op::Pack {
+                    parent: case("CASE2"),
+                    children: more.iter().cloned().map(Child::Bottle).collect(),
+                },
+                Op::Ship {
+                    roots: vec![Child::Container(case("CASE2"))],
+                    to: "store-1".into(),
+                },
+            ],
+        )
+        .await;
+    let distributor = org_key(&cluster, "distributor-1");
+    let diverted = chain
+        .run(
+            &distributor,
+            vec![Op::Receive {
+                roots: vec![Child::Container(case("CASE2"))],
+            }],
+        )
+        .await;
+    assert_eq!(
+        diverted["events"][0]["reason_code"], "DIVERTED",
+        "{diverted}"
+    );
+
     // Every node gives the same verdicts; node 2's answers are checked offline.
     let expect = [
         ("/verify/(01)09506000134352(21)P1", "SUSPECT"),
@@ -243,6 +278,42 @@ async fn n4_provenance_verify_answers_are_proven() {
     assert_eq!(forged["verdict"], "SUSPECT");
     let (ok, out) = verify_offline(&cluster, &forged, "forged-tap");
     assert!(ok, "a node-local escalation is not tampering: {out}");
+
+    let p4 = cluster
+        .get(0, "/01/09506000134352/21/P4")
+        .await
+        .expect("p4");
+    assert_eq!(
+        p4["verdict"], "GENUINE_UNSOLD",
+        "a warning, not a verdict: {p4}"
+    );
+    assert_eq!(p4["alerts"][0]["code"], "DIVERTED", "{p4}");
+    assert_eq!(p4["alerts"][0]["severity"], "warning");
+    assert_eq!(p4["proof"]["containers"].as_array().map(Vec::len), Some(1));
+    let (ok, out) = verify_offline(&cluster, &p4, "p4");
+    assert!(ok, "{out}");
+    let mut forged_case = p4.clone();
+    let hex_text = forged_case["proof"]["containers"][0]["record_hex"]
+        .as_str()
+        .expect("hex")
+        .to_string();
+    let flipped: String = hex_text
+        .char_indices()
+        .map(|(i, c)| {
+            if i == hex_text.len() - 4 {
+                if c == '0' {
+                    '1'
+                } else {
+                    '0'
+                }
+            } else {
+                c
+            }
+        })
+        .collect();
+    forged_case["proof"]["containers"][0]["record_hex"] = json!(flipped);
+    let (ok, out) = verify_offline(&cluster, &forged_case, "p4-forged");
+    assert!(!ok && out.contains("container"), "{out}");
 
     // Tampered copies fail, each with its reason.
     let tamper = |f: &dyn Fn(&mut Value)| {
