@@ -8,14 +8,14 @@
 
 pub mod capture;
 pub mod error;
-pub mod gs1;
-pub mod merkle;
 pub mod provenance;
-mod serde_hex;
 pub mod smt;
 pub mod state;
 pub mod tx;
-pub mod types;
+
+pub use jiu_types::{gs1, merkle, types};
+// `#[serde(with = "crate::serde_hex")]` paths in this crate resolve through this.
+pub(crate) use jiu_types::serde_hex;
 
 pub use error::TxError;
 pub use state::{BlockCtx, Event, Receipt, State};

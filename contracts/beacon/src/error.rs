@@ -4,7 +4,7 @@
 //! caller rejects the message, keeps its state, and may penalize the sender. None of them is a
 //! panic. [`Error::code`] is the stable machine-readable name.
 
-use jiu_contracts::PublicKey;
+use jiu_types::PublicKey;
 
 /// A refusal of a beacon operation; see [`Error::code`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use jiu_contracts::Hash;
+use jiu_types::Hash;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};

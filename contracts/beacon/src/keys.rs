@@ -14,7 +14,7 @@ use commonware_cryptography::bls12381::primitives::group::{Private, Scalar, Shar
 use commonware_cryptography::bls12381::primitives::sharing::{ModeVersion, Sharing};
 use commonware_cryptography::bls12381::primitives::variant::{MinSig, Variant};
 use commonware_utils::Participant;
-use jiu_contracts::PublicKey;
+use jiu_types::PublicKey;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};

@@ -77,7 +77,7 @@ pub mod sign;
 pub use dkg::{run_local_ceremony, DkgOutput, Identity, LocalCeremony};
 pub use error::{Error, Result};
 pub use guard::{Permission, SignedSeedRecord, SigningGuard};
-pub use jiu_contracts::{Hash, PublicKey};
+pub use jiu_types::{Hash, PublicKey};
 pub use keys::{threshold, Commitment, GroupKey, GroupPublic, SecretShare, PARTICIPANTS_MAX};
 pub use message::SeedMessage;
 /// The `rand_core` version the ceremony's rng must implement (`CryptoRng`).

@@ -7,7 +7,7 @@
 //! lottery's other tags (`docs/lottery-spec.md`); this crate does not depend on `jiu-lottery`,
 //! so the tag is repeated here and pinned by a golden test.
 
-use jiu_contracts::{sha256, Hash};
+use jiu_types::{sha256, Hash};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};

@@ -12,7 +12,7 @@ use commonware_cryptography::bls12381::primitives::ops::{self, threshold as tops
 use commonware_cryptography::bls12381::primitives::variant::PartialSignature as Partial;
 use commonware_parallel::Sequential;
 use commonware_utils::Participant;
-use jiu_contracts::{sha256, Hash};
+use jiu_types::{sha256, Hash};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -8,7 +8,7 @@ use jiu_beacon::{
     verify, verify_partial, GroupPublic, LocalCeremony, PartialSignature, SecretShare, SeedMessage,
     Signature,
 };
-use jiu_contracts::sha256;
+use jiu_types::sha256;
 
 fn ceremony(n: u32, seed: u8) -> LocalCeremony {
     run_local_ceremony(n, threshold(n), &mut rng(seed)).unwrap()

@@ -15,13 +15,13 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use jiu_contracts::gs1::Gtin;
-use jiu_contracts::{PublicKey, Role};
 use jiu_lottery::book::{Exclusion, PreparedDraw};
 use jiu_lottery::encoding::seed_message;
 use jiu_lottery::{
     Actor, Entry, LotteryBook, LotteryCtx, LotteryOp, LotteryRules, Pool, Rules, SeedVerifier,
 };
+use jiu_types::gs1::Gtin;
+use jiu_types::{PublicKey, Role};
 
 /// Counts live heap bytes.
 struct Counting;

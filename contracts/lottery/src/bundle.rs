@@ -24,7 +24,7 @@
 //! salt with [`crate::applicant_commitment`].
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use jiu_contracts::{merkle, Hash};
+use jiu_types::{merkle, Hash};
 use serde::{Deserialize, Serialize};
 
 use crate::result::{ranked_hash, ranked_item};

@@ -14,7 +14,7 @@
 
 use std::ops::Range;
 
-use jiu_contracts::Hash;
+use jiu_types::Hash;
 
 use crate::book::Exclusion;
 use crate::tree::Layout;

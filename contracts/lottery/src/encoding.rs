@@ -8,7 +8,7 @@
 //! `tests/vectors/lottery/` pin it.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use jiu_contracts::{sha256, Hash};
+use jiu_types::{sha256, Hash};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;

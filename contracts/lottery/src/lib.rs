@@ -45,7 +45,7 @@ pub use encoding::{
     applicant_commitment, entry_score, seed_from_signature, ticket_score, Entry, EntryId, Status,
 };
 pub use error::DrawError;
-pub use jiu_contracts::Hash;
+pub use jiu_types::Hash;
 pub use prover::Prover;
 pub use result::{DrawResult, PoolResult, PoolSummary, Ranked};
 pub use rules::{LotteryRules, Pool, Rules};

@@ -1,6 +1,6 @@
 //! Builds applicant bundles from the full dataset, as an RPC node or an auditor would.
 
-use jiu_contracts::{merkle, Hash};
+use jiu_types::{merkle, Hash};
 
 use crate::bundle::{ApplicantBundle, Commitments, ListedEntry, PoolProof};
 use crate::tree::{self, BatchedTree, Layout};

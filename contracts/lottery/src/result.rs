@@ -15,7 +15,7 @@
 //! the leaf does not repeat them.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use jiu_contracts::{merkle, sha256, Hash};
+use jiu_types::{merkle, sha256, Hash};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 

@@ -6,8 +6,8 @@
 //! the claim window. Its [`LotteryRules::hash`] is the `rules_hash` in the seed message.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use jiu_contracts::gs1::Gtin;
-use jiu_contracts::{sha256, Hash, PublicKey};
+use jiu_types::gs1::Gtin;
+use jiu_types::{sha256, Hash, PublicKey};
 use serde::{Deserialize, Serialize};
 
 use crate::DrawError;

@@ -2,7 +2,7 @@
 //! `#[serde(with = "crate::serde_hex::list")]` for a `Vec<Hash>`. A wrong length is a
 //! deserialization error, not a panic.
 
-use jiu_contracts::Hash;
+use jiu_types::Hash;
 use serde::{Deserialize, Deserializer, Serializer};
 
 pub(crate) fn serialize<S: Serializer>(hash: &Hash, serializer: S) -> Result<S::Ok, S::Error> {

@@ -12,7 +12,7 @@
 //! order of any permutation of the entries.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use jiu_contracts::{merkle, Hash};
+use jiu_types::{merkle, Hash};
 use serde::{Deserialize, Serialize};
 
 use crate::rules::ENTRIES_MAX;
@@ -262,7 +262,7 @@ pub fn status_root(entries: &[Entry], status: &[Status]) -> Result<Hash, DrawErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jiu_contracts::sha256;
+    use jiu_types::sha256;
 
     fn entry(batch_no: u32, index: u32) -> Entry {
         Entry {

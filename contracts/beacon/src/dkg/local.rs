@@ -2,7 +2,7 @@
 //! validator) and for tests. It runs the real protocol, message by message; no party ever
 //! holds the group secret.
 
-use jiu_contracts::PublicKey;
+use jiu_types::PublicKey;
 use rand_core_10::CryptoRng;
 
 use super::{observe, Arbiter, Ceremony, Dealer, DkgOutput, Identity, Player};

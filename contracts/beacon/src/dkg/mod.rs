@@ -31,7 +31,7 @@ use commonware_cryptography::bls12381::primitives::sharing::Mode;
 use commonware_cryptography::{ed25519, Signer};
 use commonware_utils::ordered::Set;
 use commonware_utils::N3f1;
-use jiu_contracts::PublicKey;
+use jiu_types::PublicKey;
 use std::fmt;
 use std::num::NonZeroU32;
 

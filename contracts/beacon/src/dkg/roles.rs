@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use commonware_cryptography::bls12381::dkg::feldman_desmedt as fd;
 use commonware_cryptography::ed25519;
 use commonware_parallel::Sequential;
-use jiu_contracts::PublicKey;
+use jiu_types::PublicKey;
 use rand_core_10::CryptoRng;
 
 use super::{

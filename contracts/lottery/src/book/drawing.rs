@@ -21,7 +21,7 @@
 use std::sync::Arc;
 
 use imbl::Vector;
-use jiu_contracts::Hash;
+use jiu_types::Hash;
 use serde::Serialize;
 
 use super::record::{

@@ -1,7 +1,7 @@
 //! Why the book refuses an op. Every variant is bad input from a client, the operator or a
 //! peer (never a bug), and a refused op leaves the book exactly as it was.
 
-use jiu_contracts::{Hash, Role};
+use jiu_types::{Hash, Role};
 
 use super::record::{SlotState, Stage};
 

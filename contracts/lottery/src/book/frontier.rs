@@ -4,9 +4,9 @@
 //! first, joined right to left: `root = node(p_1, node(p_2, ... node(p_{k-1}, p_k)))`. The
 //! frontier keeps those subtree roots (at most 64), so appending a leaf and reading the root
 //! cost O(log n) hashes, where recomputing the root over all batch roots at every batch would
-//! cost O(n). Equal to [`jiu_contracts::merkle::root`] over the same leaves (tested).
+//! cost O(n). Equal to [`jiu_types::merkle::root`] over the same leaves (tested).
 
-use jiu_contracts::{sha256, Hash};
+use jiu_types::{sha256, Hash};
 
 /// The perfect-subtree roots of a list of `len` leaf hashes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -56,7 +56,7 @@ fn node_hash(left: &Hash, right: &Hash) -> Hash {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jiu_contracts::merkle;
+    use jiu_types::merkle;
 
     #[test]
     fn test_root_equals_the_rfc6962_root_at_every_length() {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use imbl::OrdSet;
-use jiu_contracts::{merkle, Hash, Role};
+use jiu_types::{merkle, Hash, Role};
 
 use super::ops::Exclusion;
 use super::record::{BatchHeader, LotteryRecord, Stage, StatusBatch};

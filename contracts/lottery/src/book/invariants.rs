@@ -2,7 +2,7 @@
 //! O(entries) hashes: tests run it after every op, a node may run it in debug builds.
 //! [`check_transition`] checks what may change between two books (states only move forward).
 
-use jiu_contracts::merkle;
+use jiu_types::merkle;
 
 use super::intake::status_batch_root;
 use super::record::{LotteryRecord, SlotState, Stage};

@@ -80,7 +80,7 @@ pub use record::{
 };
 
 use imbl::OrdMap;
-use jiu_contracts::{Hash, PublicKey, Role};
+use jiu_types::{Hash, PublicKey, Role};
 use serde::Serialize;
 
 /// Most batches in one lottery: an hour at one batch a second, or a day at one every 10 s.

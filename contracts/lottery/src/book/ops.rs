@@ -3,7 +3,7 @@
 //! read, so a node can refuse an oversized op in its stateless checks.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use jiu_contracts::Hash;
+use jiu_types::Hash;
 use serde::{Deserialize, Serialize};
 
 use super::error::LotteryError;

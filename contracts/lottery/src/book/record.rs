@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use imbl::{OrdSet, Vector};
-use jiu_contracts::{sha256, Hash, PublicKey};
+use jiu_types::{sha256, Hash, PublicKey};
 use serde::Serialize;
 
 use super::frontier::Frontier;

@@ -27,7 +27,7 @@
 //! forfeit 2) || order or reason hash (32, zero for a forfeit) || block time (8))`, which is
 //! in the lottery's committed leaf.
 
-use jiu_contracts::sha256;
+use jiu_types::sha256;
 
 use super::ops::{SettleAction, Settlement};
 use super::record::{LotteryRecord, PoolSlots, SlotState, SETTLE_TAG};

@@ -1,7 +1,7 @@
 //! Deterministic lotteries for tests: every byte comes from SHA-256 of a label and a counter,
 //! so a fixture is the same on every machine and in every version of `rand`.
 
-use jiu_contracts::{sha256, Hash};
+use jiu_types::{sha256, Hash};
 
 use crate::{Entry, Pool, Rules, Status};
 

@@ -4,8 +4,8 @@
 
 use ed25519_dalek::SigningKey;
 use jiu_beacon::SeedMessage;
-use jiu_contracts::gs1::Gtin;
-use jiu_contracts::{sha256, Hash, PublicKey, Role};
+use jiu_types::gs1::Gtin;
+use jiu_types::{sha256, Hash, PublicKey, Role};
 
 use crate::book::{
     check_transition, Actor, Exclusion, LotteryBook, LotteryCtx, LotteryError, LotteryOp,

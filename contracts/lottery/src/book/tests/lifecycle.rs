@@ -4,7 +4,7 @@
 
 use jiu_beacon::rand_core::SeedableRng;
 use jiu_beacon::{combine, partial_sign, run_local_ceremony, threshold, SeedMessage};
-use jiu_contracts::{merkle, sha256, Hash};
+use jiu_types::{merkle, sha256, Hash};
 use rand_chacha_10::ChaCha20Rng;
 
 use super::kit::*;

@@ -5,14 +5,14 @@
 
 use serde::{Deserialize, Deserializer, Serializer};
 
-pub(crate) fn serialize<S: Serializer, T: AsRef<[u8]>>(
+pub fn serialize<S: Serializer, T: AsRef<[u8]>>(
     bytes: &T,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&hex::encode(bytes.as_ref()))
 }
 
-pub(crate) fn deserialize<'de, D: Deserializer<'de>, T: TryFrom<Vec<u8>>>(
+pub fn deserialize<'de, D: Deserializer<'de>, T: TryFrom<Vec<u8>>>(
     deserializer: D,
 ) -> Result<T, D::Error> {
     let text = <String as Deserialize>::deserialize(deserializer)?;
