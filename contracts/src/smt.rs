@@ -531,7 +531,7 @@ pub(crate) mod serde_hex_list {
         hashes: &[Hash],
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(hashes.iter().map(hex::encode))
+        serializer.collect_seq(hashes.iter().map(|h| jiu_types::serde_hex::encode(h)))
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(

@@ -170,12 +170,7 @@ fn restore(db: &Db, genesis: &Genesis) -> Result<(State, Parent, Committed)> {
             time_ms: parent.time_ms,
             state_root: state.root(),
         };
-        let committed = Committed {
-            tip,
-            state: Arc::new(state.clone()),
-            header: None,
-            certificate: None,
-        };
+        let committed = Committed::new(tip, Arc::new(state.clone()), None, None);
         return Ok((state, parent, committed));
     };
     let bytes = db
@@ -233,12 +228,12 @@ fn restore(db: &Db, genesis: &Genesis) -> Result<(State, Parent, Committed)> {
         .ok_or_else(|| eyre!("tip certificate {height} is missing"))?;
     let certificate =
         decode_certificate(&certificate).map_err(|e| eyre!("tip certificate: {e}"))?;
-    let committed = Committed {
+    let committed = Committed::new(
         tip,
-        state: Arc::new(state.clone()),
-        header: Some(block.header),
-        certificate: Some(crate::proof::certificate_json(&certificate)),
-    };
+        Arc::new(state.clone()),
+        Some(block.header),
+        Some(crate::proof::certificate_json(&certificate)),
+    );
     Ok((state, parent, committed))
 }
 

@@ -91,6 +91,34 @@ pub struct Committed {
     /// `None` at height 0 (the genesis has no header).
     pub header: Option<crate::block::BlockHeader>,
     pub certificate: Option<crate::proof::CertificateJson>,
+    /// `header` and `certificate` as JSON, made once per height: every verify answer
+    /// carries them.
+    pub proof_head: Option<Arc<(serde_json::Value, serde_json::Value)>>,
+}
+
+impl Committed {
+    /// The committed tip with the header and certificate that sign its state.
+    pub fn new(
+        tip: Tip,
+        state: Arc<State>,
+        header: Option<crate::block::BlockHeader>,
+        certificate: Option<crate::proof::CertificateJson>,
+    ) -> Self {
+        let proof_head = match (&header, &certificate) {
+            (Some(h), Some(c)) => Some(Arc::new((
+                serde_json::to_value(h).unwrap_or_default(),
+                serde_json::to_value(c).unwrap_or_default(),
+            ))),
+            _ => None,
+        };
+        Self {
+            tip,
+            state,
+            header,
+            certificate,
+            proof_head,
+        }
+    }
 }
 
 impl Shared {

@@ -288,27 +288,31 @@ fn proof_json(
     leaf: Option<&RecordLeaf>,
     containers: &[RecordLeaf],
 ) -> Value {
-    let (Some(header), Some(certificate)) = (&committed.header, &committed.certificate) else {
+    let (Some(header), Some(head)) = (&committed.header, &committed.proof_head) else {
         return Value::Null; // height 0: nothing is signed yet
     };
-    let proof = RecordProofJson {
-        chain_id: header.chain_id.clone(),
-        height: header.height,
-        block_id: committed.tip.block_id,
-        header: header.clone(),
-        certificate: certificate.clone(),
-        record_hex: leaf.map(|l| hex::encode(l.encode())),
-        record_proof: committed.state.prove_record(code),
-        containers: containers
-            .iter()
-            .map(|c| ContainerProofJson {
-                code: c.code.to_string(),
-                record_hex: hex::encode(c.encode()),
-                record_proof: committed.state.prove_record(&c.code),
-            })
-            .collect(),
-    };
-    serde_json::to_value(proof).unwrap_or(Value::Null)
+    // The same JSON as serializing a `RecordProofJson`, with the per-height parts reused.
+    let containers: Vec<ContainerProofJson> = containers
+        .iter()
+        .map(|c| ContainerProofJson {
+            code: c.code.to_string(),
+            record_hex: jiu_contracts::types::hex_encode(&c.encode()),
+            record_proof: committed.state.prove_record(&c.code),
+        })
+        .collect();
+    let mut proof = json!({
+        "chain_id": header.chain_id,
+        "height": header.height,
+        "block_id": committed.tip.block_id,
+        "header": head.0.clone(),
+        "certificate": head.1.clone(),
+        "record_hex": leaf.map(|l| jiu_contracts::types::hex_encode(&l.encode())),
+        "record_proof": committed.state.prove_record(code),
+    });
+    if !containers.is_empty() {
+        proof["containers"] = json!(containers);
+    }
+    proof
 }
 
 /// How the public may see an org: producers and stores by name, distributors anonymously.

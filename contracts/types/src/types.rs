@@ -12,6 +12,11 @@ use sha2::{Digest, Sha256};
 pub type Hash = [u8; 32];
 
 /// SHA-256 over the concatenation of `parts`.
+/// Lowercase hex of `bytes` (fast; see [`crate::serde_hex::encode`]).
+pub fn hex_encode(bytes: &[u8]) -> String {
+    crate::serde_hex::encode(bytes)
+}
+
 pub fn sha256(parts: &[&[u8]]) -> Hash {
     let mut hasher = Sha256::new();
     for part in parts {

@@ -104,17 +104,17 @@ impl App {
             time_ms: header.time_ms,
         };
         self.shared.mempool.remove_committed(&tx_ids);
-        self.shared.set_committed(Committed {
-            tip: Tip {
+        self.shared.set_committed(Committed::new(
+            Tip {
                 height: header.height,
                 block_id: executed.id,
                 time_ms: header.time_ms,
                 state_root: header.state_root,
             },
-            state: self.state.clone(),
-            certificate: Some(certificate_json(certificate)),
-            header: Some(header.clone()),
-        });
+            self.state.clone(),
+            Some(header.clone()),
+            Some(certificate_json(certificate)),
+        ));
         self.prune(header.height);
         self.record_metrics(header.height, tx_ids.len());
         info!(height = header.height, txs = tx_ids.len(), block = %executed.id, "committed");
