@@ -244,12 +244,15 @@ impl LotteryRecord {
                 ensure(at_ms >= results.at_ms, "settled before the results")?;
                 let substitute_claim =
                     p >= pool.quota as usize && matches!(slot.state, SlotState::Claimed { .. });
+                // Every better position is settled. When, relative to this claim, is checked
+                // at the claim itself (`check_transition`): a claimed winner may later be
+                // disqualified, which moves its settlement time past the substitute's claim.
                 if substitute_claim {
                     ensure(
                         pool.slots
                             .iter()
                             .take(p)
-                            .all(|before| before.state.settled_at_ms().is_some_and(|t| t <= at_ms)),
+                            .all(|before| before.state.settled_at_ms().is_some()),
                         "a substitute claimed before a better position was settled",
                     )?;
                 }
@@ -316,6 +319,21 @@ pub fn check_transition(before: &LotteryBook, after: &LotteryBook, time_ms: u64)
         }
         if let (Some(a), Some(b)) = (&was.results, &now.results) {
             for (pa, pb) in a.pools.iter().zip(b.pools.iter()) {
+                // A substitute that claims in this step finds every better position settled.
+                for (p, (sa, sb)) in pa.slots.iter().zip(pb.slots.iter()).enumerate() {
+                    let new_claim = sa.state == SlotState::Pending
+                        && matches!(sb.state, SlotState::Claimed { .. });
+                    if new_claim
+                        && p >= pb.quota as usize
+                        && pb
+                            .slots
+                            .iter()
+                            .take(p)
+                            .any(|s| s.state == SlotState::Pending)
+                    {
+                        return fail("a substitute claimed before a better position was settled");
+                    }
+                }
                 for (sa, sb) in pa.slots.iter().zip(pb.slots.iter()) {
                     let allowed = match (sa.state, sb.state) {
                         (SlotState::Pending, _) => true,
