@@ -102,14 +102,7 @@ impl Seeder {
 
 /// A party GLN under the demo prefix: `950600` + 6 digits of `n` + check digit.
 fn demo_gln(n: u64) -> Result<Gln> {
-    let body = format!("950600{:06}", n % 1_000_000);
-    let sum: u32 = body
-        .chars()
-        .rev()
-        .enumerate()
-        .filter_map(|(i, c)| c.to_digit(10).map(|d| if i % 2 == 0 { d * 3 } else { d }))
-        .sum();
-    Ok(Gln::parse(&format!("{body}{}", (10 - sum % 10) % 10))?)
+    Ok(Gln::from_body(950_600_000_000 + n % 1_000_000)?)
 }
 
 /// Loads an org key from the devnet, or makes one and registers the org.

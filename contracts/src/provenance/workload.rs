@@ -24,17 +24,9 @@ pub fn case(gtin: Gtin, n: u64) -> ContainerId {
 
 /// The pallet `n` under GS1 company prefix digits `prefix` (9 digits): an SSCC.
 pub fn pallet(prefix: u64, n: u64) -> ContainerId {
-    // SSCC: extension digit 0, 9-digit company prefix, 7-digit serial reference, check digit.
-    let body = format!("0{:09}{:07}", prefix % 1_000_000_000, n % 10_000_000);
-    let digits: Vec<u32> = body.chars().filter_map(|c| c.to_digit(10)).collect();
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d })
-        .sum();
-    let check = (10 - sum % 10) % 10;
-    let sscc = Sscc::parse(&format!("{body}{check}")).expect("computed check digit");
+    // SSCC: extension digit 0, 9-digit company prefix, 7-digit serial reference.
+    let body = (prefix % 1_000_000_000) * 10_000_000 + n % 10_000_000;
+    let sscc = Sscc::from_body(body).expect("17 body digits fit an SSCC");
     ContainerId::Sscc(sscc)
 }
 

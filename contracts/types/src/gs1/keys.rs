@@ -48,6 +48,19 @@ macro_rules! numeric_key {
                 Ok(Self(value))
             }
 
+            /// The key whose digits before the check digit are `body`; the check digit is
+            /// computed. Refuses a body too wide for the key.
+            pub fn from_body(body: u64) -> Result<Self, CodeError> {
+                if body > $max / 10 {
+                    return Err(CodeError::BadLength {
+                        ai: $ai,
+                        len: body.to_string().len() + 1,
+                        expected: concat!($digits, " digits"),
+                    });
+                }
+                Self::from_value(check_digit::append(body))
+            }
+
             /// The numeric value of the key.
             pub fn value(&self) -> u64 {
                 self.0

@@ -314,6 +314,27 @@ fn test_sscc_and_gln_check_digit_vectors() {
     }
 }
 
+#[test]
+fn test_from_body_appends_the_check_digit() {
+    // The published vectors, from their bodies.
+    assert_eq!(
+        Sscc::from_body(10614141123456789).map(|k| k.to_string()),
+        Ok("106141411234567897".into())
+    );
+    assert_eq!(
+        Gln::from_body(952012345678).map(|k| k.to_string()),
+        Ok("9520123456788".into())
+    );
+    assert_eq!(
+        Gln::from_body(400638133393).map(|k| k.to_string()),
+        Ok("4006381333931".into())
+    );
+    assert!(matches!(
+        Gln::from_body(10_000_000_000_000),
+        Err(CodeError::BadLength { .. })
+    ));
+}
+
 /// Replaces the check digit of a valid key by each other digit and expects the exact error.
 fn assert_wrong_check_digit_is_refused(
     valid: &str,
