@@ -106,6 +106,9 @@ pub trait Kv: Send + Sync + 'static {
         visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<()>;
 
+    /// The last `limit` entries of `col`, in descending key order.
+    fn last(&self, col: Col, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+
     /// All entries of `col` whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, col: Col, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let mut out = Vec::new();
@@ -150,6 +153,19 @@ impl Kv for MemKv {
             }
         }
         Ok(())
+    }
+
+    fn last(&self, col: Col, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let map = self.lock();
+        Ok(map
+            .range((col, Vec::new())..)
+            .take_while(|((c, _), _)| *c == col)
+            .map(|((_, k), v)| (k.clone(), v.clone()))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .take(limit)
+            .collect())
     }
 
     fn scan(
@@ -222,6 +238,21 @@ impl Kv for RocksKv {
         let mut options = rocksdb::WriteOptions::default();
         options.set_sync(true);
         Ok(self.db.write_opt(batch, &options)?)
+    }
+
+    fn last(&self, col: Col, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for item in self
+            .db
+            .iterator_cf(self.cf(col), rocksdb::IteratorMode::End)
+        {
+            if out.len() >= limit {
+                break;
+            }
+            let (key, value) = item?;
+            out.push((key.to_vec(), value.to_vec()));
+        }
+        Ok(out)
     }
 
     fn scan(
@@ -419,26 +450,10 @@ impl Db {
         Ok(entries)
     }
 
-    /// Up to `limit` stored EPCIS events, newest first, starting below key `before` (all
-    /// when `None`).
-    pub fn events_newest(
-        &self,
-        before: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        // The store scans forwards only; events are read in key order and the newest kept.
-        let mut all = Vec::new();
-        self.kv.scan(Col::Events, &[], &[], &mut |k, v| {
-            if before.is_none_or(|b| k < b) {
-                all.push((k.to_vec(), v.to_vec()));
-                if all.len() > limit {
-                    all.remove(0);
-                }
-            }
-            true
-        })?;
-        all.reverse();
-        Ok(all)
+    /// The newest `limit` stored EPCIS events, newest first (a reverse seek, not a scan of
+    /// the whole column).
+    pub fn events_newest(&self, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.kv.last(Col::Events, limit)
     }
 
     /// The stored EPCIS events naming `epc` (canonical form), oldest first, at most `limit`.
@@ -549,6 +564,33 @@ mod tests {
         assert_eq!(db.undecided(2, 0).unwrap(), vec![b"u2".to_vec()]);
         db.put_certificate(1, b"cert2").unwrap();
         assert_eq!(db.certificate(1).unwrap().as_deref(), Some(&b"cert2"[..]));
+    }
+
+    fn check_last(db: &Db) {
+        let rows: Vec<(Col, Vec<u8>, Vec<u8>)> = (0u8..5)
+            .map(|i| (Col::Events, vec![i], vec![i + 10]))
+            .chain(std::iter::once((Col::EpcIndex, vec![9], vec![])))
+            .collect();
+        db.commit(CommitRecord {
+            index_rows: &rows,
+            ..record(1, &[], b"s")
+        })
+        .unwrap();
+        let newest: Vec<u8> = db
+            .events_newest(3)
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k[0])
+            .collect();
+        assert_eq!(newest, [4, 3, 2], "newest first, only the events column");
+        assert_eq!(db.events_newest(10).unwrap().len(), 5);
+    }
+
+    #[test]
+    fn test_newest_events_on_memory_and_rocks() {
+        check_last(&Db::in_memory());
+        let dir = tempfile::tempdir().unwrap();
+        check_last(&Db::open(dir.path()).unwrap());
     }
 
     #[test]

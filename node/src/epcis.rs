@@ -354,7 +354,7 @@ async fn run_query(shared: Arc<Shared>, params: Vec<(String, String)>) -> ApiRes
         } else {
             let mut newest = shared
                 .db
-                .events_newest(None, QUERY_SCAN_MAX)
+                .events_newest(QUERY_SCAN_MAX)
                 .map_err(ApiError::internal)?;
             newest.reverse();
             newest.into_iter().map(|(_, v)| v).collect()
