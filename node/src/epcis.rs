@@ -126,7 +126,7 @@ pub fn rfc3339(ms: u64) -> String {
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State as AxumState};
+use axum::extract::{Path, Query, State as AxumState};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -139,22 +139,13 @@ use crate::shared::Shared;
 /// How long a capture tx stays valid, in heights.
 const CAPTURE_TTL_HEIGHTS: u64 = 100;
 
-/// Whether the request carries one of this node's partner tokens.
-pub(crate) fn is_partner(shared: &Shared, headers: &HeaderMap) -> bool {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|token| shared.info.partner_tokens.iter().any(|t| t == token))
-}
-
 /// `POST /capture`.
 pub async fn capture(
     AxumState(shared): AxumState<Arc<Shared>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    if !is_partner(&shared, &headers) {
+    if crate::rpc::viewer(&shared, &headers)? != crate::verify::Viewer::Partner {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "UNAUTHORIZED",
@@ -304,9 +295,8 @@ pub async fn capture_job(
 /// `GET /events?...`: a SimpleEventQuery over the captured events.
 pub async fn events(
     AxumState(shared): AxumState<Arc<Shared>>,
-    RawQuery(query): RawQuery,
+    Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
-    let params = decode_params(query.as_deref().unwrap_or(""));
     run_query(shared, params).await
 }
 
@@ -314,7 +304,7 @@ pub async fn events(
 pub async fn epc_events(
     AxumState(shared): AxumState<Arc<Shared>>,
     Path(rest): Path<String>,
-    RawQuery(query): RawQuery,
+    Query(mut params): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
     let Some(epc) = rest.strip_suffix("/events") else {
         return Err(ApiError::new(
@@ -323,7 +313,6 @@ pub async fn epc_events(
             "expected /epcs/{epc}/events",
         ));
     };
-    let mut params = decode_params(query.as_deref().unwrap_or(""));
     params.push(("MATCH_anyEPC".to_string(), epc.to_string()));
     run_query(shared, params).await
 }
@@ -388,44 +377,6 @@ async fn run_query(shared: Arc<Shared>, params: Vec<(String, String)>) -> ApiRes
     })
     .await
     .map_err(ApiError::internal)?
-}
-
-/// Decodes `a=b&c=d` (percent-encoding and `+`) into pairs.
-fn decode_params(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(
-                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or(""),
-                    16,
-                ) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn encode(text: &str) -> String {

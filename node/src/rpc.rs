@@ -340,6 +340,26 @@ async fn resolve_digital_link(
     Ok((vary, Json(answer)).into_response())
 }
 
+/// Who is asking: the public without a token, a partner with one of this node's tokens;
+/// an unknown token is refused (it is a misconfigured partner, not the public).
+pub(crate) fn viewer(shared: &Shared, headers: &HeaderMap) -> ApiResult<crate::verify::Viewer> {
+    match headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        None => Ok(crate::verify::Viewer::Public),
+        Some(token) if shared.info.partner_tokens.iter().any(|t| t == token) => {
+            Ok(crate::verify::Viewer::Partner)
+        }
+        Some(_) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "unknown partner token",
+        )),
+    }
+}
+
 async fn verify_answer(
     shared: Arc<Shared>,
     code: String,
@@ -357,23 +377,7 @@ async fn verify_answer(
             ),
         ));
     }
-    let viewer = match headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        None => crate::verify::Viewer::Public,
-        Some(token) if shared.info.partner_tokens.iter().any(|t| t == token) => {
-            crate::verify::Viewer::Partner
-        }
-        Some(_) => {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHORIZED",
-                "unknown partner token",
-            ))
-        }
-    };
+    let viewer = viewer(&shared, headers)?;
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
