@@ -13,23 +13,31 @@
 //!   stores every captured event (the documents are in the blocks), with `recordTime` set
 //!   to the block time.
 
-use jiu_contracts::{Event, Payload, Receipt, SignedTx};
-use jiu_epcis::{canonical_uri, event_hash_id, Context};
+use jiu_contracts::capture::CapturedEvent;
+use jiu_contracts::{Event, Payload, Receipt, SignedTx, State};
+use jiu_epcis::canonical_uri;
 use serde_json::Value;
+use tracing::warn;
 
 use crate::db::Col;
 
 /// Most events a query reads when no EPC index narrows it: the newest this many.
 pub const QUERY_SCAN_MAX: usize = 100_000;
 
-/// The event-store rows of one finalized block.
-pub fn rows_for_block(
-    height: u64,
-    time_ms: u64,
-    txs: &[SignedTx],
-    receipts: &[Receipt],
-) -> Vec<(Col, Vec<u8>, Vec<u8>)> {
-    let mut rows = Vec::new();
+/// A captured document of a finalized block, parsed and mapped once for every index built
+/// at commit (the event store here, the per-code history in `history`).
+pub struct CapturedTx {
+    pub tx_index: usize,
+    /// The document's events as written.
+    pub events: Vec<Value>,
+    /// The same events mapped (hash IDs, canonical EPCs, lifecycle ops), by index.
+    pub mapped: Vec<CapturedEvent>,
+}
+
+/// The documents the block captured. Each is mapped again against `state`, the state after
+/// the block: it names the same codes and parties it did when it applied.
+pub fn captured_txs(state: &State, txs: &[SignedTx], receipts: &[Receipt]) -> Vec<CapturedTx> {
+    let mut out = Vec::new();
     for (tx_index, (tx, receipt)) in txs.iter().zip(receipts).enumerate() {
         let Payload::Capture { document } = &tx.body.payload else {
             continue;
@@ -41,34 +49,65 @@ pub fn rows_for_block(
         {
             continue; // refused with an alert: nothing was captured
         }
-        let Ok(doc) = serde_json::from_str::<Value>(document) else {
+        let Ok(mut doc) = serde_json::from_str::<Value>(document) else {
             continue;
         };
-        let context = doc
-            .get("@context")
-            .map(Context::from_jsonld)
-            .unwrap_or_default();
+        let mapped = match state.map_capture(&doc) {
+            Ok(mapped) => mapped,
+            Err(error) => {
+                // Derived indexes only: the block and the state are unaffected.
+                warn!(tx_index, %error, "captured document does not map after its block; not indexed");
+                continue;
+            }
+        };
         let events = doc
-            .pointer("/epcisBody/eventList")
-            .or_else(|| doc.pointer("/epcisBody/queryResults/resultsBody/eventList"))
-            .and_then(Value::as_array)
-            .cloned()
+            .pointer_mut("/epcisBody/eventList")
+            .map(Value::take)
+            .or_else(|| {
+                doc.pointer_mut("/epcisBody/queryResults/resultsBody/eventList")
+                    .map(Value::take)
+            })
+            .and_then(|v| match v {
+                Value::Array(events) => Some(events),
+                _ => None,
+            })
             .unwrap_or_default();
-        for (index, mut event) in events.into_iter().enumerate() {
+        out.push(CapturedTx {
+            tx_index,
+            events,
+            mapped,
+        });
+    }
+    out
+}
+
+/// The event-store rows of one finalized block.
+pub fn rows_for_block(
+    height: u64,
+    time_ms: u64,
+    captured: &[CapturedTx],
+) -> Vec<(Col, Vec<u8>, Vec<u8>)> {
+    let record_time = Value::from(rfc3339(time_ms));
+    let mut rows = Vec::new();
+    for tx in captured {
+        for mapped in &tx.mapped {
+            let Some(mut event) = tx.events.get(mapped.index).cloned() else {
+                continue;
+            };
             let mut key = height.to_be_bytes().to_vec();
-            key.extend_from_slice(&(tx_index as u32).to_be_bytes());
-            key.extend_from_slice(&(index as u32).to_be_bytes());
-            let hash_id = event_hash_id(&event, &context).ok();
+            key.extend_from_slice(&(tx.tx_index as u32).to_be_bytes());
+            key.extend_from_slice(&(mapped.index as u32).to_be_bytes());
             if let Some(fields) = event.as_object_mut() {
-                fields.insert("recordTime".into(), Value::from(rfc3339(time_ms)));
+                fields.insert("recordTime".into(), record_time.clone());
                 if !fields.contains_key("eventID") {
-                    if let Some(id) = &hash_id {
-                        fields.insert("eventID".into(), Value::from(id.clone()));
-                    }
+                    fields.insert("eventID".into(), Value::from(mapped.hash_id.clone()));
                 }
             }
-            for epc in epcs_of(&event) {
-                let mut index_key = canonical_uri(&epc).into_bytes();
+            let mut epcs: Vec<&str> = mapped.epcs.iter().map(|e| e.canonical.as_str()).collect();
+            epcs.sort_unstable();
+            epcs.dedup();
+            for epc in epcs {
+                let mut index_key = epc.as_bytes().to_vec();
                 index_key.push(0);
                 index_key.extend_from_slice(&key);
                 rows.push((Col::EpcIndex, index_key, Vec::new()));
@@ -81,22 +120,6 @@ pub fn rows_for_block(
         }
     }
     rows
-}
-
-/// Every EPC an event names: lists, parent, inputs and outputs.
-pub fn epcs_of(event: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    for field in ["epcList", "childEPCs", "inputEPCList", "outputEPCList"] {
-        if let Some(list) = event.get(field).and_then(Value::as_array) {
-            out.extend(list.iter().filter_map(Value::as_str).map(str::to_string));
-        }
-    }
-    if let Some(parent) = event.get("parentID").and_then(Value::as_str) {
-        out.push(parent.to_string());
-    }
-    out.sort();
-    out.dedup();
-    out
 }
 
 /// Milliseconds since the epoch as RFC 3339 UTC with milliseconds.
@@ -403,14 +426,5 @@ mod tests {
         for ms in [1u64, 86_399_999, 4_102_444_800_000] {
             assert_eq!(jiu_epcis::parse_time_ms(&rfc3339(ms)), Some(ms as i64));
         }
-    }
-
-    #[test]
-    fn test_epcs_of_collects_every_list() {
-        let event = serde_json::json!({
-            "epcList": ["a", "b"], "childEPCs": ["c"], "parentID": "p",
-            "inputEPCList": ["b"], "outputEPCList": ["d"]
-        });
-        assert_eq!(epcs_of(&event), ["a", "b", "c", "d", "p"]);
     }
 }

@@ -8,7 +8,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use jiu_contracts::gs1::{parse_code, Code};
-use jiu_contracts::provenance::{record_key, Child, Op, NESTING_DEPTH_MAX};
+use jiu_contracts::provenance::{record_key, Op, NESTING_DEPTH_MAX};
 use jiu_contracts::{Event, Hash, Payload, Receipt, SignedTx};
 use serde::Serialize;
 
@@ -53,11 +53,11 @@ pub struct HistoryEntry {
 
 /// The history index rows of one finalized block: (key, borsh(entry)).
 pub fn rows_for_block(
-    state: &jiu_contracts::State,
     height: u64,
     time_ms: u64,
     txs: &[SignedTx],
     receipts: &[Receipt],
+    captured: &[crate::epcis::CapturedTx],
 ) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut rows = Vec::new();
     for (tx_index, (tx, receipt)) in txs.iter().zip(receipts).enumerate() {
@@ -71,12 +71,10 @@ pub fn rows_for_block(
         };
         let ops: Vec<Op> = match &tx.body.payload {
             Payload::Provenance { ops } => ops.clone(),
-            // The document mapped when it applied; mapping it again against the state after
-            // the block names the same codes.
-            Payload::Capture { document } => serde_json::from_str(document)
-                .ok()
-                .and_then(|doc| state.map_capture(&doc).ok())
-                .map(|events| events.into_iter().filter_map(|e| e.op).collect())
+            Payload::Capture { .. } => captured
+                .iter()
+                .find(|c| c.tx_index == tx_index)
+                .map(|c| c.mapped.iter().filter_map(|e| e.op.clone()).collect())
                 .unwrap_or_default(),
             _ => continue,
         };
@@ -256,6 +254,3 @@ fn collect(
     out.extend(own);
     Ok(())
 }
-
-/// Re-exported so callers can name children without the contracts path.
-pub type HistoryChild = Child;

@@ -66,12 +66,14 @@ impl App {
             .into_iter()
             .map(|(code, leaf)| (record_key(&code), leaf))
             .collect();
+        // Each captured document is parsed and mapped once for both indexes.
+        let captured = crate::epcis::captured_txs(&state, &executed.block.txs, &executed.receipts);
         let mut index_rows: Vec<(Col, Vec<u8>, Vec<u8>)> = crate::history::rows_for_block(
-            &state,
             header.height,
             header.time_ms,
             &executed.block.txs,
             &executed.receipts,
+            &captured,
         )
         .into_iter()
         .map(|(k, v)| (Col::History, k, v))
@@ -79,8 +81,7 @@ impl App {
         index_rows.extend(crate::epcis::rows_for_block(
             header.height,
             header.time_ms,
-            &executed.block.txs,
-            &executed.receipts,
+            &captured,
         ));
         let tx_events: Vec<Vec<u8>> = executed
             .receipts
