@@ -309,7 +309,14 @@ fn mutate(value: &mut Value, target: &mut usize, choice: u8, replacement: &Value
         match choice % 3 {
             0 => *value = replacement.clone(),
             1 => match value {
-                Value::String(s) => s.insert(s.len() / 2, '.'),
+                Value::String(s) => {
+                    // The middle, moved back to a char boundary (strings may be non-ASCII).
+                    let mid = (0..=s.len() / 2)
+                        .rev()
+                        .find(|i| s.is_char_boundary(*i))
+                        .unwrap_or(0);
+                    s.insert(mid, '.');
+                }
                 other => *other = Value::String(String::new()),
             },
             _ => match value {
