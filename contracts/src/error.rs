@@ -38,6 +38,10 @@ pub enum TxError {
     KeyNotFound(PublicKey),
     #[error("{message}")]
     Capture { code: &'static str, message: String },
+    #[error("lottery op refused: {0}")]
+    Lottery(#[from] jiu_lottery::LotteryError),
+    #[error("seed share refused: {0}")]
+    SeedShare(crate::lottery::ShareError),
     #[error("op {index} refused: {error}")]
     Lifecycle {
         index: usize,
@@ -67,6 +71,9 @@ impl TxError {
             // than one umbrella code; the codes are distinct from the ones above.
             TxError::Lifecycle { error, .. } => error.code(),
             TxError::Capture { code, .. } => code,
+            // The book's codes (LATE_BATCH, DUPLICATE_NULLIFIER, ...) and the share codes.
+            TxError::Lottery(error) => error.code(),
+            TxError::SeedShare(error) => error.code(),
         }
     }
 }

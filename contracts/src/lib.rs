@@ -8,6 +8,7 @@
 
 pub mod capture;
 pub mod error;
+pub mod lottery;
 pub mod provenance;
 pub mod smt;
 pub mod state;

@@ -49,6 +49,7 @@
 //! keep the leaf kinds apart. A record proof is the record's SMT path plus the RFC 6962 path
 //! of the `records` leaf (see [`State::prove_record`]).
 
+mod lottery_plan;
 mod persist;
 mod plan;
 mod record_proof;
@@ -109,6 +110,8 @@ pub struct State {
     dirty: OrdSet<Code>,
     /// How long a store may undo a sale, from the genesis.
     undo_window_ms: u64,
+    /// The reservation lotteries and their pending seed shares.
+    lotteries: crate::lottery::Lotteries,
 }
 
 /// What applying a tx did.
@@ -165,6 +168,16 @@ pub enum Event {
         records: usize,
     },
     /// An op was refused and the refusal recorded as an alert; no op took effect.
+    /// A lottery op applied (or the seed set by combined shares).
+    Lottery { event: jiu_lottery::LotteryEvent },
+    /// A validator's seed share accepted.
+    SeedShareAccepted {
+        lottery_id: u64,
+        index: u32,
+        /// Distinct shares held for the lottery, this one included.
+        shares: u32,
+        threshold: u32,
+    },
     AlertRaised {
         op_index: usize,
         /// The refusal code, e.g. `ALREADY_SOLD`.
@@ -190,6 +203,7 @@ impl State {
             records: Smt::new(),
             dirty: OrdSet::new(),
             undo_window_ms: UNDO_WINDOW_MS_DEFAULT,
+            lotteries: Default::default(),
         };
         for org in &orgs {
             let org = validate_org(org)?;
@@ -260,6 +274,94 @@ impl State {
                 (code, leaf)
             })
             .collect()
+    }
+
+    /// Configures the lottery: the chain id seed messages name, the genesis beacon (group
+    /// key operations), and the validators' consensus keys with their org ids.
+    pub fn with_lottery(
+        mut self,
+        chain_id: &str,
+        beacon: Option<std::sync::Arc<dyn crate::lottery::Beacon>>,
+        validators: impl IntoIterator<Item = (PublicKey, String)>,
+    ) -> State {
+        self.lotteries.chain_id = chain_id.to_string();
+        self.lotteries.beacon = beacon;
+        self.lotteries.validators = validators.into_iter().collect();
+        self
+    }
+
+    /// Every lottery.
+    pub fn lottery_book(&self) -> &jiu_lottery::LotteryBook {
+        &self.lotteries.book
+    }
+
+    /// The seed shares held for a lottery still waiting for its seed, by share index.
+    pub fn seed_shares(&self, lottery_id: u64) -> Option<&BTreeMap<u32, Vec<u8>>> {
+        self.lotteries.shares.get(&lottery_id)
+    }
+
+    /// Gives the state a draw the node ran ahead of `CommitResults` (see
+    /// [`jiu_lottery::book::DrawJob`]); used only if its inputs are the lottery's.
+    pub fn prepare_draw(&self, draw: jiu_lottery::book::PreparedDraw) {
+        self.lotteries.remember(draw);
+    }
+
+    /// The draw a seeded lottery's `CommitResults` will be checked against, from the cache.
+    pub fn prepared_draw_of(&self, key: &jiu_lottery::book::DrawKey) -> Option<jiu_lottery::book::PreparedDraw> {
+        self.lotteries.prepared(key)
+    }
+
+    /// Proof that lottery `lottery_id` has the leaf its record gives, under [`State::root`].
+    pub fn prove_lottery(&self, lottery_id: u64) -> Option<crate::lottery::LotteryProof> {
+        let index = self
+            .lotteries
+            .book
+            .lotteries()
+            .position(|(id, _)| *id == lottery_id)?;
+        let lottery_leaves = self.lotteries.leaves();
+        let leaves = self.root_leaves();
+        let state_index = leaves.len() - 2;
+        Some(crate::lottery::LotteryProof {
+            index: index as u64,
+            count: lottery_leaves.len() as u64,
+            path: merkle::proof(&lottery_leaves, index)?,
+            shares_digest: self.lotteries.shares_digest(),
+            state_leaf_index: state_index as u64,
+            state_leaf_count: leaves.len() as u64,
+            state_path: merkle::proof(&leaves, state_index)?,
+        })
+    }
+
+    /// Re-applies a finalized lottery tx while restoring a node (the book is not stored: the
+    /// finalized txs are its log). `signer_org` is the org that signed it when it was
+    /// applied, as the node recorded it (`None` for a validator). Skips the replay window
+    /// and the registry's current view; everything else is checked as at first.
+    pub fn reapply_lottery(
+        &mut self,
+        tx: &VerifiedTx,
+        ctx: &BlockCtx,
+        signer_org: Option<(&str, Role)>,
+    ) -> Result<Vec<Event>, TxError> {
+        let body = &tx.tx().body;
+        let change = match (&body.payload, signer_org) {
+            (crate::tx::Payload::SeedShare { lottery_id, partial }, _) => {
+                self.plan_seed_share(&body.signer, *lottery_id, partial, ctx)?
+            }
+            (crate::tx::Payload::Lottery { op }, Some((org_id, role))) => {
+                let actor = jiu_lottery::Actor {
+                    org_id: org_id.to_string(),
+                    role,
+                    key: body.signer,
+                };
+                self.plan_lottery(op, &actor, ctx)?
+            }
+            (crate::tx::Payload::Lottery { op }, None) => {
+                let actor = self.lottery_actor(&body.signer, op)?;
+                self.plan_lottery(op, &actor, ctx)?
+            }
+            _ => return Err(TxError::InvalidPayload("not a lottery tx".into())),
+        };
+        Ok(self.commit_lottery(change))
     }
 
     /// The org whose party GLN is `pgln`.
@@ -335,19 +437,52 @@ impl State {
         let change = self.plan(tx, ctx)?;
         // Nothing below can fail: every refusal happened in plan.
         let tx_id = tx.id();
-        let event = self.commit(change, tx_id);
+        let events = self.commit(change, tx_id);
         self.replay.insert(tx_id);
         let expires = tx.tx().body.expires_at_height;
         self.replay_by_expiry.insert((expires, tx_id));
-        Ok(Receipt {
-            tx_id,
-            events: vec![event],
-        })
+        Ok(Receipt { tx_id, events })
     }
 
     /// Performs a planned change; `plan` has checked everything this relies on.
-    fn commit(&mut self, change: Change, tx_id: Hash) -> Event {
+    fn commit(&mut self, change: Change, tx_id: Hash) -> Vec<Event> {
         match change {
+            Change::Lottery(change) => self.commit_lottery(change),
+            other => vec![self.commit_one(other, tx_id)],
+        }
+    }
+
+    fn commit_lottery(&mut self, change: lottery_plan::LotteryChange) -> Vec<Event> {
+        let mut events = Vec::new();
+        if let Some((lottery_id, index, shares, threshold)) = change.share {
+            events.push(Event::SeedShareAccepted {
+                lottery_id,
+                index,
+                shares,
+                threshold,
+            });
+        }
+        match change.shares {
+            Some((id, Some(shares))) => {
+                self.lotteries.shares.insert(id, shares);
+            }
+            Some((id, None)) => {
+                self.lotteries.shares.remove(&id);
+            }
+            None => {}
+        }
+        if let Some(book) = change.book {
+            let outcome = self.lotteries.book.commit(book);
+            events.push(Event::Lottery {
+                event: outcome.event,
+            });
+        }
+        events
+    }
+
+    fn commit_one(&mut self, change: Change, tx_id: Hash) -> Event {
+        match change {
+            Change::Lottery(_) => unreachable!("lottery changes are committed by commit_lottery"),
             Change::Register(org) => {
                 let id = org.id.clone();
                 self.insert_org(org);
@@ -448,6 +583,7 @@ impl State {
         leaves.push(merkle::leaf_hash(
             &[b"height\0".as_slice(), &height].concat(),
         ));
+        leaves.push(self.lotteries.leaf_hash());
         leaves.push(records_leaf_hash(&self.records.root()));
         leaves
     }
@@ -468,6 +604,8 @@ impl Parties for State {
     }
 }
 
+#[cfg(test)]
+mod lottery_tests;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

@@ -97,6 +97,18 @@ pub enum Payload {
     /// refused for a reason worth an alert (a second sale, a sale or receive by the wrong
     /// party), the ops change nothing and the alert is the tx's only effect.
     Provenance { ops: Vec<crate::provenance::Op> },
+    /// A reservation-lottery op ([`jiu_lottery::book`]): signed by an active org key, or,
+    /// for the self-verifying `SubmitSeed` and `CommitResults`, by a validator.
+    Lottery { op: jiu_lottery::LotteryOp },
+    /// A validator's partial signature over a lottery's seed message (jiu-beacon
+    /// `PartialSignature::to_bytes`: share index, then the G1 point). Signed by the
+    /// validator whose share it is; once `threshold` distinct shares are in, the chain
+    /// combines them into the seed signature.
+    SeedShare {
+        lottery_id: u64,
+        #[serde(with = "crate::serde_hex")]
+        partial: Vec<u8>,
+    },
 }
 
 impl Payload {
@@ -111,6 +123,8 @@ impl Payload {
             Payload::SetOrgPgln { .. } => "set_org_pgln",
             Payload::Provenance { .. } => "provenance",
             Payload::Capture { .. } => "capture",
+            Payload::Lottery { .. } => "lottery",
+            Payload::SeedShare { .. } => "seed_share",
         }
     }
 }

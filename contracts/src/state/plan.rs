@@ -31,6 +31,8 @@ pub(super) enum Change {
         org_id: String,
         record_hash: Hash,
     },
+    /// A lottery op or seed share.
+    Lottery(super::lottery_plan::LotteryChange),
     /// The ledger after the tx, the codes whose leaves changed, and what to report.
     Lifecycle {
         ledger: Ledger,
@@ -49,6 +51,22 @@ impl State {
         check_expiry(body.expires_at_height, ctx.height)?;
         if self.replay.contains(&tx.id()) {
             return Err(TxError::Replayed);
+        }
+        // Lottery txs may be signed by a validator instead of an org (see lottery_plan).
+        match &body.payload {
+            Payload::SeedShare {
+                lottery_id,
+                partial,
+            } => {
+                return self
+                    .plan_seed_share(&body.signer, *lottery_id, partial, ctx)
+                    .map(Change::Lottery)
+            }
+            Payload::Lottery { op } => {
+                let actor = self.lottery_actor(&body.signer, op)?;
+                return self.plan_lottery(op, &actor, ctx).map(Change::Lottery);
+            }
+            _ => {}
         }
         let signer_org = self
             .org_of_key(&body.signer)
@@ -97,6 +115,9 @@ impl State {
             Payload::Capture { document } => {
                 let actor = Actor::new(&signer_org.id, signer_org.role);
                 self.plan_capture(document, &actor, ctx)
+            }
+            Payload::Lottery { .. } | Payload::SeedShare { .. } => {
+                unreachable!("lottery payloads are planned above")
             }
         }
     }
@@ -313,6 +334,8 @@ fn check_role(role: Role, payload: &Payload) -> Result<(), TxError> {
         // Every role has some lifecycle op (an auditor may hold or destroy); the lifecycle
         // checks each op's role rule.
         Payload::Provenance { .. } | Payload::Capture { .. } => true,
+        // The book checks who may submit each lottery op (issuer, operator keys, anyone).
+        Payload::Lottery { .. } | Payload::SeedShare { .. } => true,
     };
     if allowed {
         Ok(())

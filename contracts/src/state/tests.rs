@@ -292,13 +292,22 @@ fn test_genesis_validation() {
 fn test_genesis_root_golden() {
     assert_eq!(
         hex::encode(genesis().root()),
-        "b5fdda46f503b03fbd47e7f4d09dcef12f58ac60fa438e9480425d295645f5ab"
+        "a000692e31e6984b5272595d2b95bb6ac995068112041c145301a0d8f422a8f4"
     );
     let empty = State::new(vec![]).expect("empty genesis");
     let anchors = merkle::leaf_hash(&[b"anchors\0".as_slice(), &[0; 8], &[0; 32]].concat());
     let height = merkle::leaf_hash(&[b"height\0".as_slice(), &[0; 8]].concat());
     let records = merkle::leaf_hash(&[b"records\0".as_slice(), &[0; 32]].concat());
-    assert_eq!(empty.root(), merkle::root(&[anchors, height, records]));
+    // No lottery: the empty RFC 6962 root, and the digest of zero pending shares (borsh of
+    // an empty list is its u32 length, 0).
+    let no_shares = sha256(&[b"jiu/seed-shares/v1".as_slice(), &[0; 4]]);
+    let lotteries = merkle::leaf_hash(
+        &[b"lotteries\0".as_slice(), &merkle::root(&[]), &no_shares].concat(),
+    );
+    assert_eq!(
+        empty.root(),
+        merkle::root(&[anchors, height, lotteries, records])
+    );
 }
 
 #[test]

@@ -70,6 +70,17 @@ pub(crate) fn check_payload(payload: &Payload) -> Result<(), TxError> {
             }
             Ok(())
         }
+        Payload::Lottery { op } => op.check_bounds().map_err(TxError::from),
+        Payload::SeedShare { partial, .. } => {
+            if partial.len() != crate::lottery::PARTIAL_BYTES {
+                return Err(TxError::InvalidPayload(format!(
+                    "a seed share is {} bytes, not {}",
+                    crate::lottery::PARTIAL_BYTES,
+                    partial.len()
+                )));
+            }
+            Ok(())
+        }
     }
 }
 

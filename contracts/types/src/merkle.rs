@@ -66,8 +66,15 @@ fn push_path(leaf_hashes: &[Hash], index: usize, path: &mut Vec<Hash>) {
 
 /// True if `proof` shows `leaf_hash` is leaf `index` of a `count`-leaf tree with `root`.
 pub fn verify(leaf_hash: Hash, index: usize, count: usize, proof: &[Hash], root: Hash) -> bool {
+    root_from_path(leaf_hash, index, count, proof) == Some(root)
+}
+
+/// The root that `proof` gives for `leaf_hash` as leaf `index` of a `count`-leaf tree, or
+/// `None` if the path has the wrong shape for that position (RFC 9162 2.1.3.2). For a
+/// leaf whose tree root is itself committed under another root.
+pub fn root_from_path(leaf_hash: Hash, index: usize, count: usize, proof: &[Hash]) -> Option<Hash> {
     if index >= count {
-        return false;
+        return None;
     }
     // `node` is the position of the running hash in its level, `last` the position of the
     // level's last node; both move up one level per step (RFC 9162 calls them fn and sn).
@@ -75,7 +82,7 @@ pub fn verify(leaf_hash: Hash, index: usize, count: usize, proof: &[Hash], root:
     let mut hash = leaf_hash;
     for sibling in proof {
         if last == 0 {
-            return false; // proof longer than the tree is tall
+            return None; // proof longer than the tree is tall
         }
         if node & 1 == 1 || node == last {
             hash = node_hash(sibling, &hash);
@@ -91,7 +98,7 @@ pub fn verify(leaf_hash: Hash, index: usize, count: usize, proof: &[Hash], root:
         node >>= 1;
         last >>= 1;
     }
-    last == 0 && hash == root
+    (last == 0).then_some(hash)
 }
 
 #[cfg(test)]

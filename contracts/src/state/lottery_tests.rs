@@ -1,0 +1,1 @@
+//! Lottery txs through the state (filled in by the lottery tests).
