@@ -157,6 +157,8 @@ fn on_init(chain_id: String, out: &Path, time_ms: Option<u64>, force: bool) -> e
         orgs: Vec::new(),
         validators: Vec::new(),
         provenance: Default::default(),
+        // Added by the validators' DKG ceremony once the validator set is final.
+        beacon: None,
     };
     genesis.validate_partial()?;
     genesis.save(out)?;

@@ -108,6 +108,9 @@ pub struct TestnetArgs {
 /// The devnet's NFC tag master keys file, in the devnet directory.
 pub const SUN_KEYS_FILE: &str = "sun_keys.json";
 
+/// A validator's lottery beacon share, in its home directory.
+pub const BEACON_SHARE_FILE: &str = "beacon_share.json";
+
 /// Writes a secret file readable by its owner only.
 fn write_secret(path: &Path, text: &str) -> Result<()> {
     use std::io::Write;
@@ -177,7 +180,12 @@ pub fn prepare(args: &TestnetArgs) -> Result<Vec<PathBuf>> {
             Some(path) => Some(std::path::absolute(path)?),
             None => None,
         };
+        config.beacon_share = Some(std::path::absolute(home.join(BEACON_SHARE_FILE))?);
         write_home(home, &config, &net.genesis, &net.validator_keys[i])?;
+        jiu_genesis::beacon::write_share_file(
+            &home.join(BEACON_SHARE_FILE),
+            &net.beacon_shares[i],
+        )?;
     }
     let orgs = args.dir.join("orgs");
     std::fs::create_dir_all(&orgs)?;

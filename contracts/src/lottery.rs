@@ -89,12 +89,15 @@ impl ShareError {
     }
 }
 
+/// One lottery's seed shares so far: encoded partial signature by share index.
+pub type Shares = BTreeMap<u32, Vec<u8>>;
+
 /// The lottery part of the state.
 #[derive(Clone, Default)]
 pub(crate) struct Lotteries {
     pub(crate) book: LotteryBook,
-    /// Shares received per lottery still waiting for its seed, by share index.
-    pub(crate) shares: OrdMap<u64, BTreeMap<u32, Vec<u8>>>,
+    /// Shares received per lottery still waiting for its seed.
+    pub(crate) shares: OrdMap<u64, Shares>,
     /// The genesis chain id, part of every seed message.
     pub(crate) chain_id: String,
     /// The genesis group key's operations; `None` on a chain without a beacon.
@@ -128,7 +131,14 @@ impl Eq for Lotteries {}
 impl Lotteries {
     /// The hash the state root commits to; see the module doc.
     pub(crate) fn leaf_hash(&self) -> Hash {
-        merkle::leaf_hash(&[b"lotteries\0".as_slice(), &self.root(), &self.shares_digest()].concat())
+        merkle::leaf_hash(
+            &[
+                b"lotteries\0".as_slice(),
+                &self.root(),
+                &self.shares_digest(),
+            ]
+            .concat(),
+        )
     }
 
     /// RFC 6962 root over the lotteries' leaf hashes in id order.
@@ -144,14 +154,8 @@ impl Lotteries {
     }
 
     pub(crate) fn shares_digest(&self) -> Hash {
-        let pending: Vec<(u64, Vec<(u32, Vec<u8>)>)> = self
-            .shares
-            .iter()
-            .map(|(id, shares)| {
-                let shares = shares.iter().map(|(i, s)| (*i, s.clone())).collect();
-                (*id, shares)
-            })
-            .collect();
+        // borsh of the list of (lottery id, list of (index, partial)), ascending.
+        let pending: Vec<(u64, &Shares)> = self.shares.iter().map(|(id, s)| (*id, s)).collect();
         let bytes = borsh::to_vec(&pending).expect("borsh writes to a Vec cannot fail");
         sha256(&[SHARES_DOMAIN, &bytes])
     }
@@ -204,17 +208,20 @@ pub struct LotteryProof {
 /// Why a lottery proof fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum LotteryProofError {
-    #[error("the lottery leaf is not in the lotteries root at the stated position")]
-    LeafNotInLotteries,
-    #[error("the lotteries leaf is not in the state root")]
-    NotInStateRoot,
+    /// The path cannot be a path of the stated position (wrong length, index past the end).
+    #[error("the lottery proof's path does not fit its stated position")]
+    MalformedPath,
+    /// Leaf, path, shares digest and state path do not hash to the state root: one of them
+    /// was altered (the proof does not carry the lotteries root, so which one is unknown).
+    #[error("the lottery leaf does not hash up to the state root (leaf or proof altered)")]
+    NotProven,
 }
 
 impl LotteryProofError {
     pub fn code(&self) -> &'static str {
         match self {
-            LotteryProofError::LeafNotInLotteries => "LOTTERY_LEAF_TAMPERED",
-            LotteryProofError::NotInStateRoot => "LOTTERIES_NOT_IN_STATE_ROOT",
+            LotteryProofError::MalformedPath => "LOTTERY_PROOF_MALFORMED",
+            LotteryProofError::NotProven => "LOTTERY_NOT_PROVEN",
         }
     }
 }
@@ -228,24 +235,29 @@ pub fn verify_lottery(
     let leaf = sha256(&[&[0x00], jiu_lottery::book::BOOK_LEAF_TAG, leaf_bytes]);
     let (Ok(index), Ok(count)) = (usize::try_from(proof.index), usize::try_from(proof.count))
     else {
-        return Err(LotteryProofError::LeafNotInLotteries);
+        return Err(LotteryProofError::MalformedPath);
     };
     // The lotteries root is not sent: it is recomputed from the leaf and path, then the
     // lotteries leaf from it, and that must be under the state root.
     let lotteries_root = merkle::root_from_path(leaf, index, count, &proof.path)
-        .ok_or(LotteryProofError::LeafNotInLotteries)?;
+        .ok_or(LotteryProofError::MalformedPath)?;
     let state_leaf = merkle::leaf_hash(
-        &[b"lotteries\0".as_slice(), &lotteries_root, &proof.shares_digest].concat(),
+        &[
+            b"lotteries\0".as_slice(),
+            &lotteries_root,
+            &proof.shares_digest,
+        ]
+        .concat(),
     );
     let (Ok(at), Ok(of)) = (
         usize::try_from(proof.state_leaf_index),
         usize::try_from(proof.state_leaf_count),
     ) else {
-        return Err(LotteryProofError::NotInStateRoot);
+        return Err(LotteryProofError::NotProven);
     };
     if merkle::verify(state_leaf, at, of, &proof.state_path, *state_root) {
         Ok(())
     } else {
-        Err(LotteryProofError::NotInStateRoot)
+        Err(LotteryProofError::NotProven)
     }
 }

@@ -16,7 +16,12 @@
 //!   registry), and nobody may remove an org's last key (an org without keys could never
 //!   sign again, not even to be repaired).
 //! - `Anchor`: Producer, Distributor or Store.
-//! - Auditor: signs nothing that changes state; every payload is `Unauthorized`.
+//! - Auditor: signs nothing that changes the registry or anchors; lifecycle and lottery
+//!   ops are the lifecycle's and the book's to decide (an auditor may hold a bottle, or
+//!   submit a self-verifying seed signature).
+//! - `Lottery`: any active org, or a genesis validator for `SubmitSeed` and
+//!   `CommitResults`; the book decides who may do what. `SeedShare`: a genesis validator,
+//!   for its own share ([`crate::lottery`]).
 //! - The signer must be a key of an *active* org, else `UnknownSigner`. Keys of an inactive
 //!   org stay registered to it (a key belongs to at most one org, active or not).
 //!
@@ -44,7 +49,9 @@
 //! [`State::root`] is the RFC 6962 Merkle root (see [`crate::merkle`]) over, in order: one
 //! leaf per org in id order, `leaf_hash("org\0" || borsh(org))`; then
 //! `leaf_hash("anchors\0" || anchors_count as u64 LE || anchors_acc)`; then
-//! `leaf_hash("height\0" || height as u64 LE)`; then `leaf_hash("records\0" || records root)`
+//! `leaf_hash("height\0" || height as u64 LE)`; then the lotteries leaf
+//! ([`crate::lottery`]: `leaf_hash("lotteries\0" || lotteries root || shares digest)`); then
+//! `leaf_hash("records\0" || records root)`
 //! where the records root is the sparse Merkle root over the lifecycle leaves. The prefixes
 //! keep the leaf kinds apart. A record proof is the record's SMT path plus the RFC 6962 path
 //! of the `records` leaf (see [`State::prove_record`]).
@@ -167,9 +174,10 @@ pub enum Event {
         /// Records created or changed.
         records: usize,
     },
-    /// An op was refused and the refusal recorded as an alert; no op took effect.
     /// A lottery op applied (or the seed set by combined shares).
-    Lottery { event: jiu_lottery::LotteryEvent },
+    Lottery {
+        event: jiu_lottery::LotteryEvent,
+    },
     /// A validator's seed share accepted.
     SeedShareAccepted {
         lottery_id: u64,
@@ -178,6 +186,7 @@ pub enum Event {
         shares: u32,
         threshold: u32,
     },
+    /// An op was refused and the refusal recorded as an alert; no op took effect.
     AlertRaised {
         op_index: usize,
         /// The refusal code, e.g. `ALREADY_SOLD`.
@@ -296,7 +305,7 @@ impl State {
     }
 
     /// The seed shares held for a lottery still waiting for its seed, by share index.
-    pub fn seed_shares(&self, lottery_id: u64) -> Option<&BTreeMap<u32, Vec<u8>>> {
+    pub fn seed_shares(&self, lottery_id: u64) -> Option<&crate::lottery::Shares> {
         self.lotteries.shares.get(&lottery_id)
     }
 
@@ -307,7 +316,10 @@ impl State {
     }
 
     /// The draw a seeded lottery's `CommitResults` will be checked against, from the cache.
-    pub fn prepared_draw_of(&self, key: &jiu_lottery::book::DrawKey) -> Option<jiu_lottery::book::PreparedDraw> {
+    pub fn prepared_draw_of(
+        &self,
+        key: &jiu_lottery::book::DrawKey,
+    ) -> Option<jiu_lottery::book::PreparedDraw> {
         self.lotteries.prepared(key)
     }
 
@@ -344,9 +356,13 @@ impl State {
     ) -> Result<Vec<Event>, TxError> {
         let body = &tx.tx().body;
         let change = match (&body.payload, signer_org) {
-            (crate::tx::Payload::SeedShare { lottery_id, partial }, _) => {
-                self.plan_seed_share(&body.signer, *lottery_id, partial, ctx)?
-            }
+            (
+                crate::tx::Payload::SeedShare {
+                    lottery_id,
+                    partial,
+                },
+                _,
+            ) => self.plan_seed_share(&body.signer, *lottery_id, partial, ctx)?,
             (crate::tx::Payload::Lottery { op }, Some((org_id, role))) => {
                 let actor = jiu_lottery::Actor {
                     org_id: org_id.to_string(),
@@ -447,7 +463,7 @@ impl State {
     /// Performs a planned change; `plan` has checked everything this relies on.
     fn commit(&mut self, change: Change, tx_id: Hash) -> Vec<Event> {
         match change {
-            Change::Lottery(change) => self.commit_lottery(change),
+            Change::Lottery(change) => self.commit_lottery(*change),
             other => vec![self.commit_one(other, tx_id)],
         }
     }

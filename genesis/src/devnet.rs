@@ -22,6 +22,8 @@ pub struct Devnet {
     pub validator_keys: Vec<SigningKey>,
     /// `(org id, key)` for the one key of each organisation, in `genesis.orgs` order.
     pub org_keys: Vec<(String, SigningKey)>,
+    /// The lottery beacon share of `genesis.validators[i]`, same order.
+    pub beacon_shares: Vec<jiu_beacon::SecretShare>,
 }
 
 /// The devnet organisations: id, name, role, party GLN (GS1 prefix 950 is for documents
@@ -110,6 +112,13 @@ pub fn devnet(
         })
         .collect();
 
+    let secrets: Vec<[u8; 32]> = validator_keys.iter().map(SigningKey::to_bytes).collect();
+    let rng_seed = match seed {
+        Some(seed) => sha256(&[&seed, b"beacon"]),
+        None => key("beacon").to_bytes(),
+    };
+    let (beacon, beacon_shares) = crate::beacon::devnet_ceremony(chain_id, &secrets, rng_seed)
+        .expect("an in-process ceremony among honest validators succeeds");
     let genesis = Genesis {
         chain_id: chain_id.to_string(),
         genesis_time_ms: if seed.is_some() { 0 } else { now_ms() },
@@ -117,11 +126,13 @@ pub fn devnet(
         orgs,
         validators,
         provenance: Default::default(),
+        beacon: Some(beacon),
     };
     Devnet {
         genesis,
         validator_keys,
         org_keys,
+        beacon_shares,
     }
 }
 

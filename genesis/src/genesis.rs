@@ -37,6 +37,11 @@ pub struct Genesis {
     /// Parameters of the bottle lifecycle; defaults when absent.
     #[serde(default)]
     pub provenance: ProvenanceParams,
+    /// The lottery beacon's group key from the genesis ceremony (`None`: this chain draws
+    /// no lotteries; seed shares are refused). Omitted from the canonical encoding when
+    /// absent, so genesis files without it keep their hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon: Option<jiu_beacon::GroupPublic>,
 }
 
 /// Parameters of the bottle lifecycle.
@@ -193,8 +198,24 @@ impl Genesis {
     pub fn initial_state(
         &self,
     ) -> std::result::Result<jiu_contracts::State, jiu_contracts::TxError> {
-        Ok(jiu_contracts::State::new(self.initial_orgs())?
-            .with_undo_window_ms(self.provenance.undo_window_ms))
+        Ok(self.configure_lottery(
+            jiu_contracts::State::new(self.initial_orgs())?
+                .with_undo_window_ms(self.provenance.undo_window_ms),
+        ))
+    }
+
+    /// Gives a state (fresh or restored) the genesis lottery configuration: chain id,
+    /// beacon and validators.
+    pub fn configure_lottery(&self, state: jiu_contracts::State) -> jiu_contracts::State {
+        let beacon = self.beacon.clone().map(|public| {
+            std::sync::Arc::new(crate::beacon::GenesisBeacon(public))
+                as std::sync::Arc<dyn jiu_contracts::lottery::Beacon>
+        });
+        let validators = self
+            .validators
+            .iter()
+            .map(|v| (v.public_key, v.org_id.clone()));
+        state.with_lottery(&self.chain_id, beacon, validators)
     }
 
     /// The registry's organisations at height 0, in genesis order: all active, keys sorted.

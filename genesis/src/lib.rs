@@ -20,6 +20,7 @@ mod json_path;
 mod p2p;
 mod validate;
 
+pub mod beacon;
 pub mod devnet;
 pub mod keys;
 

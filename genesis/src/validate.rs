@@ -51,7 +51,29 @@ fn check(genesis: &Genesis, completeness: Completeness) -> Result<()> {
     check_chain_id(&genesis.chain_id)?;
     check_consensus(&genesis.consensus)?;
     check_orgs(&genesis.orgs, completeness)?;
-    check_validators(&genesis.validators, &genesis.orgs, completeness)
+    check_validators(&genesis.validators, &genesis.orgs, completeness)?;
+    match completeness {
+        Completeness::Full => check_beacon(genesis),
+        // A draft's validator set is not final, and the ceremony comes after it.
+        Completeness::Partial => Ok(()),
+    }
+}
+
+/// The beacon's participants must be exactly the validators' consensus keys: share `i`
+/// signs as validator key `i` (byte order), and a seed needs `threshold(n)` of them.
+fn check_beacon(genesis: &Genesis) -> Result<()> {
+    let Some(beacon) = &genesis.beacon else {
+        return Ok(());
+    };
+    let mut keys: Vec<_> = genesis.validators.iter().map(|v| v.public_key).collect();
+    keys.sort();
+    if beacon.participants() != keys.as_slice() {
+        return Err(GenesisError::invalid(
+            "beacon.participants",
+            "must be the validators' public keys, in byte order",
+        ));
+    }
+    Ok(())
 }
 
 fn check_chain_id(chain_id: &str) -> Result<()> {
@@ -442,7 +464,23 @@ mod tests {
     fn test_validator_key_may_not_repeat_but_may_equal_an_org_key() {
         let mut genesis = valid();
         genesis.validators[0].public_key = genesis.orgs[0].keys[0];
+        // The devnet beacon was made for the old key.
+        assert!(genesis.validate().is_err());
+        genesis.beacon = None;
         genesis.validate().unwrap();
+    }
+
+    #[test]
+    fn test_beacon_participants_must_be_the_validators() {
+        let genesis = valid();
+        genesis.validate().unwrap();
+        let mut fewer = genesis.clone();
+        fewer.validators.pop();
+        let err = fewer.validate().unwrap_err().to_string();
+        assert!(err.starts_with("beacon.participants"), "{err}");
+        let mut without = fewer;
+        without.beacon = None;
+        without.validate().unwrap();
     }
 
     #[test]

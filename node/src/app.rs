@@ -76,6 +76,8 @@ pub struct App {
     /// Complete streams for heights we have not reached yet.
     future: Vec<Assembled>,
     streams: Streams,
+    /// This node's lottery duties (seed share, draw, results).
+    lottery: crate::lottery::LotteryWorker,
 }
 
 fn now_ms() -> u64 {
@@ -101,6 +103,7 @@ impl App {
         validator_set: ValidatorSet,
         state: Arc<State>,
         parent: Parent,
+        lottery: crate::lottery::LotteryWorker,
     ) -> Self {
         let streams = Streams::new(64, config.limits.bytes_max + 4096);
         Self {
@@ -119,6 +122,7 @@ impl App {
             built: BTreeMap::new(),
             future: Vec::new(),
             streams,
+            lottery,
         }
     }
 

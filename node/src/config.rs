@@ -41,6 +41,10 @@ pub struct NodeConfig {
     /// 32 hex characters each; keep it mode 0600). Without it, taps are not checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sun_keys: Option<std::path::PathBuf>,
+    /// This validator's share of the lottery beacon key (`beacon_share.json` from the
+    /// genesis ceremony; mode 0600). Without it the node signs no seed shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon_share: Option<std::path::PathBuf>,
 }
 
 fn default_empty_block_wait_ms() -> u64 {
@@ -81,6 +85,7 @@ impl NodeConfig {
             capture_key: None,
             epcis_schema: None,
             sun_keys: None,
+            beacon_share: None,
         }
     }
 

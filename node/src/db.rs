@@ -53,10 +53,14 @@ pub enum Col {
     Events,
     EpcIndex,
     Tags,
+    /// Where each applied lottery tx is, in chain order: the book's log for a restart.
+    LotteryTxs,
+    /// This validator's seed-share signing records (jiu-beacon's guard).
+    SeedGuard,
 }
 
 impl Col {
-    const ALL: [Col; 10] = [
+    const ALL: [Col; 12] = [
         Col::Blocks,
         Col::Certs,
         Col::Txs,
@@ -67,6 +71,8 @@ impl Col {
         Col::Events,
         Col::EpcIndex,
         Col::Tags,
+        Col::LotteryTxs,
+        Col::SeedGuard,
     ];
 
     fn name(self) -> &'static str {
@@ -81,6 +87,8 @@ impl Col {
             Col::Events => "events",
             Col::EpcIndex => "epc_index",
             Col::Tags => "tags",
+            Col::LotteryTxs => "lottery_txs",
+            Col::SeedGuard => "seed_guard",
         }
     }
 }
@@ -413,6 +421,50 @@ impl Db {
             index: u32::from_be_bytes(index),
             events: bytes.get(12..).unwrap_or_default().to_vec(),
         }))
+    }
+
+    /// Every applied lottery tx position `(height, index)` with the row's value, in chain
+    /// order.
+    pub fn lottery_txs(&self) -> Result<Vec<(u64, u32, Vec<u8>)>> {
+        let mut out = Vec::new();
+        let mut corrupt = false;
+        self.kv.scan(Col::LotteryTxs, &[], &[], &mut |k, v| match (
+            u64_be(k.get(..8).unwrap_or_default()),
+            k.get(8..12),
+        ) {
+            (Some(height), Some(index)) => {
+                let index = u32::from_be_bytes(index.try_into().unwrap_or_default());
+                out.push((height, index, v.to_vec()));
+                true
+            }
+            _ => {
+                corrupt = true;
+                false
+            }
+        })?;
+        if corrupt {
+            return Err(DbError::Corrupt("lottery_txs"));
+        }
+        Ok(out)
+    }
+
+    /// The seed-share signing records, one per lottery.
+    pub fn seed_guard(&self) -> Result<Vec<Vec<u8>>> {
+        Ok(self
+            .kv
+            .scan_prefix(Col::SeedGuard, &[])?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect())
+    }
+
+    /// Persists one seed-share signing record (before the share leaves the node).
+    pub fn put_seed_guard(&self, lottery_id: u64, record: &[u8]) -> Result<()> {
+        self.kv.write(vec![Op::Put(
+            Col::SeedGuard,
+            lottery_id.to_be_bytes().to_vec(),
+            record.to_vec(),
+        )])
     }
 
     /// Calls `visit` with every stored lifecycle leaf, for rebuilding the state at start.

@@ -17,6 +17,7 @@ pub mod context;
 pub mod db;
 pub mod epcis;
 pub mod history;
+pub mod lottery;
 pub mod mempool;
 pub mod metrics;
 pub mod node;

@@ -153,7 +153,10 @@ fn malachite_config(
 }
 
 /// Loads the committed state and tip, or the genesis state for a fresh node.
-fn restore(db: &Db, genesis: &Genesis) -> Result<(State, Parent, Committed)> {
+fn restore(
+    db: &Db,
+    genesis: &Genesis,
+) -> Result<(State, Parent, Committed, Vec<jiu_lottery::book::DrawJob>)> {
     let genesis_hash = genesis.hash();
     let Some(height) = db.tip()? else {
         let state = genesis
@@ -171,13 +174,14 @@ fn restore(db: &Db, genesis: &Genesis) -> Result<(State, Parent, Committed)> {
             state_root: state.root(),
         };
         let committed = Committed::new(tip, Arc::new(state.clone()), None, None);
-        return Ok((state, parent, committed));
+        return Ok((state, parent, committed, Vec::new()));
     };
     let bytes = db
         .state()?
         .ok_or_else(|| eyre!("database has a tip but no state"))?;
-    let mut state =
-        State::decode_persistent(&bytes).map_err(|e| eyre!("stored state is corrupt: {e}"))?;
+    let mut state = genesis.configure_lottery(
+        State::decode_persistent(&bytes).map_err(|e| eyre!("stored state is corrupt: {e}"))?,
+    );
     let started = std::time::Instant::now();
     let mut leaves = Vec::new();
     db.for_each_record(&mut |bytes| leaves.push(bytes.to_vec()))?;
@@ -189,6 +193,13 @@ fn restore(db: &Db, genesis: &Genesis) -> Result<(State, Parent, Committed)> {
         records = count,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "records loaded"
+    );
+    let started = std::time::Instant::now();
+    let jobs = crate::lottery::replay(db, &mut state)?;
+    info!(
+        lotteries = state.lottery_book().lotteries().count(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "lottery book replayed"
     );
     let limit = usize::MAX;
     let block = db
@@ -234,7 +245,7 @@ fn restore(db: &Db, genesis: &Genesis) -> Result<(State, Parent, Committed)> {
         Some(block.header),
         Some(crate::proof::certificate_json(&certificate)),
     );
-    Ok((state, parent, committed))
+    Ok((state, parent, committed, jobs))
 }
 
 /// Runs the node in `home` until Ctrl-C / SIGTERM or a fatal error.
@@ -251,7 +262,17 @@ pub async fn run(home: &Path) -> Result<()> {
     let data: PathBuf = home.join(files::DATA);
     std::fs::create_dir_all(&data)?;
     let db = Db::open(&data.join("db"))?;
-    let (state, parent, committed) = restore(&db, &genesis)?;
+    let (state, parent, committed, draw_jobs) = restore(&db, &genesis)?;
+    let beacon_share = match (&config.beacon_share, &genesis.beacon) {
+        (Some(path), Some(public)) => Some(
+            jiu_genesis::beacon::read_share_file(path, public)
+                .map_err(|e| eyre!("beacon_share: {e}"))?,
+        ),
+        (Some(_), None) => return Err(eyre!("beacon_share is set but the genesis has no beacon")),
+        (None, _) => None,
+    };
+    let lottery =
+        crate::lottery::LotteryWorker::new(&db, is_validator.then(|| key.clone()), beacon_share)?;
     let tip = committed.tip.clone();
     info!(name = %config.name, height = tip.height, %address, is_validator, "starting node");
 
@@ -360,7 +381,9 @@ pub async fn run(home: &Path) -> Result<()> {
         validator_set,
         state,
         parent,
+        lottery,
     );
+    crate::lottery::build_provers(draw_jobs, shared.clone());
     // The loop runs as its own task so CPU-heavy block work can use `block_in_place`.
     let mut app_task = tokio::spawn(async move { app.run(&mut channels).await });
     let result = tokio::select! {

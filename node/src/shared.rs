@@ -76,6 +76,8 @@ pub struct Shared {
     pub scans: crate::verify::ScanBook,
     /// NFC tag checks and their counters (node-local).
     pub tags: crate::tags::TagBook,
+    /// Applicant-bundle provers of drawn lotteries (node-local, rebuilt at start).
+    pub provers: crate::lottery::Provers,
     committed: RwLock<Arc<Committed>>,
     progress: RwLock<Progress>,
     peers: AtomicUsize,
@@ -138,6 +140,7 @@ impl Shared {
             metrics,
             scans: Default::default(),
             tags,
+            provers: Default::default(),
             committed: RwLock::new(Arc::new(committed)),
             progress: RwLock::new(Progress::default()),
             peers: AtomicUsize::new(0),

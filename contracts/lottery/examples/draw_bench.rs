@@ -196,7 +196,8 @@ fn main() {
 /// Builds the proof trees, then the bundle of the first entry, and verifies it.
 fn bundle(entries: &[Entry], status: &[Status], seed: Hash, result: &DrawResult) {
     let started = Instant::now();
-    let prover = Prover::new(entries, status, seed, result).expect("valid");
+    let prover =
+        Prover::new(entries.to_vec(), status.to_vec(), seed, result.clone()).expect("valid");
     println!(
         "prover (both trees): {:.3} s",
         started.elapsed().as_secs_f64()

@@ -7,11 +7,12 @@ use crate::tree::{self, BatchedTree, Layout};
 use crate::{DrawError, DrawResult, Entry, EntryId, Status};
 
 /// The trees of one drawn lottery, kept to serve proofs. Building it hashes every entry and
-/// status once; each bundle after that costs a few proofs plus the pool's ranked list.
-pub struct Prover<'a> {
-    entries: &'a [Entry],
-    status: &'a [Status],
-    result: &'a DrawResult,
+/// status once; each bundle after that costs a few proofs plus the pool's ranked list. It
+/// owns its dataset, so a node can keep one per drawn lottery.
+pub struct Prover {
+    entries: Vec<Entry>,
+    status: Vec<Status>,
+    result: DrawResult,
     commitments: Commitments,
     layout: Layout,
     entry_tree: BatchedTree,
@@ -19,17 +20,17 @@ pub struct Prover<'a> {
     pool_leaves: Vec<Hash>,
 }
 
-impl<'a> Prover<'a> {
+impl Prover {
     /// `status[i]` is the decision on `entries[i]`; `result` is the finalized draw over them.
     pub fn new(
-        entries: &'a [Entry],
-        status: &'a [Status],
+        entries: Vec<Entry>,
+        status: Vec<Status>,
         seed: Hash,
-        result: &'a DrawResult,
+        result: DrawResult,
     ) -> Result<Self, DrawError> {
-        let layout = Layout::new(entries)?;
-        let entry_tree = tree::entry_tree_with(entries, &layout);
-        let status_tree = tree::status_tree_with(entries, status, &layout)?;
+        let layout = Layout::new(&entries)?;
+        let entry_tree = tree::entry_tree_with(&entries, &layout);
+        let status_tree = tree::status_tree_with(&entries, &status, &layout)?;
         let pool_leaves = crate::result::pool_leaf_hashes(result.lottery_id, &result.pools);
         let commitments = Commitments {
             lottery_id: result.lottery_id,
@@ -89,7 +90,22 @@ impl<'a> Prover<'a> {
         })
     }
 
-    fn entry(&self, id: EntryId) -> Option<&'a Entry> {
+    /// The draw the bundles prove.
+    pub fn result(&self) -> &DrawResult {
+        &self.result
+    }
+
+    /// Every entry, in canonical order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Every status decision, `status()[i]` for `entries()[i]`.
+    pub fn status(&self) -> &[Status] {
+        &self.status
+    }
+
+    fn entry(&self, id: EntryId) -> Option<&Entry> {
         let slot = self.layout.slot(id)?;
         Some(&self.entries[self.layout.order[slot] as usize])
     }

@@ -1,14 +1,12 @@
 //! Deciding lottery transactions: who signs, the book's checks, and seed shares. Nothing
 //! here mutates; see [`crate::lottery`] for the scheme.
 
-use std::collections::BTreeMap;
-
 use jiu_lottery::book::Stage;
 use jiu_lottery::encoding::seed_message;
 use jiu_lottery::{Actor, LotteryCtx, LotteryError, LotteryOp};
 
 use crate::error::TxError;
-use crate::lottery::{BeaconVerifier, ShareError};
+use crate::lottery::{BeaconVerifier, ShareError, Shares};
 use crate::state::{BlockCtx, State};
 use crate::types::{Org, PublicKey, Role};
 
@@ -18,7 +16,7 @@ pub(crate) struct LotteryChange {
     pub(crate) book: Option<jiu_lottery::book::Change>,
     /// The pending shares of one lottery after the tx: `Some(shares)`, or `None` once its
     /// seed is set (the shares are spent).
-    pub(crate) shares: Option<(u64, Option<BTreeMap<u32, Vec<u8>>>)>,
+    pub(crate) shares: Option<(u64, Option<Shares>)>,
     /// A share accepted: (lottery, index, shares now held, threshold).
     pub(crate) share: Option<(u64, u32, u32, u32)>,
 }

@@ -982,37 +982,31 @@ fn test_lottery_proofs_verify_after_every_tx_and_tampering_fails() {
     assert_eq!(code(&leaf, &proof), Ok(()));
     assert_eq!(
         verify_lottery(&roots[0], &leaf, &proof),
-        Err(LotteryProofError::NotInStateRoot)
+        Err(LotteryProofError::NotProven)
     );
     // The lotteries root is recomputed, not sent: a tampered leaf, path hash or shares digest
     // gives another lotteries leaf, which is not under the state root.
     let mut tampered_leaf = leaf.clone();
     tampered_leaf[40] ^= 1;
-    assert_eq!(
-        code(&tampered_leaf, &proof),
-        Err("LOTTERIES_NOT_IN_STATE_ROOT")
-    );
+    assert_eq!(code(&tampered_leaf, &proof), Err("LOTTERY_NOT_PROVEN"));
     let other_leaf = chain.record(ID).leaf_bytes();
-    assert_eq!(
-        code(&other_leaf, &proof),
-        Err("LOTTERIES_NOT_IN_STATE_ROOT")
-    );
+    assert_eq!(code(&other_leaf, &proof), Err("LOTTERY_NOT_PROVEN"));
     let mut bad = proof.clone();
     bad.path[0] = flipped(bad.path[0]);
-    assert_eq!(code(&leaf, &bad), Err("LOTTERIES_NOT_IN_STATE_ROOT"));
+    assert_eq!(code(&leaf, &bad), Err("LOTTERY_NOT_PROVEN"));
     let mut bad = proof.clone();
     bad.shares_digest = flipped(bad.shares_digest);
-    assert_eq!(code(&leaf, &bad), Err("LOTTERIES_NOT_IN_STATE_ROOT"));
+    assert_eq!(code(&leaf, &bad), Err("LOTTERY_NOT_PROVEN"));
     let mut bad = proof.clone();
     bad.state_path[0] = flipped(bad.state_path[0]);
-    assert_eq!(code(&leaf, &bad), Err("LOTTERIES_NOT_IN_STATE_ROOT"));
+    assert_eq!(code(&leaf, &bad), Err("LOTTERY_NOT_PROVEN"));
     // A path of the wrong shape for the stated position is caught before the state root.
     let mut bad = proof.clone();
     bad.path.push([0; 32]);
-    assert_eq!(code(&leaf, &bad), Err("LOTTERY_LEAF_TAMPERED"));
+    assert_eq!(code(&leaf, &bad), Err("LOTTERY_PROOF_MALFORMED"));
     let mut bad = proof.clone();
     bad.index = bad.count;
-    assert_eq!(code(&leaf, &bad), Err("LOTTERY_LEAF_TAMPERED"));
+    assert_eq!(code(&leaf, &bad), Err("LOTTERY_PROOF_MALFORMED"));
     assert_eq!(state.prove_lottery(999), None);
 }
 

@@ -31,8 +31,8 @@ pub(super) enum Change {
         org_id: String,
         record_hash: Hash,
     },
-    /// A lottery op or seed share.
-    Lottery(super::lottery_plan::LotteryChange),
+    /// A lottery op or seed share (boxed: a lottery record is large).
+    Lottery(Box<super::lottery_plan::LotteryChange>),
     /// The ledger after the tx, the codes whose leaves changed, and what to report.
     Lifecycle {
         ledger: Ledger,
@@ -60,11 +60,13 @@ impl State {
             } => {
                 return self
                     .plan_seed_share(&body.signer, *lottery_id, partial, ctx)
-                    .map(Change::Lottery)
+                    .map(|c| Change::Lottery(Box::new(c)))
             }
             Payload::Lottery { op } => {
                 let actor = self.lottery_actor(&body.signer, op)?;
-                return self.plan_lottery(op, &actor, ctx).map(Change::Lottery);
+                return self
+                    .plan_lottery(op, &actor, ctx)
+                    .map(|c| Change::Lottery(Box::new(c)));
             }
             _ => {}
         }

@@ -301,9 +301,8 @@ fn test_genesis_root_golden() {
     // No lottery: the empty RFC 6962 root, and the digest of zero pending shares (borsh of
     // an empty list is its u32 length, 0).
     let no_shares = sha256(&[b"jiu/seed-shares/v1".as_slice(), &[0; 4]]);
-    let lotteries = merkle::leaf_hash(
-        &[b"lotteries\0".as_slice(), &merkle::root(&[]), &no_shares].concat(),
-    );
+    let lotteries =
+        merkle::leaf_hash(&[b"lotteries\0".as_slice(), &merkle::root(&[]), &no_shares].concat());
     assert_eq!(
         empty.root(),
         merkle::root(&[anchors, height, lotteries, records])

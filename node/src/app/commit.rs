@@ -83,6 +83,11 @@ impl App {
             header.time_ms,
             &captured,
         ));
+        index_rows.extend(crate::lottery::index_rows(
+            header.height,
+            &executed.block.txs,
+            &state,
+        ));
         let tx_events: Vec<Vec<u8>> = executed
             .receipts
             .iter()
@@ -118,6 +123,7 @@ impl App {
         ));
         self.prune(header.height);
         self.record_metrics(header.height, tx_ids.len());
+        self.lottery.after_commit(&self.state, &self.shared)?;
         info!(height = header.height, txs = tx_ids.len(), block = %executed.id, "committed");
         Ok(())
     }

@@ -24,10 +24,15 @@ fn bundle_for(
     result: &DrawResult,
     entry: &Entry,
 ) -> ApplicantBundle {
-    Prover::new(&lottery.entries, &lottery.status, seed, result)
-        .expect("valid dataset")
-        .bundle(entry.id())
-        .expect("entry exists")
+    Prover::new(
+        lottery.entries.clone(),
+        lottery.status.clone(),
+        seed,
+        result.clone(),
+    )
+    .expect("valid dataset")
+    .bundle(entry.id())
+    .expect("entry exists")
 }
 
 fn ranked_of(entry: &Entry, seed: &Hash) -> Ranked {
@@ -48,7 +53,13 @@ fn find(
     pool_id: u32,
     wanted: fn(&Verdict) -> bool,
 ) -> Entry {
-    let prover = Prover::new(&lottery.entries, &lottery.status, seed, result).expect("valid");
+    let prover = Prover::new(
+        lottery.entries.clone(),
+        lottery.status.clone(),
+        seed,
+        result.clone(),
+    )
+    .expect("valid");
     lottery
         .entries
         .iter()
@@ -61,7 +72,13 @@ fn find(
 #[test]
 fn test_every_applicant_verdict_matches_the_draw() {
     let (lottery, seed, result) = setup();
-    let prover = Prover::new(&lottery.entries, &lottery.status, seed, &result).expect("valid");
+    let prover = Prover::new(
+        lottery.entries.clone(),
+        lottery.status.clone(),
+        seed,
+        result.clone(),
+    )
+    .expect("valid");
     let mut seen = [0usize; 4];
     for (entry, status) in lottery.entries.iter().zip(&lottery.status) {
         let (_, pool) = result.pool(entry.pool_id).expect("pool exists");

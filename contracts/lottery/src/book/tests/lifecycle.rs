@@ -225,7 +225,8 @@ fn test_applicant_bundles_from_the_draw_job_match_the_book() {
     let prepared = job.run();
     let (entries, decisions) = job.dataset();
     let seed = job.key().seed;
-    let prover = Prover::new(&entries, &decisions, seed, prepared.result()).expect("valid");
+    let prover =
+        Prover::new(entries.clone(), decisions, seed, prepared.result().clone()).expect("valid");
     w.ok(
         &store(),
         LotteryOp::CommitResults {
