@@ -18,6 +18,8 @@ pub mod db;
 pub mod epcis;
 pub mod history;
 pub mod lottery;
+pub mod lottery_proof;
+pub mod lottery_rpc;
 pub mod mempool;
 pub mod metrics;
 pub mod node;

@@ -120,6 +120,13 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/events", get(crate::epcis::events))
         .route("/epcs/{*epc}", get(crate::epcis::epc_events))
         .route("/01/{gtin}/21/{serial}", get(resolve_digital_link))
+        .route("/lotteries", get(crate::lottery_rpc::lotteries))
+        .route("/lottery/{id}", get(crate::lottery_rpc::lottery))
+        .route(
+            "/lottery/{id}/bundle/{batch}/{index}",
+            get(crate::lottery_rpc::bundle),
+        )
+        .route("/lottery/{id}/dataset", get(crate::lottery_rpc::dataset))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(axum::middleware::map_response(typed_rejections))
@@ -550,6 +557,10 @@ mod tests {
         ("get", "/health"),
         ("get", "/metrics"),
         ("get", "/openapi.json"),
+        ("get", "/lotteries"),
+        ("get", "/lottery/{id}"),
+        ("get", "/lottery/{id}/bundle/{batch}/{index}"),
+        ("get", "/lottery/{id}/dataset"),
     ];
 
     #[test]

@@ -23,6 +23,7 @@
 
 pub mod book;
 pub mod bundle;
+pub mod dataset;
 mod draw;
 pub mod encoding;
 mod error;
@@ -40,6 +41,7 @@ pub use book::{
 pub use bundle::{
     verify_applicant, ApplicantBundle, Commitments, FraudReason, ListedEntry, PoolProof, Verdict,
 };
+pub use dataset::Dataset;
 pub use draw::draw;
 pub use encoding::{
     applicant_commitment, entry_score, seed_from_signature, ticket_score, Entry, EntryId, Status,

@@ -75,8 +75,8 @@ pub use ops::{
     SEED_SIGNATURE_BYTES_MAX, SETTLEMENTS_MAX, STATUS_ENTRIES_PER_OP_MAX,
 };
 pub use record::{
-    BatchHeader, LotteryRecord, Phase, PoolSlots, SeedRecord, Slot, SlotState, Stage, StatusBatch,
-    BOOK_LEAF_TAG, SETTLE_TAG,
+    BatchHeader, LeafFields, LotteryRecord, Phase, PoolSlots, SeedRecord, Slot, SlotState, Stage,
+    StatusBatch, BOOK_LEAF_BYTES, BOOK_LEAF_TAG, SETTLE_TAG,
 };
 
 use imbl::OrdMap;

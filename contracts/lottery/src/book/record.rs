@@ -373,3 +373,115 @@ pub(super) fn dataset_of(
     }
     (all, decisions)
 }
+
+/// The fields of a committed lottery leaf ([`LotteryRecord::leaf_bytes`]), parsed back: what
+/// a client holding only the proven leaf bytes knows about the lottery.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LeafFields {
+    pub lottery_id: u64,
+    #[serde(with = "crate::serde_hex")]
+    pub rules_hash: Hash,
+    pub stage: Stage,
+    pub batches: u32,
+    pub entries_count: u64,
+    #[serde(with = "crate::serde_hex")]
+    pub entries_root: Hash,
+    pub status_batches: u32,
+    pub excluded_count: u64,
+    /// The committed status root once the stage is past `Collecting`.
+    #[serde(with = "crate::serde_hex")]
+    pub status_root: Hash,
+    /// All zero before the seed.
+    #[serde(with = "crate::serde_hex")]
+    pub seed: Hash,
+    /// All zero before the results.
+    #[serde(with = "crate::serde_hex")]
+    pub results_root: Hash,
+    pub settlements: u64,
+    #[serde(with = "crate::serde_hex")]
+    pub settlements_acc: Hash,
+}
+
+/// Length of [`LotteryRecord::leaf_bytes`].
+pub const BOOK_LEAF_BYTES: usize = 8 + 32 + 1 + 4 + 8 + 32 + 4 + 8 + 32 + 32 + 32 + 8 + 32;
+
+impl LeafFields {
+    /// Parses leaf bytes; `None` for a wrong length or an unknown stage. Never panics.
+    pub fn parse(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != BOOK_LEAF_BYTES {
+            return None;
+        }
+        let mut at = 0;
+        let mut take = |n: usize| {
+            let part = &bytes[at..at + n];
+            at += n;
+            part
+        };
+        let u64_of = |b: &[u8]| u64::from_be_bytes(b.try_into().unwrap_or_default());
+        let u32_of = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap_or_default());
+        let hash_of = |b: &[u8]| -> Hash { b.try_into().unwrap_or_default() };
+        let lottery_id = u64_of(take(8));
+        let rules_hash = hash_of(take(32));
+        let stage = match take(1)[0] {
+            0 => Stage::Collecting,
+            1 => Stage::StatusCommitted,
+            2 => Stage::Seeded,
+            3 => Stage::Drawn,
+            _ => return None,
+        };
+        Some(Self {
+            lottery_id,
+            rules_hash,
+            stage,
+            batches: u32_of(take(4)),
+            entries_count: u64_of(take(8)),
+            entries_root: hash_of(take(32)),
+            status_batches: u32_of(take(4)),
+            excluded_count: u64_of(take(8)),
+            status_root: hash_of(take(32)),
+            seed: hash_of(take(32)),
+            results_root: hash_of(take(32)),
+            settlements: u64_of(take(8)),
+            settlements_acc: hash_of(take(32)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod leaf_tests {
+    use super::*;
+
+    #[test]
+    fn test_leaf_fields_parse_every_field_back() {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&7u64.to_be_bytes());
+        bytes.extend_from_slice(&[1; 32]);
+        bytes.push(2);
+        bytes.extend_from_slice(&3u32.to_be_bytes());
+        bytes.extend_from_slice(&40u64.to_be_bytes());
+        bytes.extend_from_slice(&[5; 32]);
+        bytes.extend_from_slice(&3u32.to_be_bytes());
+        bytes.extend_from_slice(&6u64.to_be_bytes());
+        bytes.extend_from_slice(&[7; 32]);
+        bytes.extend_from_slice(&[8; 32]);
+        bytes.extend_from_slice(&[0; 32]);
+        bytes.extend_from_slice(&9u64.to_be_bytes());
+        bytes.extend_from_slice(&[10; 32]);
+        let fields = LeafFields::parse(&bytes).expect("well formed");
+        assert_eq!(fields.lottery_id, 7);
+        assert_eq!(fields.stage, Stage::Seeded);
+        assert_eq!(fields.entries_count, 40);
+        assert_eq!(fields.entries_root, [5; 32]);
+        assert_eq!(fields.excluded_count, 6);
+        assert_eq!(fields.status_root, [7; 32]);
+        assert_eq!(fields.seed, [8; 32]);
+        assert_eq!(fields.settlements, 9);
+        assert_eq!(fields.settlements_acc, [10; 32]);
+        assert!(LeafFields::parse(&bytes[1..]).is_none());
+        bytes[40] = 4;
+        assert!(
+            LeafFields::parse(&bytes).is_none(),
+            "stage 4 does not exist"
+        );
+    }
+}
