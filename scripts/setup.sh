@@ -15,6 +15,8 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
 fi
+# Debian's own python3 refuses a system-wide pip install (PEP 668) unless told to.
 python3 -c 'import py_ecc' 2>/dev/null \
-  || python3 -m pip install --quiet --disable-pip-version-check 'py_ecc==8.0.0'
+  || python3 -m pip install --quiet --disable-pip-version-check 'py_ecc==8.0.0' 2>/dev/null \
+  || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'py_ecc==8.0.0'
 command -v cargo >/dev/null 2>&1 || { echo "cargo (Rust toolchain) is required: https://rustup.rs" >&2; exit 1; }
