@@ -32,7 +32,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use ed25519_dalek::SigningKey;
 use jiu_beacon::{SecretShare, SeedMessage, SignedSeedRecord, SigningGuard};
 use jiu_contracts::{BlockCtx, Payload, PublicKey, Role, SignedTx, State, TxBody};
-use jiu_lottery::book::{DrawJob, Stage};
+use jiu_lottery::book::{DrawJob, PreparedDraw, Stage};
 use jiu_lottery::{LotteryOp, Prover};
 use tracing::{info, warn};
 
@@ -133,6 +133,8 @@ pub struct LotteryWorker {
 #[derive(Default)]
 pub struct Provers {
     by_lottery: Mutex<BTreeMap<u64, Arc<Prover>>>,
+    /// Lotteries whose prover is being built.
+    building: Mutex<std::collections::BTreeSet<u64>>,
 }
 
 impl Provers {
@@ -142,6 +144,20 @@ impl Provers {
 
     fn insert(&self, lottery_id: u64, prover: Prover) {
         self.lock().insert(lottery_id, Arc::new(prover));
+        self.building().remove(&lottery_id);
+    }
+
+    /// Marks a build as started; false if one is already running or done.
+    fn start(&self, lottery_id: u64) -> bool {
+        !self.lock().contains_key(&lottery_id) && self.building().insert(lottery_id)
+    }
+
+    fn failed(&self, lottery_id: u64) {
+        self.building().remove(&lottery_id);
+    }
+
+    fn building(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<u64>> {
+        self.building.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Arc<Prover>>> {
@@ -149,20 +165,56 @@ impl Provers {
     }
 }
 
-/// Builds the prover of a job's lottery on a blocking thread.
+/// Builds the prover of each job's lottery on a blocking thread.
 pub fn build_provers(jobs: Vec<DrawJob>, shared: Arc<Shared>) {
     for job in jobs {
+        if !shared.provers.start(job.key().lottery_id) {
+            continue;
+        }
         let shared = shared.clone();
-        tokio::task::spawn_blocking(move || {
-            let draw = job.run();
-            let (entries, status) = job.dataset();
-            let lottery_id = job.key().lottery_id;
-            match Prover::new(entries, status, job.key().seed, draw.into_result()) {
-                Ok(prover) => shared.provers.insert(lottery_id, prover),
-                Err(e) => warn!(lottery_id, error = %e, "cannot build the lottery prover"),
-            }
-        });
+        tokio::task::spawn_blocking(move || build_prover(&job, None, &shared));
     }
+}
+
+/// Runs a job's draw (unless given) and installs the prover.
+fn build_prover(job: &DrawJob, draw: Option<PreparedDraw>, shared: &Shared) {
+    let lottery_id = job.key().lottery_id;
+    let draw = draw.unwrap_or_else(|| job.run());
+    let (entries, status) = job.dataset();
+    match Prover::new(entries, status, job.key().seed, draw.into_result()) {
+        Ok(prover) => shared.provers.insert(lottery_id, prover),
+        Err(e) => {
+            shared.provers.failed(lottery_id);
+            warn!(lottery_id, error = %e, "cannot build the lottery prover");
+        }
+    }
+}
+
+/// Rebuilds a drawn lottery's prover from the finalized lottery txs (its entries are no
+/// longer in the book): replays the log on a fresh genesis state and takes the draw job
+/// just before the results. For a lottery whose seed and results landed in one block, or
+/// any other way the node missed the seeded stage.
+fn rebuild_prover(lottery_id: u64, shared: Arc<Shared>) {
+    tokio::task::spawn_blocking(move || {
+        let job = shared
+            .info
+            .genesis
+            .initial_state()
+            .map_err(|e| eyre::eyre!("genesis state: {e}"))
+            .and_then(|mut scratch| replay(&shared.db, &mut scratch))
+            .map(|jobs| jobs.into_iter().find(|j| j.key().lottery_id == lottery_id));
+        match job {
+            Ok(Some(job)) => build_prover(&job, None, &shared),
+            Ok(None) => {
+                shared.provers.failed(lottery_id);
+                warn!(lottery_id, "no draw job found in the lottery log");
+            }
+            Err(e) => {
+                shared.provers.failed(lottery_id);
+                warn!(lottery_id, error = %e, "cannot rebuild the lottery prover");
+            }
+        }
+    });
 }
 
 impl LotteryWorker {
@@ -197,7 +249,12 @@ impl LotteryWorker {
             match stage {
                 Stage::StatusCommitted => self.share(state, shared, lottery_id, height)?,
                 Stage::Seeded => self.draw(state, shared, lottery_id, height),
-                Stage::Collecting | Stage::Drawn => {}
+                Stage::Drawn => {
+                    if shared.provers.start(lottery_id) {
+                        rebuild_prover(lottery_id, shared.clone());
+                    }
+                }
+                Stage::Collecting => {}
             }
         }
         Ok(())
@@ -268,6 +325,7 @@ impl LotteryWorker {
         };
         if self.drawing.get(&lottery_id) != Some(job.key()) {
             self.drawing.insert(lottery_id, job.key().clone());
+            shared.provers.start(lottery_id);
             let state = state.clone();
             let shared = shared.clone();
             let key = self.key.clone();
@@ -290,11 +348,7 @@ impl LotteryWorker {
                     };
                     submit_own(&shared, key, payload, height, "results", lottery_id);
                 }
-                let (entries, status) = job.dataset();
-                match Prover::new(entries, status, job.key().seed, draw.into_result()) {
-                    Ok(prover) => shared.provers.insert(lottery_id, prover),
-                    Err(e) => warn!(lottery_id, error = %e, "cannot build the lottery prover"),
-                }
+                build_prover(&job, Some(draw), &shared);
             });
             self.submitted.insert((lottery_id, "results"), height);
         } else if self.key.is_some() && self.due(lottery_id, "results", height) {
