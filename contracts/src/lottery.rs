@@ -190,7 +190,16 @@ impl SeedVerifier for BeaconVerifier<'_> {
 
 /// The proof that a lottery has the leaf a client was shown: its path among the lotteries,
 /// the pending-shares digest, and the lotteries leaf's path in the state root.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+)]
 pub struct LotteryProof {
     /// The lottery's position among all lotteries (id order) and their count.
     pub index: u64,

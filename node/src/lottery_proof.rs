@@ -18,6 +18,7 @@
 //! verify against the genesis beacon's group key, and `SHA-256("mtl/seed/v1" || signature)`
 //! must be the leaf's seed. So the seed is not the node's word either.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use jiu_beacon::{SeedMessage, Signature};
 use jiu_contracts::lottery::{verify_lottery, LotteryProof};
 use jiu_genesis::Genesis;
@@ -30,7 +31,7 @@ use crate::context::BlockId;
 use crate::proof::{verify_header, verify_header_certificate, CertificateJson, ProofError};
 
 /// A lottery's committed leaf, proven under a finalized block's state root.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct ChainProof {
     pub height: u64,
     pub block_id: BlockId,
@@ -43,7 +44,7 @@ pub struct ChainProof {
 }
 
 /// The seed message and its threshold signature.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct SeedJson {
     #[serde(with = "hex::serde")]
     pub message: Vec<u8>,
@@ -51,8 +52,9 @@ pub struct SeedJson {
     pub signature: Vec<u8>,
 }
 
-/// `GET /lottery/{id}/bundle/{batch}/{index}`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// `GET /lottery/{id}/bundle/{batch}/{index}`: JSON, or borsh with `?format=borsh` (the
+/// compact form an app stores: same fields, no hex).
+#[derive(Clone, Debug, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct BundleAnswer {
     pub lottery_id: u64,
     pub bundle: ApplicantBundle,
@@ -176,6 +178,18 @@ pub struct CheckedBundle {
     /// Winner, waitlisted, not a winner, ineligible; or fraud evidence: the committed draw
     /// contradicts itself about this applicant ([`jiu_lottery::FraudReason`]).
     pub verdict: Verdict,
+}
+
+impl BundleAnswer {
+    /// Reads a saved answer in either form: JSON (starts with `{`) or borsh.
+    pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Self, String> {
+        let text_start = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if text_start == Some(&b'{') {
+            serde_json::from_slice(bytes).map_err(|e| format!("not a bundle answer: {e}"))
+        } else {
+            borsh::from_slice(bytes).map_err(|e| format!("not a borsh bundle answer: {e}"))
+        }
+    }
 }
 
 /// Checks a bundle answer offline: chain, leaf, commitments, seed, then the bundle itself.

@@ -2,7 +2,7 @@
 //! the public dataset. Every answer is checked by the client against the genesis
 //! ([`crate::lottery_proof`]); the node is not trusted.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -114,11 +114,42 @@ pub(crate) async fn lotteries(State(shared): AppState) -> Json<Value> {
     Json(json!({ "height": committed.tip.height, "lotteries": list }))
 }
 
-/// `GET /lottery/{id}/bundle/{batch}/{index}`: an applicant's proof bundle.
+/// `?format=json|borsh` of the bundle.
+#[derive(serde::Deserialize)]
+pub(crate) struct BundleQuery {
+    format: Option<String>,
+}
+
+/// `GET /lottery/{id}/bundle/{batch}/{index}`: an applicant's proof bundle, JSON or borsh.
 pub(crate) async fn bundle(
+    state: AppState,
+    path: Path<(String, String, String)>,
+    Query(query): Query<BundleQuery>,
+) -> ApiResult<Response> {
+    let borsh = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("borsh") => true,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "MALFORMED",
+                format!("format must be json or borsh, not '{other}'"),
+            ))
+        }
+    };
+    let answer = bundle_answer(state, path).await?;
+    if borsh {
+        let bytes = borsh::to_vec(&answer).map_err(ApiError::internal)?;
+        Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+    } else {
+        Ok(Json(answer).into_response())
+    }
+}
+
+async fn bundle_answer(
     State(shared): AppState,
     Path((id, batch, index)): Path<(String, String, String)>,
-) -> ApiResult<Json<BundleAnswer>> {
+) -> ApiResult<BundleAnswer> {
     let lottery_id: u64 = parse("lottery id", &id)?;
     let entry = EntryId {
         batch_no: parse("batch", &batch)?,
@@ -161,12 +192,12 @@ pub(crate) async fn bundle(
         .ok_or_else(|| ApiError::internal("a drawn lottery without a seed"))?;
     let proof = chain_proof(&committed, lottery_id)
         .ok_or_else(|| ApiError::internal("a drawn lottery without a proof"))?;
-    Ok(Json(BundleAnswer {
+    Ok(BundleAnswer {
         lottery_id,
         bundle,
         seed,
         proof,
-    }))
+    })
 }
 
 /// `GET /lottery/{id}/dataset`: the public dataset ([`Dataset`], borsh), for auditors.

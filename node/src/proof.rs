@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use jiu_contracts::{PublicKey, SignedTx, TxBody};
 use jiu_genesis::Genesis;
 use malachitebft_core_types::{NilOrVal, Round, VoteType};
@@ -18,7 +19,7 @@ use crate::context::{Address, BlockId, Height, Vote};
 use crate::signing::{verify_bytes, vote_sign_bytes};
 
 /// One validator's precommit signature in a certificate.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct CommitSignatureJson {
     pub address: Address,
     #[serde(with = "hex::serde")]
@@ -26,7 +27,7 @@ pub struct CommitSignatureJson {
 }
 
 /// A commit certificate as the RPC serves it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct CertificateJson {
     pub height: u64,
     pub round: i64,
