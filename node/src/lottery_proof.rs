@@ -89,6 +89,8 @@ pub enum LotteryCheckError {
     BadSeedSignature,
     #[error("the seed is not the hash of the signature")]
     SeedMismatch,
+    #[error("the entry is not under the committed entries root at its stated position")]
+    NotIncluded,
     #[error("the dataset is inconsistent: {0}")]
     BadDataset(String),
 }
@@ -106,6 +108,7 @@ impl LotteryCheckError {
             LotteryCheckError::SeedMessageMismatch(_) => "SEED_MESSAGE_MISMATCH",
             LotteryCheckError::BadSeedSignature => "BAD_SEED_SIGNATURE",
             LotteryCheckError::SeedMismatch => "SEED_MISMATCH",
+            LotteryCheckError::NotIncluded => "ENTRY_NOT_INCLUDED",
             LotteryCheckError::BadDataset(_) => "BAD_DATASET",
         }
     }
@@ -225,6 +228,57 @@ pub fn verify_bundle_answer(genesis: &Genesis, answer: &BundleAnswer) -> Result<
         height: answer.proof.height,
         signed_power,
         verdict: verify_applicant(&answer.bundle),
+    })
+}
+
+/// `GET /lottery/{id}/entries/{batch}/{index}`: an accepted entry and its path to the
+/// entries root, with the lottery leaf proven: the applicant's check, before the draw, that
+/// the operator really appended their entry (design 6.3 step 2).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InclusionAnswer {
+    pub lottery_id: u64,
+    pub entry: jiu_lottery::Entry,
+    pub entry_proof: jiu_lottery::BatchedProof,
+    pub proof: ChainProof,
+}
+
+/// What an inclusion answer proves, once checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckedInclusion {
+    pub lottery_id: u64,
+    pub height: u64,
+    pub signed_power: u64,
+    /// The lottery's stage at that height.
+    pub stage: Stage,
+}
+
+/// Checks an inclusion answer offline: chain, leaf, then the entry under the leaf's
+/// entries root at its stated (batch, index).
+pub fn verify_inclusion_answer(
+    genesis: &Genesis,
+    answer: &InclusionAnswer,
+) -> Result<CheckedInclusion> {
+    let (fields, signed_power) = verify_chain(genesis, &answer.proof)?;
+    for shown in [answer.lottery_id, answer.entry.lottery_id] {
+        if shown != fields.lottery_id {
+            return Err(LotteryCheckError::WrongLottery {
+                answer: shown,
+                leaf: fields.lottery_id,
+            });
+        }
+    }
+    let entry = &answer.entry;
+    if !answer
+        .entry_proof
+        .verify(entry.leaf_hash(), entry.id(), &fields.entries_root)
+    {
+        return Err(LotteryCheckError::NotIncluded);
+    }
+    Ok(CheckedInclusion {
+        lottery_id: fields.lottery_id,
+        height: answer.proof.height,
+        signed_power,
+        stage: fields.stage,
     })
 }
 

@@ -10,7 +10,7 @@ use jiu_lottery::book::LeafFields;
 use jiu_lottery::{Dataset, EntryId};
 use serde_json::{json, Value};
 
-use crate::lottery_proof::{BundleAnswer, ChainProof, LotteryAnswer, SeedJson};
+use crate::lottery_proof::{BundleAnswer, ChainProof, InclusionAnswer, LotteryAnswer, SeedJson};
 use crate::rpc::{ApiError, ApiResult, AppState};
 use crate::shared::Committed;
 
@@ -198,6 +198,58 @@ async fn bundle_answer(
         seed,
         proof,
     })
+}
+
+/// `GET /lottery/{id}/entries/{batch}/{index}`: an accepted entry's inclusion proof.
+pub(crate) async fn inclusion(
+    State(shared): AppState,
+    Path((id, batch, index)): Path<(String, String, String)>,
+) -> ApiResult<Json<InclusionAnswer>> {
+    let lottery_id: u64 = parse("lottery id", &id)?;
+    let at = EntryId {
+        batch_no: parse("batch", &batch)?,
+        index: parse("index", &index)?,
+    };
+    let committed = shared.committed();
+    let record = committed
+        .state
+        .lottery_book()
+        .lottery(lottery_id)
+        .ok_or_else(|| unknown(lottery_id))?;
+    let found = match (record.holds_entries(), shared.provers.get(lottery_id)) {
+        (true, _) => record.entry_proof(at),
+        (false, Some(prover)) => prover.bundle(at).map(|b| (b.entry, b.entry_proof)),
+        (false, None) => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "PROVER_NOT_READY",
+                "this node is still rebuilding the lottery's proof trees; retry shortly",
+            ))
+        }
+    };
+    let (entry, entry_proof) = found.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "UNKNOWN_ENTRY",
+            format!(
+                "lottery {lottery_id} has no entry at batch {} index {}",
+                at.batch_no, at.index
+            ),
+        )
+    })?;
+    let proof = chain_proof(&committed, lottery_id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "NOT_FINALIZED",
+            "no finalized block carries the lottery yet",
+        )
+    })?;
+    Ok(Json(InclusionAnswer {
+        lottery_id,
+        entry,
+        entry_proof,
+        proof,
+    }))
 }
 
 /// `GET /lottery/{id}/dataset`: the public dataset ([`Dataset`], borsh), for auditors.

@@ -126,6 +126,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/lottery/{id}/bundle/{batch}/{index}",
             get(crate::lottery_rpc::bundle),
         )
+        .route(
+            "/lottery/{id}/entries/{batch}/{index}",
+            get(crate::lottery_rpc::inclusion),
+        )
         .route("/lottery/{id}/dataset", get(crate::lottery_rpc::dataset))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
@@ -560,6 +564,7 @@ mod tests {
         ("get", "/lotteries"),
         ("get", "/lottery/{id}"),
         ("get", "/lottery/{id}/bundle/{batch}/{index}"),
+        ("get", "/lottery/{id}/entries/{batch}/{index}"),
         ("get", "/lottery/{id}/dataset"),
     ];
 

@@ -311,6 +311,23 @@ impl LotteryRecord {
         self.results.is_none()
     }
 
+    /// An accepted entry and its path to the entries root (the applicant's inclusion proof
+    /// before the draw), while the entries are held. Hashes only the entry's batch.
+    pub fn entry_proof(&self, id: crate::EntryId) -> Option<(Entry, crate::BatchedProof)> {
+        let batch = self.entries.get(id.batch_no as usize)?;
+        let entry = batch.get(id.index as usize)?.clone();
+        let leaves: Vec<Hash> = batch.iter().map(Entry::leaf_hash).collect();
+        let roots: Vec<Hash> = self.batches.iter().map(|b| b.root).collect();
+        let proof = crate::BatchedProof {
+            batch_len: u32::try_from(leaves.len()).ok()?,
+            batch_root: *roots.get(id.batch_no as usize)?,
+            batch_path: jiu_types::merkle::proof(&leaves, id.index as usize)?,
+            batch_count: u32::try_from(roots.len()).ok()?,
+            top_path: jiu_types::merkle::proof(&roots, id.batch_no as usize)?,
+        };
+        Some((entry, proof))
+    }
+
     /// Every entry and its status decision so far, in canonical order, while the entries are
     /// held: what an auditor's re-run of [`crate::draw`] takes. Entries of batches whose
     /// status is not uploaded yet are listed as eligible.

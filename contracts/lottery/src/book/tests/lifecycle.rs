@@ -641,3 +641,33 @@ impl World {
         w
     }
 }
+
+#[test]
+fn test_entry_proofs_of_every_accepted_entry_verify_against_the_entries_root() {
+    let mut w = World::created(rules());
+    w.time_ms = OPEN;
+    for size in [4, 1, 7] {
+        let op = w.fresh_batch(size, &[1, 2]);
+        w.ok(&operator(), op);
+    }
+    let root = w.record().entries_root();
+    let (entries, _) = w.record().dataset().expect("held");
+    for entry in &entries {
+        let (got, proof) = w.record().entry_proof(entry.id()).expect("accepted");
+        assert_eq!(&got, entry);
+        assert!(proof.verify(entry.leaf_hash(), entry.id(), &root));
+        // Another position's proof does not prove this entry.
+        let other = crate::EntryId {
+            batch_no: entry.batch_no,
+            index: entry.index + 1,
+        };
+        if let Some((_, wrong)) = w.record().entry_proof(other) {
+            assert!(!wrong.verify(entry.leaf_hash(), entry.id(), &root));
+        }
+    }
+    let beyond = crate::EntryId {
+        batch_no: 3,
+        index: 0,
+    };
+    assert!(w.record().entry_proof(beyond).is_none());
+}
