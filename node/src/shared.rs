@@ -245,9 +245,14 @@ impl Shared {
         }
         let committed = self.committed();
         let (state, tip) = (&committed.state, &committed.tip);
+        // The next block's time is its proposer's clock, never before the tip's: checked at
+        // this node's clock, so an entry received just now is not "from the future".
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
         let ctx = BlockCtx {
             height: tip.height + 1,
-            time_ms: tip.time_ms,
+            time_ms: tip.time_ms.max(now_ms),
         };
         state.check(&tx, &ctx)?;
         let id = tx.id();
