@@ -17,7 +17,7 @@
 //! chain's assumption (fewer than n - f faulty validators) the results root was re-derived
 //! by a quorum from the committed entries; an RPC can serve a listed entry's proofs
 //! ([`crate::Prover::bundle`] of that entry) to anyone who wants to check further.
-//! Size: about 1.6 KB plus 160 bytes per ranked entry (plus the chain's certificates).
+//! Size: about 1.6 KB plus 128 bytes per ranked entry (plus the chain's certificates).
 //!
 //! The caller still has to: check `commitments` against finalized chain records (and the
 //! seed against the threshold signature), and check `entry.commitment` against the app's
@@ -55,15 +55,23 @@ pub struct PoolProof {
     pub path: Vec<Hash>,
 }
 
-/// One item of a committed ranked list with the preimage of its leaf.
+/// One item of a committed ranked list with the preimage of its leaf. The item's leaf hash
+/// is not carried: it is the preimage's hash (a preimage determines it, and the list's hash
+/// check fails for any other), which keeps a 30-item list 960 bytes smaller. Tier and score
+/// are carried as committed, so a wrong one in the committed list is provable.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct ListedEntry {
     pub tier: u8,
     #[serde(with = "crate::serde_hex")]
     pub score: Hash,
-    #[serde(with = "crate::serde_hex")]
-    pub leaf_hash: Hash,
     pub entry: Entry,
+}
+
+impl ListedEntry {
+    /// The item's leaf hash: its preimage's.
+    pub fn leaf_hash(&self) -> Hash {
+        self.entry.leaf_hash()
+    }
 }
 
 /// Everything one applicant needs to check their outcome offline.
@@ -121,8 +129,6 @@ pub enum FraudReason {
     PoolResultNotInResultsRoot,
     #[error("the ranked list does not hash to the pool result")]
     RankedListNotCommitted,
-    #[error("listed entry {rank}'s preimage does not hash to its leaf hash")]
-    ListedPreimageMismatch { rank: u32 },
     #[error("listed entry {rank} belongs to another lottery or pool")]
     ListedFromOtherPool { rank: u32 },
     #[error("listed entry {rank} is committed with a tier its leaf does not have")]
@@ -159,7 +165,6 @@ impl FraudReason {
                 | PoolResultForOtherPool
                 | PoolResultNotInResultsRoot
                 | RankedListNotCommitted
-                | ListedPreimageMismatch { .. }
         )
     }
 }
@@ -177,7 +182,7 @@ fn verify(bundle: &ApplicantBundle) -> Result<Verdict, FraudReason> {
     let own_leaf = check_inclusion(bundle)?;
     check_list(bundle)?;
     let pool = &bundle.pool;
-    let listed_at = bundle.ranked.iter().position(|l| l.leaf_hash == own_leaf);
+    let listed_at = bundle.ranked.iter().position(|l| l.leaf_hash() == own_leaf);
     if !bundle.status.eligible {
         return match listed_at {
             Some(at) => Err(FraudReason::IneligibleEntryRanked { rank: rank(at) }),
@@ -206,7 +211,7 @@ fn verify(bundle: &ApplicantBundle) -> Result<Verdict, FraudReason> {
         .score(&c.seed, &own_leaf)
         .ok_or(FraudReason::EntryWithoutTickets)?;
     if let Some(last) = bundle.ranked.last() {
-        if (entry.tier, own_score, own_leaf) < (last.tier, last.score, last.leaf_hash) {
+        if (entry.tier, own_score, own_leaf) < (last.tier, last.score, last.leaf_hash()) {
             return Err(FraudReason::OmittedAboveCutoff);
         }
     }
@@ -258,33 +263,32 @@ fn check_inclusion(bundle: &ApplicantBundle) -> Result<Hash, FraudReason> {
 /// Checks the ranked list is the committed one and recomputes every item from the seed.
 fn check_list(bundle: &ApplicantBundle) -> Result<(), FraudReason> {
     let (c, pool) = (&bundle.commitments, &bundle.pool);
+    let leaves: Vec<Hash> = bundle.ranked.iter().map(ListedEntry::leaf_hash).collect();
     let committed = ranked_hash(
         bundle
             .ranked
             .iter()
-            .map(|l| ranked_item(l.tier, &l.score, &l.leaf_hash)),
+            .zip(&leaves)
+            .map(|(l, leaf)| ranked_item(l.tier, &l.score, leaf)),
     );
     if committed != pool.ranked_hash {
         return Err(FraudReason::RankedListNotCommitted);
     }
-    for (at, listed) in bundle.ranked.iter().enumerate() {
+    for (at, (listed, leaf)) in bundle.ranked.iter().zip(&leaves).enumerate() {
         let rank = rank(at);
         let entry = &listed.entry;
-        if entry.leaf_hash() != listed.leaf_hash {
-            return Err(FraudReason::ListedPreimageMismatch { rank });
-        }
         if entry.lottery_id != c.lottery_id || entry.pool_id != pool.pool_id {
             return Err(FraudReason::ListedFromOtherPool { rank });
         }
         if entry.tier != listed.tier {
             return Err(FraudReason::ListedTierWrong { rank });
         }
-        if entry.score(&c.seed, &listed.leaf_hash) != Some(listed.score) {
+        if entry.score(&c.seed, leaf) != Some(listed.score) {
             return Err(FraudReason::ListedScoreWrong { rank });
         }
-        if let Some(before) = at.checked_sub(1).map(|b| &bundle.ranked[b]) {
-            let key = |l: &ListedEntry| (l.tier, l.score, l.leaf_hash);
-            if key(before) >= key(listed) {
+        if let Some(b) = at.checked_sub(1) {
+            let before = (bundle.ranked[b].tier, bundle.ranked[b].score, leaves[b]);
+            if before >= (listed.tier, listed.score, *leaf) {
                 return Err(FraudReason::ListNotSorted { rank });
             }
         }

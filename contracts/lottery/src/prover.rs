@@ -69,7 +69,6 @@ impl Prover {
                 Some(ListedEntry {
                     tier: r.tier,
                     score: r.score,
-                    leaf_hash: r.leaf_hash,
                     entry: self.entry(r.id)?.clone(),
                 })
             })
