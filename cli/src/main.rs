@@ -8,6 +8,7 @@ mod bench;
 mod cmd_genesis;
 mod cmd_keys;
 mod demo;
+mod lottery;
 mod testnet;
 mod tx;
 mod verify;
@@ -60,6 +61,9 @@ enum Command {
     /// Seed a running devnet with a realistic provenance scenario (orgs, 100k bottles,
     /// shipments, sales, a recall, a theft, a diversion) and print verify URLs to try.
     Demo(demo::DemoArgs),
+    /// The reservation lottery: a timed demo on a devnet.
+    #[command(subcommand)]
+    Lottery(lottery::LotteryCmd),
 }
 
 fn init_tracing() {
@@ -107,5 +111,6 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Verify(args) => verify::run_args(args),
         Command::Bench(args) => bench::run(args).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Lottery(cmd) => lottery::run(cmd).await,
     }
 }
