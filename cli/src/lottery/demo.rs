@@ -345,7 +345,10 @@ async fn upload_statuses(
     let intake_end_ms = plan.close_at_ms + plan.grace_ms;
     let wait =
         Duration::from_millis(intake_end_ms.saturating_sub(now_ms())) + Duration::from_secs(60);
-    println!("waiting for the close and the grace (block time)");
+    println!(
+        "waiting about {} s for the close and the grace (block time)",
+        intake_end_ms.saturating_sub(now_ms()) / 1000
+    );
     wait_chain_time(driver, intake_end_ms + 1, wait).await?;
     let started = Instant::now();
     let counts = &ingested.batch_counts;
