@@ -21,6 +21,7 @@ mod p2p;
 mod validate;
 
 pub mod beacon;
+pub mod ceremony;
 pub mod devnet;
 pub mod keys;
 
