@@ -5,6 +5,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bench;
+mod cmd_dkg;
 mod cmd_genesis;
 mod cmd_keys;
 mod demo;
@@ -37,6 +38,9 @@ enum Command {
     /// Create, edit, validate and hash genesis files.
     #[command(subcommand)]
     Genesis(cmd_genesis::GenesisCmd),
+    /// The lottery beacon's key ceremony among the validators, one step per operator.
+    #[command(subcommand)]
+    Dkg(cmd_dkg::DkgCmd),
     /// Create a node home directory (config.toml, genesis.json, node_key.json).
     Init(testnet::InitArgs),
     /// Run a node from its home directory.
@@ -100,6 +104,7 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Keys(cmd) => cmd_keys::run(cmd),
         Command::Genesis(cmd) => cmd_genesis::run(cmd),
+        Command::Dkg(cmd) => cmd_dkg::run(cmd),
         Command::Init(args) => testnet::init(args),
         Command::Start { home } => {
             init_tracing();
