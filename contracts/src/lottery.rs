@@ -89,6 +89,9 @@ impl ShareError {
     }
 }
 
+/// A draw, once run; `OnceLock` makes a second asker wait for the first run.
+type DrawSlot = Arc<std::sync::OnceLock<Arc<PreparedDraw>>>;
+
 /// One lottery's seed shares so far: encoded partial signature by share index.
 pub type Shares = BTreeMap<u32, Vec<u8>>;
 
@@ -104,9 +107,10 @@ pub(crate) struct Lotteries {
     pub(crate) beacon: Option<Arc<dyn Beacon>>,
     /// Validator consensus keys and their orgs, for validator-signed lottery txs.
     pub(crate) validators: BTreeMap<PublicKey, String>,
-    /// Draws already run, by their inputs: a cache of a pure function, so the draw runs once
-    /// per lottery however often `CommitResults` is checked.
-    pub(crate) draws: Arc<Mutex<Vec<PreparedDraw>>>,
+    /// Draws run or running, by their inputs: a cache of a pure function, so the draw runs
+    /// once per lottery however often `CommitResults` is checked, and a check that needs a
+    /// draw the node is already running waits for it instead of running a second one.
+    pub(crate) draws: Arc<Mutex<Vec<(DrawKey, DrawSlot)>>>,
 }
 
 impl fmt::Debug for Lotteries {
@@ -160,22 +164,37 @@ impl Lotteries {
         sha256(&[SHARES_DOMAIN, &bytes])
     }
 
-    /// A draw already run for these inputs.
+    /// A draw already run for these inputs (does not wait for one running).
     pub(crate) fn prepared(&self, key: &DrawKey) -> Option<PreparedDraw> {
-        let draws = self.draws.lock().unwrap_or_else(|e| e.into_inner());
-        draws.iter().find(|d| d.key() == key).cloned()
+        self.slot(key).get().map(|d| PreparedDraw::clone(d))
     }
 
-    /// Remembers a draw; keeps the last few (a draw holds every pool's ranked list).
+    /// The draw of `job`: from the cache, or from the run already under way (waiting for
+    /// it), or run now.
+    pub(crate) fn draw(&self, job: &jiu_lottery::book::DrawJob) -> PreparedDraw {
+        let slot = self.slot(job.key());
+        PreparedDraw::clone(slot.get_or_init(|| Arc::new(job.run())))
+    }
+
+    /// Remembers a draw run elsewhere.
     pub(crate) fn remember(&self, draw: PreparedDraw) {
+        let slot = self.slot(draw.key());
+        let _ = slot.set(Arc::new(draw));
+    }
+
+    /// The cache slot of `key`, made if absent; keeps the last few (a draw holds every
+    /// pool's ranked list).
+    fn slot(&self, key: &DrawKey) -> DrawSlot {
         let mut draws = self.draws.lock().unwrap_or_else(|e| e.into_inner());
-        if draws.iter().any(|d| d.key() == draw.key()) {
-            return;
+        if let Some((_, slot)) = draws.iter().find(|(k, _)| k == key) {
+            return Arc::clone(slot);
         }
         if draws.len() >= 4 {
             draws.remove(0);
         }
-        draws.push(draw);
+        let slot = DrawSlot::default();
+        draws.push((key.clone(), Arc::clone(&slot)));
+        slot
     }
 }
 

@@ -309,6 +309,14 @@ impl State {
         self.lotteries.shares.get(&lottery_id)
     }
 
+    /// Runs the draw of a seeded lottery ahead of `CommitResults`, or waits for the run
+    /// already under way (a `CommitResults` check that needs it waits for this run too, not
+    /// a second one). `None` unless the lottery is seeded.
+    pub fn run_draw(&self, lottery_id: u64) -> Option<jiu_lottery::book::PreparedDraw> {
+        let job = self.lotteries.book.draw_job(lottery_id)?;
+        Some(self.lotteries.draw(&job))
+    }
+
     /// Gives the state a draw the node ran ahead of `CommitResults` (see
     /// [`jiu_lottery::book::DrawJob`]); used only if its inputs are the lottery's.
     pub fn prepare_draw(&self, draw: jiu_lottery::book::PreparedDraw) {

@@ -331,9 +331,10 @@ impl LotteryWorker {
             let key = self.key.clone();
             tokio::task::spawn_blocking(move || {
                 let started = std::time::Instant::now();
-                let draw = job.run();
+                // Through the state's cache: a proposal with CommitResults that arrives
+                // while this runs waits for this run instead of starting a second draw.
+                let draw = state.run_draw(lottery_id).unwrap_or_else(|| job.run());
                 let results_root = draw.result().results_root;
-                state.prepare_draw(draw.clone());
                 info!(
                     lottery_id,
                     elapsed_ms = started.elapsed().as_millis() as u64,

@@ -86,12 +86,7 @@ impl State {
     /// inputs, so the cache never changes an outcome).
     fn prepared_draw(&self, lottery_id: u64) -> Option<jiu_lottery::book::PreparedDraw> {
         let job = self.lotteries.book.draw_job(lottery_id)?;
-        if let Some(draw) = self.lotteries.prepared(job.key()) {
-            return Some(draw);
-        }
-        let draw = job.run();
-        self.lotteries.remember(draw.clone());
-        Some(draw)
+        Some(self.lotteries.draw(&job))
     }
 
     /// A validator's seed share: checked against its public share, kept, and combined into
