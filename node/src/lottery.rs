@@ -285,14 +285,20 @@ impl LotteryWorker {
         let Some(status_root) = record.status_root() else {
             return Ok(());
         };
-        let message = SeedMessage::new(
+        let message = match SeedMessage::new(
             &shared.info.genesis.chain_id,
             lottery_id,
             record.rules_hash(),
             record.entries_root(),
             status_root,
-        )
-        .map_err(|e| eyre::eyre!("seed message of lottery {lottery_id}: {e}"))?;
+        ) {
+            Ok(message) => message,
+            Err(e) => {
+                // Only a chain id the genesis would refuse gets here; nothing to sign.
+                warn!(lottery_id, error = %e, "no seed message to sign");
+                return Ok(());
+            }
+        };
         match self.guard.check(&message) {
             Ok(jiu_beacon::Permission::First(signed)) => {
                 // Persisted before the share exists anywhere but here.
