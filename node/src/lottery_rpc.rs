@@ -14,6 +14,9 @@ use crate::lottery_proof::{BundleAnswer, ChainProof, InclusionAnswer, LotteryAns
 use crate::rpc::{ApiError, ApiResult, AppState};
 use crate::shared::Committed;
 
+/// Dataset exports running at once.
+static DATASET_EXPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 fn parse<T: std::str::FromStr>(what: &str, text: &str) -> ApiResult<T> {
     text.parse().map_err(|_| {
         ApiError::new(
@@ -259,14 +262,25 @@ pub(crate) async fn dataset(
 ) -> ApiResult<Response> {
     let lottery_id: u64 = parse("lottery id", &id)?;
     let committed = shared.committed();
-    let record = committed
-        .state
-        .lottery_book()
-        .lottery(lottery_id)
-        .ok_or_else(|| unknown(lottery_id))?;
-    let held = record.dataset();
+    if committed.state.lottery_book().lottery(lottery_id).is_none() {
+        return Err(unknown(lottery_id));
+    }
+    // An export copies every entry (hundreds of MB for millions): one at a time, off the
+    // async threads.
+    let _export = DATASET_EXPORTS.try_acquire().map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "BUSY",
+            "another dataset export is running on this node; retry shortly",
+        )
+    })?;
     let prover = shared.provers.get(lottery_id);
     let bytes = tokio::task::spawn_blocking(move || {
+        let held = committed
+            .state
+            .lottery_book()
+            .lottery(lottery_id)
+            .and_then(|record| record.dataset());
         match (held, prover) {
             (Some((entries, status)), _) => Some(Dataset::new(lottery_id, entries, &status)),
             (None, Some(prover)) => Some(Dataset::new(
