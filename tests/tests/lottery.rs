@@ -465,6 +465,32 @@ async fn n4_lottery_draw_is_proven_to_every_applicant() {
         genesis_arg,
     ]);
     assert!(ok && out.contains("AUDIT PASSED"), "{out}");
+    // The independent Python re-implementation, from the same exported data.
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/lottery_audit.py");
+    match std::process::Command::new("python3")
+        .arg(&script)
+        .args([
+            "--rpc",
+            "http://127.0.0.1:32302",
+            "--lottery",
+            &ID.to_string(),
+        ])
+        .output()
+    {
+        Ok(run) => {
+            let out = String::from_utf8_lossy(&run.stdout);
+            assert!(run.status.success(), "the Python audit disagrees: {out}");
+            assert!(
+                out.contains(&hex::encode(result.results_root)),
+                "the Python audit names another results root: {out}"
+            );
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            println!("note: python3 is not on PATH; skipping the Python audit");
+        }
+        Err(e) => panic!("could not run python3: {e}"),
+    }
 
     // Every node has the same lottery leaf.
     let leaf = |a: &Value| a["proof"]["leaf"].clone();
