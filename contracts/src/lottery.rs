@@ -12,8 +12,9 @@
 //! the seed is set in that block. Anyone may instead submit `Lottery { SubmitSeed }` with a
 //! signature combined off chain; the book checks it the same way.
 //!
-//! The BLS arithmetic is behind [`Beacon`]: this crate links no pairing code (jiu-beacon's
-//! dependencies pull an async runtime); the node passes jiu-beacon's implementation.
+//! The BLS arithmetic is behind [`Beacon`] (a jiu-types trait): this crate links no pairing
+//! code (jiu-beacon's dependencies pull an async runtime); jiu-beacon implements it for the
+//! genesis group key.
 //!
 //! # Root
 //!
@@ -39,24 +40,7 @@ pub const PARTIAL_BYTES: usize = 52;
 /// Domain of the pending-shares digest in the lotteries leaf.
 const SHARES_DOMAIN: &[u8] = b"jiu/seed-shares/v1";
 
-/// The threshold BLS operations the chain needs, over the genesis group key. Implemented by
-/// the node with jiu-beacon.
-///
-/// Implementors must be deterministic, and [`Beacon::verify`] must accept for a message at
-/// most one signature byte string (the canonical compressed encoding): the seed is the hash
-/// of those bytes.
-pub trait Beacon: Send + Sync {
-    /// Shares needed for a signature.
-    fn threshold(&self) -> u32;
-    /// The share index of a participant's (validator's) consensus key.
-    fn index_of(&self, key: &PublicKey) -> Option<u32>;
-    /// Whether `partial` (share index then point) is share `index`'s signature of `message`.
-    fn verify_share(&self, index: u32, message: &[u8], partial: &[u8]) -> bool;
-    /// The threshold signature from at least `threshold` verified shares, or `None`.
-    fn combine(&self, message: &[u8], partials: &[Vec<u8>]) -> Option<Vec<u8>>;
-    /// Whether `signature` is the group's signature of `message`.
-    fn verify(&self, message: &[u8], signature: &[u8]) -> bool;
-}
+pub use jiu_types::beacon::Beacon;
 
 /// Why a seed share is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -174,12 +158,6 @@ impl Lotteries {
     pub(crate) fn draw(&self, job: &jiu_lottery::book::DrawJob) -> PreparedDraw {
         let slot = self.slot(job.key());
         PreparedDraw::clone(slot.get_or_init(|| Arc::new(job.run())))
-    }
-
-    /// Remembers a draw run elsewhere.
-    pub(crate) fn remember(&self, draw: PreparedDraw) {
-        let slot = self.slot(draw.key());
-        let _ = slot.set(Arc::new(draw));
     }
 
     /// The cache slot of `key`, made if absent; keeps the last few (a draw holds every

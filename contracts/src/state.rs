@@ -317,12 +317,6 @@ impl State {
         Some(self.lotteries.draw(&job))
     }
 
-    /// Gives the state a draw the node ran ahead of `CommitResults` (see
-    /// [`jiu_lottery::book::DrawJob`]); used only if its inputs are the lottery's.
-    pub fn prepare_draw(&self, draw: jiu_lottery::book::PreparedDraw) {
-        self.lotteries.remember(draw);
-    }
-
     /// The draw a seeded lottery's `CommitResults` will be checked against, from the cache.
     pub fn prepared_draw_of(
         &self,

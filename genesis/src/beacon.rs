@@ -1,5 +1,5 @@
 //! The lottery beacon at genesis: the group key section of the genesis, the share files,
-//! the devnet ceremony, and the chain's [`Beacon`] over jiu-beacon.
+//! the devnet ceremony (jiu-beacon implements the chain's `Beacon` for `GroupPublic`).
 //!
 //! The genesis `beacon` section is jiu-beacon's [`GroupPublic`]: `n`, `threshold`, the group
 //! key, the public polynomial and the participants, which must be exactly the validators'
@@ -12,65 +12,14 @@
 //! runs the same roles on each operator's machine, exchanging the messages over
 //! authenticated channels (`docs/lottery-beacon.md`).
 
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use jiu_beacon::{GroupPublic, Identity, PartialSignature, SecretShare, SeedMessage, Signature};
-use jiu_contracts::lottery::Beacon;
-use jiu_contracts::PublicKey;
+use jiu_beacon::{GroupPublic, Identity, SecretShare};
 
 use crate::error::{GenesisError, Result};
 
 /// Largest share file read.
 const SHARE_FILE_BYTES_MAX: u64 = 16 * 1024;
-
-/// The chain's threshold operations over the genesis group key.
-pub struct GenesisBeacon(pub GroupPublic);
-
-impl Beacon for GenesisBeacon {
-    fn threshold(&self) -> u32 {
-        self.0.threshold()
-    }
-
-    fn index_of(&self, key: &PublicKey) -> Option<u32> {
-        self.0.index_of(key)
-    }
-
-    fn verify_share(&self, index: u32, message: &[u8], partial: &[u8]) -> bool {
-        let (Ok(partial), Ok(message)) = (
-            PartialSignature::from_bytes(partial),
-            SeedMessage::from_bytes(message),
-        ) else {
-            return false;
-        };
-        partial.index == index && jiu_beacon::verify_partial(&self.0, &message, &partial).is_ok()
-    }
-
-    fn combine(&self, message: &[u8], partials: &[Vec<u8>]) -> Option<Vec<u8>> {
-        let message = SeedMessage::from_bytes(message).ok()?;
-        let partials = partials
-            .iter()
-            .map(|p| PartialSignature::from_bytes(p))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .ok()?;
-        let signature = jiu_beacon::combine(&self.0, &message, &partials).ok()?;
-        Some(signature.to_bytes().to_vec())
-    }
-
-    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        let (Ok(message), Ok(parsed)) = (
-            SeedMessage::from_bytes(message),
-            Signature::from_bytes(signature),
-        ) else {
-            return false;
-        };
-        // One accepted encoding per signature: the seed is the hash of these bytes.
-        parsed.to_bytes()[..] == *signature
-            && jiu_beacon::verify(self.0.group_key(), &message, &parsed).is_ok()
-    }
-}
 
 /// Runs the genesis ceremony among the validators' consensus keys (devnet: all in this
 /// process). Returns the public output and each validator's share, in the order of
@@ -114,26 +63,13 @@ pub fn write_share_file(path: &Path, share: &SecretShare) -> Result<()> {
     let mut text =
         serde_json::to_string_pretty(share).map_err(|e| GenesisError::Json(e.to_string()))?;
     text.push('\n');
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| GenesisError::io(path, e))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| GenesisError::io(path, e))
+    crate::keys::write_new_secret(path, text.as_bytes())
 }
 
 /// Reads a share file and checks it against the genesis group (its public share must be
 /// the polynomial's value at its index).
 pub fn read_share_file(path: &Path, public: &GroupPublic) -> Result<SecretShare> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| GenesisError::io(path, e))?;
-    let mut text = String::new();
-    file.take(SHARE_FILE_BYTES_MAX + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| GenesisError::io(path, e))?;
+    let text = crate::keys::read_small(path, SHARE_FILE_BYTES_MAX)?;
     let share: SecretShare = serde_json::from_str(&text)
         .map_err(|e| GenesisError::Json(format!("{}: {e}", path.display())))?;
     share.check(public).map_err(|e| {

@@ -208,8 +208,7 @@ impl Genesis {
     /// beacon and validators.
     pub fn configure_lottery(&self, state: jiu_contracts::State) -> jiu_contracts::State {
         let beacon = self.beacon.clone().map(|public| {
-            std::sync::Arc::new(crate::beacon::GenesisBeacon(public))
-                as std::sync::Arc<dyn jiu_contracts::lottery::Beacon>
+            std::sync::Arc::new(public) as std::sync::Arc<dyn jiu_contracts::lottery::Beacon>
         });
         let validators = self
             .validators

@@ -70,13 +70,19 @@ pub fn write_key_file(path: &Path, key: &SigningKey) -> Result<()> {
     let mut text = serde_json::to_string_pretty(&KeyFile::new(key))
         .expect("a KeyFile always serializes: two strings");
     text.push('\n');
+    write_new_secret(path, text.as_bytes())
+}
+
+/// Writes `bytes` to a new file created with mode 0600 (never readable by others, not even
+/// briefly) and syncs it. Refuses to overwrite an existing file.
+pub(crate) fn write_new_secret(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
         .map_err(|e| GenesisError::io(path, e))?;
-    file.write_all(text.as_bytes())
+    file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .map_err(|e| GenesisError::io(path, e))
 }
@@ -84,7 +90,7 @@ pub fn write_key_file(path: &Path, key: &SigningKey) -> Result<()> {
 /// Reads a key file written by [`write_key_file`]; refuses it when its public key does not
 /// match its secret.
 pub fn read_key_file(path: &Path) -> Result<SigningKey> {
-    let text = read_small(path)?;
+    let text = read_small(path, KEY_FILE_BYTES_MAX)?;
     let file: KeyFile = serde_json::from_str(&text)
         .map_err(|e| GenesisError::Json(format!("{}: {e}", path.display())))?;
     file.signing_key().map_err(|e| match e {
@@ -96,17 +102,18 @@ pub fn read_key_file(path: &Path) -> Result<SigningKey> {
     })
 }
 
-fn read_small(path: &Path) -> Result<String> {
+/// Reads a text file of at most `max` bytes (a secret file: a key, a share).
+pub(crate) fn read_small(path: &Path, max: u64) -> Result<String> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| GenesisError::io(path, e))?;
     let mut text = String::new();
-    file.take(KEY_FILE_BYTES_MAX + 1)
+    file.take(max + 1)
         .read_to_string(&mut text)
         .map_err(|e| GenesisError::io(path, e))?;
-    if text.len() as u64 > KEY_FILE_BYTES_MAX {
+    if text.len() as u64 > max {
         return Err(GenesisError::io(
             path,
-            std::io::Error::other("too large for a key file"),
+            std::io::Error::other(format!("larger than the {max} bytes allowed")),
         ));
     }
     Ok(text)

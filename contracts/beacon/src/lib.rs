@@ -66,6 +66,7 @@
 //! refuses bad bytes with a typed [`Error`] and never panics.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+mod chain;
 pub mod dkg;
 mod error;
 pub mod guard;

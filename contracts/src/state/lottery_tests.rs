@@ -52,52 +52,6 @@ const VALIDATORS: [(u8, &str); 4] = [
 const ISSUER: u8 = PRODUCER;
 const OPERATOR: u8 = DISTRIBUTOR;
 
-/// The node's adapter from jiu-beacon to [`Beacon`], written as a node would.
-struct TestBeacon(GroupPublic);
-
-impl Beacon for TestBeacon {
-    fn threshold(&self) -> u32 {
-        self.0.threshold()
-    }
-
-    fn index_of(&self, key: &PublicKey) -> Option<u32> {
-        self.0.index_of(key)
-    }
-
-    fn verify_share(&self, index: u32, message: &[u8], partial: &[u8]) -> bool {
-        let (Ok(partial), Ok(message)) = (
-            PartialSignature::from_bytes(partial),
-            SeedMessage::from_bytes(message),
-        ) else {
-            return false;
-        };
-        partial.index == index && jiu_beacon::verify_partial(&self.0, &message, &partial).is_ok()
-    }
-
-    fn combine(&self, message: &[u8], partials: &[Vec<u8>]) -> Option<Vec<u8>> {
-        let message = SeedMessage::from_bytes(message).ok()?;
-        let partials = partials
-            .iter()
-            .map(|p| PartialSignature::from_bytes(p))
-            .collect::<Result<Vec<_>, _>>()
-            .ok()?;
-        let signature = jiu_beacon::combine(&self.0, &message, &partials).ok()?;
-        Some(signature.to_bytes().to_vec())
-    }
-
-    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        let (Ok(message), Ok(parsed)) = (
-            SeedMessage::from_bytes(message),
-            Signature::from_bytes(signature),
-        ) else {
-            return false;
-        };
-        // Only the canonical encoding: the seed is the hash of the accepted bytes.
-        parsed.to_bytes()[..] == *signature
-            && jiu_beacon::verify(self.0.group_key(), &message, &parsed).is_ok()
-    }
-}
-
 /// The genesis DKG among the validators' consensus keys, run once for all tests.
 struct Group {
     public: GroupPublic,
@@ -234,8 +188,7 @@ fn combined(message: &SeedMessage, indices: &[usize]) -> Signature {
 
 /// The test consortium with a beacon (or none) and the validators.
 fn genesis_state(with_beacon: bool) -> State {
-    let beacon =
-        with_beacon.then(|| Arc::new(TestBeacon(group().public.clone())) as Arc<dyn Beacon>);
+    let beacon = with_beacon.then(|| Arc::new(group().public.clone()) as Arc<dyn Beacon>);
     let validators = VALIDATORS
         .iter()
         .map(|(seed, org_id)| (public_key(*seed), org_id.to_string()));

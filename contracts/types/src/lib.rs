@@ -6,6 +6,7 @@
 //! other. `jiu-contracts` re-exports everything here at the same paths.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod beacon;
 pub mod gs1;
 pub mod merkle;
 #[doc(hidden)]
