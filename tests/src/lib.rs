@@ -214,6 +214,27 @@ impl Cluster {
         );
     }
 
+    /// Waits until tx `id` (hex) is final on node `i` and returns its status; panics if it is
+    /// rejected or not final within a minute.
+    pub async fn wait_final(&self, i: usize, id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let status = self
+                .get(i, &format!("/tx/{id}"))
+                .await
+                .unwrap_or(Value::Null);
+            match status["status"].as_str() {
+                Some("finalized") => return status,
+                Some("rejected") => panic!("tx {id} rejected: {status}"),
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        panic!(
+            "tx {id} not final within a minute; node {i} log tail:\n{}",
+            self.log_tail(i)
+        );
+    }
+
     /// The last lines of node `i`'s log.
     pub fn log_tail(&self, i: usize) -> String {
         let log = std::fs::read_to_string(self.homes[i].join("node.log")).unwrap_or_default();

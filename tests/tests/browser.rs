@@ -4,7 +4,7 @@
 //! browser's own proof check passed. A proxy that alters the node's answers on the way shows
 //! the page names the step that fails.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use jiu_contracts::gs1::{parse_code, Code, Sgtin};
@@ -54,20 +54,9 @@ async fn finalize(
         .post(0, "/tx", &json!({ "tx": hex::encode(tx.encode()) }))
         .await;
     assert_eq!(status, 200, "submit refused: {answer}");
-    let id = answer["tx_id"].as_str().expect("tx id").to_string();
-    let deadline = Instant::now() + MINUTE;
-    while Instant::now() < deadline {
-        let status = cluster
-            .get(0, &format!("/tx/{id}"))
-            .await
-            .unwrap_or(Value::Null);
-        match status["status"].as_str() {
-            Some("finalized") => return status["height"].as_u64().expect("height"),
-            Some("rejected") => panic!("tx {nonce} rejected: {status}"),
-            _ => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    panic!("tx {nonce} not finalized within a minute");
+    let id = answer["tx_id"].as_str().expect("tx id");
+    let status = cluster.wait_final(0, id).await;
+    status["height"].as_u64().expect("height")
 }
 
 /// What a person sees on `url` once the page has run.

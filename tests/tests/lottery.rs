@@ -75,15 +75,8 @@ impl Chain<'_> {
         let kind = op.kind();
         let (status, answer) = self.submit(key, op).await;
         assert_eq!(status, 200, "{kind} refused: {answer}");
-        let id = answer["tx_id"].as_str().expect("tx id").to_string();
-        for _ in 0..600 {
-            let status = self.cluster.get(0, &format!("/tx/{id}")).await;
-            if let Some(status) = status.filter(|s| s["status"] == "finalized") {
-                return status;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{kind} {id} not finalized");
+        let id = answer["tx_id"].as_str().expect("tx id");
+        self.cluster.wait_final(0, id).await
     }
 }
 

@@ -53,15 +53,8 @@ impl Chain<'_> {
             .post(0, "/tx", &json!({ "tx": hex::encode(tx.encode()) }))
             .await;
         assert_eq!(status, 200, "submit refused: {answer}");
-        let id = answer["tx_id"].as_str().expect("tx id").to_string();
-        for _ in 0..600 {
-            let status = self.cluster.get(0, &format!("/tx/{id}")).await;
-            if let Some(status) = status.filter(|s| s["status"] == "finalized") {
-                return status;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("tx {id} not finalized");
+        let id = answer["tx_id"].as_str().expect("tx id");
+        self.cluster.wait_final(0, id).await
     }
 }
 
