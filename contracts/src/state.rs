@@ -73,7 +73,7 @@ use serde::Serialize;
 use crate::error::TxError;
 use crate::gs1::Code;
 use crate::merkle;
-use crate::provenance::{Alert, Ledger, Parties, RecordLeaf, UNDO_WINDOW_MS_DEFAULT};
+use crate::provenance::{Alert, Ledger, Parties, RecordLeaf, RecordStore, UNDO_WINDOW_MS_DEFAULT};
 use crate::smt::{self, Smt};
 use crate::tx::{validate_org, VerifiedTx};
 use crate::types::{sha256, Hash, Org, PublicKey, Role};
@@ -272,17 +272,36 @@ impl State {
         }
     }
 
-    /// The codes whose leaves changed since the last call, with their new leaf bytes
-    /// (`None`: the leaf is gone), in code order; what a node writes after a block.
+    /// The codes whose records changed since the last call, with their new stored bytes
+    /// ([`StoredRecord::encode`]: the leaf, and a container's children; `None`: the record is
+    /// gone), in code order; what a node writes after a block.
     pub fn take_dirty(&mut self) -> Vec<(Code, Option<Vec<u8>>)> {
         let dirty = std::mem::take(&mut self.dirty);
         dirty
             .into_iter()
             .map(|code| {
-                let leaf = self.ledger.leaf(&code).map(|leaf| leaf.encode());
-                (code, leaf)
+                let stored = self.ledger.stored_record(&code).map(|s| s.encode());
+                (code, stored)
             })
             .collect()
+    }
+
+    /// The records tree (for a node's store, which answers which codes exist from it).
+    pub fn records_tree(&self) -> &Smt {
+        &self.records
+    }
+
+    /// Drops the in-memory lifecycle records and reads them from `base` from now on: a node
+    /// calls this after writing [`State::take_dirty`]'s records, with its store at this
+    /// height, so memory holds one block's changes rather than the whole ledger.
+    ///
+    /// Panics if records are still dirty (the caller has not stored them): a node bug.
+    pub fn rebase_records(&mut self, base: std::sync::Arc<dyn RecordStore>) {
+        assert!(
+            self.dirty.is_empty(),
+            "rebase before the dirty records were taken"
+        );
+        self.ledger.rebase(base);
     }
 
     /// Configures the lottery: the chain id seed messages name, the genesis beacon (group

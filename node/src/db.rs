@@ -10,8 +10,13 @@
 //! - `meta`: `tip` -> height; `state` -> the persistent state at `tip`
 //! - `undecided`: height || round || block id -> borsh(Block) we built or validated but that
 //!   is not decided yet, so a restarted node can answer consensus about its own proposals.
-//! - `records`: record key (32 bytes) -> borsh(RecordLeaf), the lifecycle leaves at `tip`;
-//!   only the leaves a height changed are written with it.
+//! - `records`: record key (32 bytes) || !height (u64 BE, bitwise not) -> the code's stored
+//!   record (`StoredRecord`: its leaf, and a container's children) as that height left it;
+//!   empty if the height removed it. Only the codes a height changed are written with it,
+//!   and older versions stay, so the newest version at or below any height is the first
+//!   key at or after `key || !height`: readers holding an older state read that state's
+//!   records while later blocks are written (see `records`). Old versions are not pruned
+//!   yet.
 //! - `history`: record key || height (u64 BE) || tx index (u32 BE) || op index (u32 BE) ->
 //!   borsh(HistoryEntry): what each finalized op did to a code, for the verify answer. Not
 //!   consensus state (the blocks are), so it carries no proof of its own.
@@ -294,7 +299,8 @@ pub struct CommitRecord<'a> {
     /// The receipt events of each tx (JSON), in the order of `tx_ids`.
     pub tx_events: &'a [Vec<u8>],
     pub state: &'a [u8],
-    /// Lifecycle leaves changed at this height: record key -> new leaf, `None` to delete.
+    /// Lifecycle records changed at this height: record key -> new stored record, `None` to
+    /// delete.
     pub records: &'a [(Hash, Option<Vec<u8>>)],
     /// Derived index rows of this height (history, EPCIS events and their EPC index).
     pub index_rows: &'a [(Col, Vec<u8>, Vec<u8>)],
@@ -307,6 +313,14 @@ pub struct TxLocation {
     pub index: u32,
     /// The receipt's events as JSON (empty for txs stored before receipts were kept).
     pub events: Vec<u8>,
+}
+
+/// The `records` key of `key`'s version written at `height`: newer versions sort first.
+fn record_version(key: &Hash, height: u64) -> Vec<u8> {
+    let mut version = Vec::with_capacity(40);
+    version.extend_from_slice(key);
+    version.extend_from_slice(&(!height).to_be_bytes());
+    version
 }
 
 const KEY_TIP: &[u8] = b"tip";
@@ -361,11 +375,13 @@ impl Db {
             KEY_STATE.to_vec(),
             record.state.to_vec(),
         ));
-        for (key, leaf) in record.records {
-            ops.push(match leaf {
-                Some(bytes) => Op::Put(Col::Records, key.to_vec(), bytes.clone()),
-                None => Op::Delete(Col::Records, key.to_vec()),
-            });
+        for (key, stored) in record.records {
+            let value = stored.clone().unwrap_or_default();
+            ops.push(Op::Put(
+                Col::Records,
+                record_version(key, record.height),
+                value,
+            ));
         }
         for (col, key, value) in record.index_rows {
             ops.push(Op::Put(*col, key.clone(), value.clone()));
@@ -471,10 +487,36 @@ impl Db {
         )])
     }
 
-    /// Calls `visit` with every stored lifecycle leaf, for rebuilding the state at start.
-    pub fn for_each_record(&self, visit: &mut dyn FnMut(&[u8])) -> Result<()> {
-        self.kv.scan(Col::Records, &[], &[], &mut |_, v| {
-            visit(v);
+    /// The stored record under `key` as of `height` (the newest version at or below it), or
+    /// `None` if there is none or that version removed it.
+    pub fn record_at(&self, key: &Hash, height: u64) -> Result<Option<Vec<u8>>> {
+        let mut found = None;
+        self.kv.scan(
+            Col::Records,
+            key,
+            &record_version(key, height),
+            &mut |_, value| {
+                found = Some(value.to_vec());
+                false
+            },
+        )?;
+        Ok(found.filter(|value| !value.is_empty()))
+    }
+
+    /// Calls `visit` with each code's record key and newest stored record, for rebuilding
+    /// the records tree at start (every stored version is at or below the tip).
+    pub fn for_each_record(&self, visit: &mut dyn FnMut(&Hash, &[u8])) -> Result<()> {
+        let mut last: Option<Hash> = None;
+        self.kv.scan(Col::Records, &[], &[], &mut |key, value| {
+            let Some(code_key) = key.get(..32).and_then(|k| <Hash>::try_from(k).ok()) else {
+                return true;
+            };
+            if last != Some(code_key) {
+                last = Some(code_key);
+                if !value.is_empty() {
+                    visit(&code_key, value);
+                }
+            }
             true
         })
     }
@@ -664,5 +706,44 @@ mod tests {
         let db = Db::open(dir.path()).unwrap();
         assert_eq!(db.tip().unwrap(), Some(1));
         assert_eq!(db.certificate(1).unwrap().as_deref(), Some(&b"cert2"[..]));
+    }
+    /// Versions of records: each height reads its own, later writes do not show through,
+    /// a removal hides older versions, and the scan at start sees only the newest.
+    fn check_record_versions(db: &Db) {
+        let (a, b, c) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+        let write = |height: u64, records: &[(Hash, Option<Vec<u8>>)]| {
+            db.commit(CommitRecord {
+                records,
+                ..record(height, &[], b"s")
+            })
+            .unwrap();
+        };
+        write(3, &[(a, Some(b"a3".to_vec())), (b, Some(b"b3".to_vec()))]);
+        write(5, &[(a, Some(b"a5".to_vec())), (c, Some(b"c5".to_vec()))]);
+        write(7, &[(b, None)]);
+        let at = |key: &Hash, height: u64| db.record_at(key, height).unwrap();
+        assert_eq!(at(&a, 2), None, "before the first version");
+        assert_eq!(at(&a, 3).as_deref(), Some(&b"a3"[..]));
+        assert_eq!(
+            at(&a, 4).as_deref(),
+            Some(&b"a3"[..]),
+            "a later write does not show"
+        );
+        assert_eq!(at(&a, 9).as_deref(), Some(&b"a5"[..]));
+        assert_eq!(at(&b, 6).as_deref(), Some(&b"b3"[..]));
+        assert_eq!(at(&b, 7), None, "removed at 7");
+        assert_eq!(at(&c, 4), None);
+        assert_eq!(at(&[0; 32], 9), None);
+        let mut newest = Vec::new();
+        db.for_each_record(&mut |key, value| newest.push((*key, value.to_vec())))
+            .unwrap();
+        assert_eq!(newest, vec![(a, b"a5".to_vec()), (c, b"c5".to_vec())]);
+    }
+
+    #[test]
+    fn test_record_versions_on_memory_and_rocks() {
+        check_record_versions(&Db::in_memory());
+        let dir = tempfile::tempdir().unwrap();
+        check_record_versions(&Db::open(dir.path()).unwrap());
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use eyre::{eyre, Result, WrapErr};
+use jiu_contracts::provenance::StoredRecord;
 use jiu_contracts::{PublicKey, State, TX_TTL_HEIGHTS_MAX};
 use jiu_genesis::Genesis;
 use malachitebft_app_channel::app::config::{
@@ -183,12 +184,19 @@ fn restore(
         State::decode_persistent(&bytes).map_err(|e| eyre!("stored state is corrupt: {e}"))?,
     );
     let started = std::time::Instant::now();
-    let mut leaves = Vec::new();
-    db.for_each_record(&mut |bytes| leaves.push(bytes.to_vec()))?;
-    let count = leaves.len();
-    state
-        .restore_records(leaves)
-        .map_err(|e| eyre!("stored records are corrupt: {e}"))?;
+    let mut tree = Vec::new();
+    let mut corrupt = None;
+    db.for_each_record(&mut |key, bytes| match StoredRecord::leaf_bytes(bytes) {
+        Some(leaf) => tree.push((*key, jiu_contracts::smt::value_hash(leaf))),
+        None => corrupt = Some(*key),
+    })?;
+    if let Some(key) = corrupt {
+        return Err(eyre!("stored record {} is corrupt", hex::encode(key)));
+    }
+    let count = tree.len();
+    state.restore_records(tree);
+    // The state is at the tip height, the newest version of every stored record.
+    state.rebase_records(crate::records::StoreAt::of(db, &state));
     info!(
         records = count,
         elapsed_ms = started.elapsed().as_millis() as u64,

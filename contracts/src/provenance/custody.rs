@@ -27,13 +27,11 @@ impl Ledger {
     fn state_of(&self, child: &Child) -> Result<LifeState> {
         match child {
             Child::Bottle(id) => self
-                .bottles
-                .get(id)
+                .bottle(id)
                 .map(|b| b.state)
                 .ok_or_else(|| ProvenanceError::UnknownBottle(id.clone())),
             Child::Container(id) => self
-                .containers
-                .get(id)
+                .container(id)
                 .map(|c| c.state)
                 .ok_or_else(|| ProvenanceError::UnknownContainer(id.clone())),
         }
@@ -54,11 +52,11 @@ impl Ledger {
 
     /// Creates `parent` for the first child if it does not exist yet.
     fn open_container(&mut self, parent: &ContainerId, first: &Child, actor: &Actor) -> Result<()> {
-        if self.containers.contains_key(parent) {
+        if self.has_container(parent) {
             return Ok(());
         }
         if let ContainerId::Case(id) = parent {
-            if self.bottles.contains_key(id) {
+            if self.has_bottle(id) {
                 return Err(ProvenanceError::CodeInUse(parent.code()));
             }
         }
@@ -70,7 +68,7 @@ impl Ledger {
                 op: "pack",
             });
         }
-        self.containers.insert(
+        self.put_container(
             parent.clone(),
             Container {
                 custodian: actor.org_id.clone(),
@@ -144,7 +142,7 @@ impl Ledger {
             if &id == child {
                 return Err(ProvenanceError::NestingTooDeep(child.clone()));
             }
-            at = self.containers.get(&id).and_then(|c| c.parent.clone());
+            at = self.container(&id).and_then(|c| c.parent.clone());
         }
         if self.depth(parent) + self.height_below(child) > NESTING_DEPTH_MAX {
             return Err(ProvenanceError::NestingTooDeep(child.clone()));
@@ -155,13 +153,13 @@ impl Ledger {
     fn set_parent(&mut self, child: &Child, parent: Option<ContainerId>) {
         match child {
             Child::Bottle(id) => {
-                if let Some(bottle) = self.bottles.get_mut(id) {
+                if let Some(bottle) = self.bottle_entry(id) {
                     bottle.parent = parent;
                     bottle.history_len += 1;
                 }
             }
             Child::Container(id) => {
-                if let Some(container) = self.containers.get_mut(id) {
+                if let Some(container) = self.container_entry(id) {
                     container.parent = parent;
                 }
             }
@@ -185,7 +183,7 @@ impl Ledger {
         }
         for child in children {
             self.state_of(child)?;
-            if self.parent_of(child) != Some(parent) {
+            if self.parent_of(child).as_ref() != Some(parent) {
                 return Err(ProvenanceError::NotInContainer {
                     code: child.code(),
                     parent: parent.clone(),
@@ -264,8 +262,8 @@ impl Ledger {
         let state = self.state_of(root)?;
         self.check_root(root)?;
         let shipment = match root {
-            Child::Bottle(id) => self.bottles.get(id).and_then(|b| b.shipment.clone()),
-            Child::Container(id) => self.containers.get(id).and_then(|c| c.shipment.clone()),
+            Child::Bottle(id) => self.bottle(id).and_then(|b| b.shipment.clone()),
+            Child::Container(id) => self.container(id).and_then(|c| c.shipment.clone()),
         };
         shipment.ok_or(ProvenanceError::WrongState {
             code: root.code(),

@@ -16,7 +16,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use super::alerts::Alert;
-use super::state::{BottleRecord, ContainerId, LifeState, Shipment};
+use super::state::{BottleRecord, Child, Container, ContainerId, LifeState, Shipment};
 use crate::gs1::Code;
 use crate::types::{sha256, Hash};
 
@@ -87,5 +87,49 @@ impl RecordLeaf {
     /// Decodes committed bytes; `None` if they are not a leaf.
     pub fn decode(bytes: &[u8]) -> Option<RecordLeaf> {
         borsh::from_slice(bytes).ok()
+    }
+}
+
+/// What a node stores for one code: the committed leaf and, for a container, the children
+/// the leaf only counts (the lifecycle needs them to move or unpack it). Not committed as
+/// such: the children are derivable from their own leaves' parent pointers.
+///
+/// Encoding: `borsh(leaf bytes as Vec<u8>) || borsh(children)`, so the committed bytes (and
+/// so the tree's value hash) can be read without decoding ([`StoredRecord::leaf_bytes`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub leaf: RecordLeaf,
+    /// In order; empty for anything but a container.
+    pub children: Vec<Child>,
+}
+
+impl StoredRecord {
+    pub fn encode(&self) -> Vec<u8> {
+        borsh::to_vec(&(self.leaf.encode(), &self.children))
+            .expect("borsh writes to a Vec cannot fail")
+    }
+
+    /// Decodes stored bytes; `None` if they are not a record, or the children do not match
+    /// the leaf's count.
+    pub fn decode(bytes: &[u8]) -> Option<StoredRecord> {
+        let (leaf, children): (Vec<u8>, Vec<Child>) = borsh::from_slice(bytes).ok()?;
+        let leaf = RecordLeaf::decode(&leaf)?;
+        let count = leaf.container.as_ref().map_or(0, |c| c.children as usize);
+        (count == children.len()).then_some(StoredRecord { leaf, children })
+    }
+
+    /// The committed leaf bytes inside stored bytes, without decoding them.
+    pub fn leaf_bytes(bytes: &[u8]) -> Option<&[u8]> {
+        let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+        bytes.get(4..4usize.checked_add(len)?)
+    }
+
+    /// The container this record holds, with its children.
+    pub fn into_container(self) -> Option<Container> {
+        let record = self.leaf.container?;
+        Some(Container::from_record(
+            record,
+            self.children.into_iter().collect(),
+        ))
     }
 }

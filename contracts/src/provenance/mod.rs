@@ -95,11 +95,13 @@ mod tests;
 pub use alerts::{alert_for, Alert, AlertCode};
 pub use error::ProvenanceError;
 pub use leaf::{
-    record_key, AlertLog, ContainerRecord, RecordLeaf, ALERTS_KEPT_PER_CODE, RECORD_KEY_DOMAIN,
+    record_key, AlertLog, ContainerRecord, RecordLeaf, StoredRecord, ALERTS_KEPT_PER_CODE,
+    RECORD_KEY_DOMAIN,
 };
 pub use ops::{Op, Outcome};
 pub use state::{
-    BottleRecord, Child, Container, ContainerId, Flag, Ledger, LifeState, Sale, Shipment,
+    BottleRecord, Child, Container, ContainerId, Flag, Ledger, LifeState, MemRecords, RecordStore,
+    Sale, Shipment,
 };
 pub use verdict::{is_node_local, judge, AlertView, Severity, Verdict};
 

@@ -217,22 +217,18 @@ impl Ledger {
     }
 
     pub(super) fn bottle_mut(&mut self, id: &Sgtin) -> Result<&mut BottleRecord> {
-        self.bottles
-            .get_mut(id)
+        self.bottle_entry(id)
             .ok_or_else(|| ProvenanceError::UnknownBottle(id.clone()))
     }
 
     pub(super) fn container_mut(&mut self, id: &ContainerId) -> Result<&mut Container> {
-        self.containers
-            .get_mut(id)
+        self.container_entry(id)
             .ok_or_else(|| ProvenanceError::UnknownContainer(id.clone()))
     }
 
     /// Refuses a code already used by a bottle or a case.
     fn check_unused(&self, id: &Sgtin) -> Result<()> {
-        if self.bottles.contains_key(id)
-            || self.containers.contains_key(&ContainerId::Case(id.clone()))
-        {
+        if self.has_bottle(id) || self.has_container(&ContainerId::Case(id.clone())) {
             return Err(ProvenanceError::CodeInUse(Code::Item(id.clone())));
         }
         Ok(())
@@ -252,7 +248,7 @@ impl Ledger {
             replaced_by: None,
             replaces: None,
         };
-        self.bottles.insert(id.clone(), record);
+        self.put_bottle(id.clone(), record);
     }
 
     fn on_issue(&mut self, items: &[Sgtin], actor: &Actor, parties: &dyn Parties) -> Result<usize> {
@@ -273,7 +269,7 @@ impl Ledger {
     ) -> Result<usize> {
         require_role(actor, &[Role::Producer], "commission")?;
         for id in items {
-            match self.bottles.get_mut(id) {
+            match self.bottle_entry(id) {
                 Some(bottle) => {
                     if bottle.state != LifeState::Issued {
                         return Err(wrong_state(id, bottle.state, "commission"));

@@ -171,12 +171,16 @@ fn guided_step(w: &World, kind: u8, pick: usize, pick2: usize, honest: bool) -> 
     let bottle = bottles
         .get(pick % bottles.len().max(1))
         .map_or_else(|| b(pick as u64 % 12), |id| (*id).clone());
-    let record = w.ledger.bottle(&bottle);
+    let record = w.ledger.bottle(&bottle).map(std::borrow::Cow::into_owned);
+    let record = record.as_ref();
     let root = match containers.get(pick2 % 4) {
         Some(id) if pick2.is_multiple_of(3) => Child::Container((*id).clone()),
         _ => Child::Bottle(bottle.clone()),
     };
-    let custodian = w.ledger.custodian_of(&root).unwrap_or(PRODUCER).to_string();
+    let custodian = w
+        .ledger
+        .custodian_of(&root)
+        .unwrap_or_else(|| PRODUCER.to_string());
     let shipment = match &root {
         Child::Bottle(id) => w.ledger.bottle(id).and_then(|r| r.shipment.clone()),
         Child::Container(id) => w.ledger.container(id).and_then(|c| c.shipment.clone()),

@@ -1,6 +1,8 @@
 //! Ops on single bottles: sell (T7), undo sale (T8), return (T9), flags (T10), destroy (T11),
 //! void and replace (T12). They run on the staged clone; see `Ledger::apply`.
 
+use std::borrow::Cow;
+
 use super::error::ProvenanceError;
 use super::ops::{not_producer, wrong_state};
 use super::state::{BottleRecord, Child, Flag, Ledger, LifeState, Sale};
@@ -68,10 +70,10 @@ fn may_clear(flag: Flag, setter: &str, bottle: &BottleRecord, actor: &Actor) -> 
 impl Ledger {
     /// Takes a bottle out of its container, if packed.
     fn detach(&mut self, id: &Sgtin) {
-        let Some(parent) = self.bottles.get_mut(id).and_then(|b| b.parent.take()) else {
+        let Some(parent) = self.bottle_entry(id).and_then(|b| b.parent.take()) else {
             return;
         };
-        if let Some(container) = self.containers.get_mut(&parent) {
+        if let Some(container) = self.container_entry(&parent) {
             container.children.remove(&Child::Bottle(id.clone()));
         }
     }
@@ -302,20 +304,18 @@ impl Ledger {
 
     /// Removes `id` from `parent`'s children (the bottle's own pointer is already cleared).
     fn detach_parent_only(&mut self, id: &Sgtin, parent: Option<&super::ContainerId>) {
-        if let Some(container) = parent.and_then(|p| self.containers.get_mut(p)) {
+        if let Some(container) = parent.and_then(|p| self.container_entry(p)) {
             container.children.remove(&Child::Bottle(id.clone()));
         }
     }
 
     /// Moves what `old` (the record of `id` before voiding) was to the code `new`.
     fn replace(&mut self, id: &Sgtin, old: &BottleRecord, new: &Sgtin) -> Result<()> {
-        let existing = self.bottles.get(new);
+        let existing = self.bottle(new).map(Cow::into_owned);
         let usable = new.gtin == id.gtin
-            && match existing {
+            && match &existing {
                 Some(b) => b.state == LifeState::Issued && b.producer == old.producer,
-                None => !self
-                    .containers
-                    .contains_key(&super::ContainerId::Case(new.clone())),
+                None => !self.has_container(&super::ContainerId::Case(new.clone())),
             };
         if !usable {
             return Err(ProvenanceError::BadReplacement(code(new)));
@@ -328,12 +328,12 @@ impl Ledger {
             ..old.clone()
         };
         if let Some(parent) = &old.parent {
-            if let Some(container) = self.containers.get_mut(parent) {
+            if let Some(container) = self.container_entry(parent) {
                 container.children.remove(&Child::Bottle(id.clone()));
                 container.children.insert(Child::Bottle(new.clone()));
             }
         }
-        self.bottles.insert(new.clone(), record);
+        self.put_bottle(new.clone(), record);
         Ok(())
     }
 }

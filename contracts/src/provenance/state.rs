@@ -1,13 +1,16 @@
 //! The records of the lifecycle and the invariant checker.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use imbl::{OrdMap, OrdSet};
 use serde::{Deserialize, Serialize};
 
 use super::alerts::Alert;
-use super::leaf::{AlertLog, ContainerRecord, RecordLeaf, ALERTS_KEPT_PER_CODE};
+use super::leaf::{AlertLog, ContainerRecord, RecordLeaf, StoredRecord, ALERTS_KEPT_PER_CODE};
 use super::{CONTAINER_CHILDREN_MAX, NESTING_DEPTH_MAX};
 use crate::gs1::{Code, Sgtin, Sscc};
 
@@ -194,14 +197,107 @@ pub struct Container {
     pub shipment: Option<Shipment>,
 }
 
-/// The lifecycle state: bottles, containers and the alert log. Cloning is O(1) (persistent
-/// maps), which is how [`Ledger::apply`] stages a batch.
+impl Container {
+    /// A container from its committed record and its children.
+    pub fn from_record(record: ContainerRecord, children: OrdSet<Child>) -> Container {
+        Container {
+            custodian: record.custodian,
+            owner: record.owner,
+            state: record.state,
+            children,
+            parent: record.parent,
+            shipment: record.shipment,
+        }
+    }
+}
+
+/// The committed records a [`Ledger`] reads through: what a node stored at the height the
+/// ledger was rebased to (see [`Ledger::rebase`]). Implementations must answer as of that
+/// one height, whatever is written later, so that a ledger and the records tree it was
+/// committed with always agree. The lifecycle is pure: the store is the node's I/O edge.
+pub trait RecordStore: Send + Sync {
+    /// The stored record of `code`, or `None` if the chain knows nothing about it.
+    fn get(&self, code: &Code) -> Option<StoredRecord>;
+}
+
+/// A [`RecordStore`] in memory: every record of a ledger at one moment. For tests and
+/// tools; a node reads its rocksdb.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemRecords {
+    records: BTreeMap<Code, StoredRecord>,
+}
+
+impl MemRecords {
+    /// Every record `ledger` holds (all of them without a base; over a base, the base's
+    /// records are not listed, so take a snapshot of an unbased ledger).
+    pub fn snapshot(ledger: &Ledger) -> MemRecords {
+        let records = ledger
+            .overlay_codes()
+            .into_iter()
+            .filter_map(|code| ledger.stored_record(&code).map(|stored| (code, stored)))
+            .collect();
+        MemRecords { records }
+    }
+
+    /// Stores `record` under its code, or removes `code` for `None`.
+    pub fn put(&mut self, code: Code, record: Option<StoredRecord>) {
+        match record {
+            Some(record) => self.records.insert(code, record),
+            None => self.records.remove(&code),
+        };
+    }
+}
+
+impl RecordStore for MemRecords {
+    fn get(&self, code: &Code) -> Option<StoredRecord> {
+        self.records.get(code).cloned()
+    }
+}
+
+/// The lifecycle state: bottles, containers and the alert log.
+///
+/// Two layers: an optional committed `base` ([`RecordStore`], the node's rocksdb at one
+/// height) and, over it, persistent maps of the records changed since (the overlay). Reads
+/// look in the overlay first; a write copies the record up from the base first. A node
+/// rebases its committed ledger after writing each block, so memory holds one block's
+/// changes, not the whole ledger. Without a base (tests, tools) the overlay is everything.
+/// Cloning is O(1) (persistent maps and a shared base), which is how [`Ledger::apply`]
+/// stages a batch.
+#[derive(Clone, Default)]
 pub struct Ledger {
     pub(super) bottles: OrdMap<Sgtin, BottleRecord>,
     pub(super) containers: OrdMap<ContainerId, Container>,
     /// The alerts about each code (section 7.4 queries), bounded per code.
     pub(super) alerts: OrdMap<Code, AlertLog>,
+    base: Option<Arc<dyn RecordStore>>,
+}
+
+/// Equal overlays over the same base (the same store object) are the same ledger.
+impl PartialEq for Ledger {
+    fn eq(&self, other: &Self) -> bool {
+        let same_base = match (&self.base, &other.base) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        same_base
+            && self.bottles == other.bottles
+            && self.containers == other.containers
+            && self.alerts == other.alerts
+    }
+}
+
+impl Eq for Ledger {}
+
+impl fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ledger")
+            .field("bottles", &self.bottles)
+            .field("containers", &self.containers)
+            .field("alerts", &self.alerts)
+            .field("based", &self.base.is_some())
+            .finish()
+    }
 }
 
 impl Ledger {
@@ -209,71 +305,194 @@ impl Ledger {
         Self::default()
     }
 
-    pub fn bottle(&self, id: &Sgtin) -> Option<&BottleRecord> {
-        self.bottles.get(id)
+    /// Drops the overlay and reads everything from `base` from now on. The caller vouches
+    /// that `base` holds exactly this ledger's records (it just stored them).
+    pub fn rebase(&mut self, base: Arc<dyn RecordStore>) {
+        *self = Ledger {
+            base: Some(base),
+            ..Ledger::default()
+        };
     }
 
-    pub fn container(&self, id: &ContainerId) -> Option<&Container> {
-        self.containers.get(id)
+    /// Whether records are read through a store.
+    pub fn has_base(&self) -> bool {
+        self.base.is_some()
     }
 
+    /// Bottles held in memory (see [`Ledger::overlay_len`]).
     pub fn bottles_len(&self) -> usize {
         self.bottles.len()
+    }
+
+    /// Records held in memory: changed since the last rebase, or all of them without a base.
+    pub fn overlay_len(&self) -> usize {
+        self.bottles.len() + self.containers.len() + self.alerts.len()
+    }
+
+    fn stored(&self, code: &Code) -> Option<StoredRecord> {
+        self.base.as_ref().and_then(|base| base.get(code))
+    }
+
+    pub fn bottle(&self, id: &Sgtin) -> Option<Cow<'_, BottleRecord>> {
+        if let Some(bottle) = self.bottles.get(id) {
+            return Some(Cow::Borrowed(bottle));
+        }
+        self.stored(&Code::Item(id.clone()))
+            .and_then(|s| s.leaf.bottle)
+            .map(Cow::Owned)
+    }
+
+    pub fn container(&self, id: &ContainerId) -> Option<Cow<'_, Container>> {
+        if let Some(container) = self.containers.get(id) {
+            return Some(Cow::Borrowed(container));
+        }
+        self.stored(&id.code())
+            .and_then(StoredRecord::into_container)
+            .map(Cow::Owned)
+    }
+
+    pub(super) fn has_bottle(&self, id: &Sgtin) -> bool {
+        self.bottle(id).is_some()
+    }
+
+    pub(super) fn has_container(&self, id: &ContainerId) -> bool {
+        self.container(id).is_some()
+    }
+
+    /// The bottle for writing, copied up from the base if the overlay lacks it.
+    pub(super) fn bottle_entry(&mut self, id: &Sgtin) -> Option<&mut BottleRecord> {
+        if !self.bottles.contains_key(id) {
+            let bottle = self.bottle(id)?.into_owned();
+            self.bottles.insert(id.clone(), bottle);
+        }
+        self.bottles.get_mut(id)
+    }
+
+    /// The container for writing, copied up from the base if the overlay lacks it.
+    pub(super) fn container_entry(&mut self, id: &ContainerId) -> Option<&mut Container> {
+        if !self.containers.contains_key(id) {
+            let container = self.container(id)?.into_owned();
+            self.containers.insert(id.clone(), container);
+        }
+        self.containers.get_mut(id)
+    }
+
+    pub(super) fn put_bottle(&mut self, id: Sgtin, bottle: BottleRecord) {
+        self.bottles.insert(id, bottle);
+    }
+
+    pub(super) fn put_container(&mut self, id: ContainerId, container: Container) {
+        self.containers.insert(id, container);
     }
 
     /// Records an alert about its subject (the committed effect of a refused attempt; see
     /// [`super::alert_for`]). Only the latest [`ALERTS_KEPT_PER_CODE`] per code are kept.
     pub fn record_alert(&mut self, alert: Alert) {
-        self.alerts
-            .entry(alert.subject.clone())
-            .or_default()
-            .push(alert);
+        let subject = alert.subject.clone();
+        if !self.alerts.contains_key(&subject) {
+            let log = self.alert_log(&subject).into_owned();
+            self.alerts.insert(subject.clone(), log);
+        }
+        if let Some(log) = self.alerts.get_mut(&subject) {
+            log.push(alert);
+        }
+    }
+
+    /// The alert log of `subject` (empty if none).
+    pub fn alert_log(&self, subject: &Code) -> Cow<'_, AlertLog> {
+        if let Some(log) = self.alerts.get(subject) {
+            return Cow::Borrowed(log);
+        }
+        Cow::Owned(
+            self.stored(subject)
+                .map(|s| s.leaf.alerts)
+                .unwrap_or_default(),
+        )
     }
 
     /// The kept alerts about `subject`, oldest first.
-    pub fn alerts_about(&self, subject: &Code) -> impl Iterator<Item = &Alert> + '_ {
-        self.alerts
-            .get(subject)
-            .into_iter()
-            .flat_map(|log| log.recent.iter())
+    pub fn alerts_about(&self, subject: &Code) -> std::vec::IntoIter<Alert> {
+        self.alert_log(subject).into_owned().recent.into_iter()
     }
 
     /// How many alerts were ever recorded about `subject`.
     pub fn alerts_total(&self, subject: &Code) -> u64 {
-        self.alerts.get(subject).map_or(0, |log| log.total)
+        self.alert_log(subject).total
     }
 
     /// The committed leaf of `code`, or `None` if the chain knows nothing about it.
     pub fn leaf(&self, code: &Code) -> Option<RecordLeaf> {
-        let bottle = code.as_item().and_then(|id| self.bottles.get(id)).cloned();
-        let container = container_id(code)
-            .and_then(|id| self.containers.get(&id))
-            .map(|c| ContainerRecord {
-                custodian: c.custodian.clone(),
-                owner: c.owner.clone(),
-                state: c.state,
-                parent: c.parent.clone(),
-                shipment: c.shipment.clone(),
-                children: c.children.len() as u32,
-            });
-        let alerts = self.alerts.get(code).cloned().unwrap_or_default();
+        self.stored_record(code).map(|stored| stored.leaf)
+    }
+
+    /// What a node stores for `code`: its leaf and, for a container, the children the leaf
+    /// only counts. `None` if the chain knows nothing about it. Reads the base at most once.
+    pub fn stored_record(&self, code: &Code) -> Option<StoredRecord> {
+        let case = container_id(code);
+        let item = code.as_item();
+        let in_overlay = item.is_none_or(|id| self.bottles.contains_key(id))
+            && case
+                .as_ref()
+                .is_none_or(|id| self.containers.contains_key(id))
+            && self.alerts.contains_key(code);
+        let base = if in_overlay { None } else { self.stored(code) };
+        let (base_bottle, base_container, base_alerts, base_children) = match base {
+            Some(StoredRecord { leaf, children }) => {
+                (leaf.bottle, leaf.container, leaf.alerts, children)
+            }
+            None => (None, None, AlertLog::default(), Vec::new()),
+        };
+        let bottle = match item.and_then(|id| self.bottles.get(id)) {
+            Some(bottle) => Some(bottle.clone()),
+            None => base_bottle,
+        };
+        let (container, children) = match case.as_ref().and_then(|id| self.containers.get(id)) {
+            Some(c) => (
+                Some(ContainerRecord {
+                    custodian: c.custodian.clone(),
+                    owner: c.owner.clone(),
+                    state: c.state,
+                    parent: c.parent.clone(),
+                    shipment: c.shipment.clone(),
+                    children: c.children.len() as u32,
+                }),
+                c.children.iter().cloned().collect(),
+            ),
+            None => (base_container, base_children),
+        };
+        let alerts = match self.alerts.get(code) {
+            Some(log) => log.clone(),
+            None => base_alerts,
+        };
         if bottle.is_none() && container.is_none() && alerts.total == 0 {
             return None;
         }
-        Some(RecordLeaf {
-            code: code.clone(),
-            bottle,
-            container,
-            alerts,
+        Some(StoredRecord {
+            leaf: RecordLeaf {
+                code: code.clone(),
+                bottle,
+                container,
+                alerts,
+            },
+            children,
         })
     }
 
-    /// Every leaf, in code order: the whole ledger as committed.
+    /// Every leaf the overlay holds, in code order: the whole ledger without a base, the
+    /// records changed since the rebase with one.
     pub fn leaves(&self) -> Vec<RecordLeaf> {
-        let mut codes: std::collections::BTreeSet<Code> = self.alerts.keys().cloned().collect();
+        self.overlay_codes()
+            .iter()
+            .filter_map(|code| self.leaf(code))
+            .collect()
+    }
+
+    /// The codes the overlay holds, in order.
+    pub fn overlay_codes(&self) -> BTreeSet<Code> {
+        let mut codes: BTreeSet<Code> = self.alerts.keys().cloned().collect();
         codes.extend(self.bottles.keys().cloned().map(Code::Item));
         codes.extend(self.containers.keys().map(ContainerId::code));
-        codes.iter().filter_map(|code| self.leaf(code)).collect()
+        codes
     }
 
     /// Rebuilds a ledger from its leaves (any order), as stored by a node. Containers' child
@@ -290,12 +509,7 @@ impl Ledger {
                 container,
                 alerts,
             } = leaf;
-            if alerts.recent.len() > ALERTS_KEPT_PER_CODE
-                || (alerts.recent.len() as u64) > alerts.total
-                || alerts.recent.iter().any(|a| a.subject != code)
-            {
-                return Err(format!("leaf {code}: malformed alert log"));
-            }
+            check_alert_log(&code, &alerts)?;
             if alerts.total > 0 {
                 ledger.alerts.insert(code.clone(), alerts);
             }
@@ -318,17 +532,9 @@ impl Ledger {
                         children.push((parent.clone(), Child::Container(id.clone())));
                     }
                     expected_children.push((id.clone(), c.children));
-                    ledger.containers.insert(
-                        id,
-                        Container {
-                            custodian: c.custodian,
-                            owner: c.owner,
-                            state: c.state,
-                            children: OrdSet::new(),
-                            parent: c.parent,
-                            shipment: c.shipment,
-                        },
-                    );
+                    ledger
+                        .containers
+                        .insert(id, Container::from_record(c, OrdSet::new()));
                 }
                 (None, None) => {}
             }
@@ -352,17 +558,17 @@ impl Ledger {
     }
 
     /// The custodian of a child, if it exists.
-    pub(super) fn custodian_of(&self, child: &Child) -> Option<&str> {
+    pub(super) fn custodian_of(&self, child: &Child) -> Option<String> {
         match child {
-            Child::Bottle(id) => self.bottles.get(id).map(|b| b.custodian.as_str()),
-            Child::Container(id) => self.containers.get(id).map(|c| c.custodian.as_str()),
+            Child::Bottle(id) => self.bottle(id).map(|b| b.custodian.clone()),
+            Child::Container(id) => self.container(id).map(|c| c.custodian.clone()),
         }
     }
 
-    pub(super) fn parent_of(&self, child: &Child) -> Option<&ContainerId> {
+    pub(super) fn parent_of(&self, child: &Child) -> Option<ContainerId> {
         match child {
-            Child::Bottle(id) => self.bottles.get(id).and_then(|b| b.parent.as_ref()),
-            Child::Container(id) => self.containers.get(id).and_then(|c| c.parent.as_ref()),
+            Child::Bottle(id) => self.bottle(id).and_then(|b| b.parent.clone()),
+            Child::Container(id) => self.container(id).and_then(|c| c.parent.clone()),
         }
     }
 
@@ -374,7 +580,7 @@ impl Ledger {
         while next < containers.len() {
             let id = containers[next].clone();
             next += 1;
-            let Some(container) = self.containers.get(&id) else {
+            let Some(container) = self.container(&id) else {
                 continue;
             };
             for child in &container.children {
@@ -391,20 +597,20 @@ impl Ledger {
     /// so a corrupt cycle cannot loop.
     pub(super) fn depth(&self, id: &ContainerId) -> usize {
         let mut depth = 1;
-        let mut at = self.containers.get(id).and_then(|c| c.parent.clone());
+        let mut at = self.container(id).and_then(|c| c.parent.clone());
         while let Some(parent) = at {
             depth += 1;
             if depth > NESTING_DEPTH_MAX + 1 {
                 break;
             }
-            at = self.containers.get(&parent).and_then(|c| c.parent.clone());
+            at = self.container(&parent).and_then(|c| c.parent.clone());
         }
         depth
     }
 
     /// Height of the container subtree at `id` (1 for a container holding only bottles).
     pub(super) fn height_below(&self, id: &ContainerId) -> usize {
-        let Some(container) = self.containers.get(id) else {
+        let Some(container) = self.container(id) else {
             return 0;
         };
         1 + container
@@ -418,8 +624,9 @@ impl Ledger {
             .unwrap_or(0)
     }
 
-    /// Checks every structural invariant; `Err` names the first one broken. Tests run it after
-    /// every op; a node may run it in debug builds.
+    /// Checks every structural invariant of the records in the overlay (all of them without
+    /// a base; with one, those changed since the rebase, against whatever they point to);
+    /// `Err` names the first one broken. Tests run it after every op.
     pub fn check_invariants(&self) -> Result<(), String> {
         for (id, bottle) in &self.bottles {
             check_bottle(self, id, bottle)?;
@@ -428,18 +635,26 @@ impl Ledger {
             check_container(self, id, container)?;
         }
         for (subject, log) in &self.alerts {
-            if log.recent.is_empty() || log.recent.len() > ALERTS_KEPT_PER_CODE {
-                return Err(format!("alert log of {subject} keeps {}", log.recent.len()));
+            if log.recent.is_empty() {
+                return Err(format!("alert log of {subject} keeps none"));
             }
-            if (log.recent.len() as u64) > log.total {
-                return Err(format!("alert log of {subject} counts fewer than it keeps"));
-            }
-            if log.recent.iter().any(|alert| &alert.subject != subject) {
-                return Err(format!("alert log of {subject} holds another code's alert"));
-            }
+            check_alert_log(subject, log)?;
         }
         Ok(())
     }
+}
+
+fn check_alert_log(subject: &Code, log: &AlertLog) -> Result<(), String> {
+    if log.recent.len() > ALERTS_KEPT_PER_CODE {
+        return Err(format!("alert log of {subject} keeps {}", log.recent.len()));
+    }
+    if (log.recent.len() as u64) > log.total {
+        return Err(format!("alert log of {subject} counts fewer than it keeps"));
+    }
+    if log.recent.iter().any(|alert| &alert.subject != subject) {
+        return Err(format!("alert log of {subject} holds another code's alert"));
+    }
+    Ok(())
 }
 
 /// The container a code can name: an SSCC, or an item code used as a case.
@@ -453,10 +668,7 @@ fn container_id(code: &Code) -> Option<ContainerId> {
 
 fn check_bottle(ledger: &Ledger, id: &Sgtin, bottle: &BottleRecord) -> Result<(), String> {
     let fail = |why: &str| Err(format!("bottle {id}: {why}"));
-    if ledger
-        .containers
-        .contains_key(&ContainerId::Case(id.clone()))
-    {
+    if ledger.has_container(&ContainerId::Case(id.clone())) {
         return fail("also a case id");
     }
     if (bottle.state == LifeState::Sold) != bottle.sold.is_some() && !bottle.state.is_terminal() {
@@ -473,7 +685,7 @@ fn check_bottle(ledger: &Ledger, id: &Sgtin, bottle: &BottleRecord) -> Result<()
         return fail("only an active, in-stock or in-transit bottle has a parent");
     }
     if let Some(parent) = &bottle.parent {
-        let Some(container) = ledger.containers.get(parent) else {
+        let Some(container) = ledger.container(parent) else {
             return fail("parent does not exist");
         };
         if !container.children.contains(&Child::Bottle(id.clone())) {
@@ -510,12 +722,12 @@ fn check_container(ledger: &Ledger, id: &ContainerId, container: &Container) -> 
         return fail("nested too deep, or in a cycle");
     }
     for child in &container.children {
-        if ledger.parent_of(child) != Some(id) {
+        if ledger.parent_of(child).as_ref() != Some(id) {
             return fail("a child does not point back");
         }
     }
     if let Some(parent) = &container.parent {
-        let Some(up) = ledger.containers.get(parent) else {
+        let Some(up) = ledger.container(parent) else {
             return fail("parent does not exist");
         };
         if !up.children.contains(&Child::Container(id.clone())) {

@@ -3,10 +3,11 @@
 //! left the ledger equal to what it was.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::{
-    Actor, Child, ContainerId, Ctx, Flag, Ledger, LifeState, Op, Outcome, ProvenanceError,
-    RecordLeaf, UNDO_WINDOW_MS_DEFAULT,
+    Actor, Child, ContainerId, Ctx, Flag, Ledger, LifeState, MemRecords, Op, Outcome,
+    ProvenanceError, RecordLeaf, UNDO_WINDOW_MS_DEFAULT,
 };
 use crate::gs1::{Code, Gtin, Serial, Sgtin, Sscc};
 use crate::types::Role;
@@ -135,7 +136,23 @@ impl World {
     /// Applies `op` as `org`; checks invariants, and that a refusal changed nothing.
     pub fn step(&mut self, org: &str, op: &Op) -> Result<Outcome, ProvenanceError> {
         let before = self.ledger.clone();
+        // The same op on a twin that reads every record through a store, as a node does.
+        let mut based = Ledger::new();
+        based.rebase(Arc::new(MemRecords::snapshot(&self.ledger)));
+        let based_result = based.apply(op, &actor(org), &self.parties, &self.ctx);
         let result = self.ledger.apply(op, &actor(org), &self.parties, &self.ctx);
+        assert_eq!(
+            based_result, result,
+            "a ledger over a store decided {op:?} otherwise"
+        );
+        based.check_invariants().expect("invariants over a store");
+        for code in self.ledger.overlay_codes() {
+            assert_eq!(
+                based.stored_record(&code),
+                self.ledger.stored_record(&code),
+                "{code} over a store after {op:?}"
+            );
+        }
         match &result {
             Err(_) => assert_eq!(
                 self.ledger, before,
@@ -169,8 +186,8 @@ impl World {
         self.ledger.bottle(&b(n)).expect("bottle").state
     }
 
-    pub fn custodian(&self, n: u64) -> &str {
-        &self.ledger.bottle(&b(n)).expect("bottle").custodian
+    pub fn custodian(&self, n: u64) -> String {
+        self.ledger.bottle(&b(n)).expect("bottle").custodian.clone()
     }
 }
 

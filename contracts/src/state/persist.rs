@@ -3,17 +3,17 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 
 use crate::error::TxError;
-use crate::provenance::{Ledger, RecordLeaf};
+use crate::provenance::{Ledger, StoredRecord};
 use crate::smt::{self, Smt};
 use crate::state::State;
 use crate::tx::ORG_KEYS_MAX;
 use crate::types::{Hash, Org};
 
 /// Bumped on any change to [`Persistent`], so an old node never misreads a new database.
-const PERSISTENT_VERSION: u8 = 2;
+const PERSISTENT_VERSION: u8 = 3;
 
 /// The persisted part of [`State`] but for the lifecycle leaves, which the node stores one
-/// per key (see [`State::take_dirty`] and [`State::restore_records`]); the replay window and
+/// per code (see [`State::take_dirty`] and [`State::restore_records`]); the replay window and
 /// the key index are rebuilt on load.
 #[derive(BorshSerialize, BorshDeserialize)]
 struct Persistent {
@@ -59,23 +59,36 @@ impl State {
         Ok(state)
     }
 
-    /// Loads the lifecycle leaves a node stored (any order) and rebuilds the ledger and the
-    /// records tree. The caller then compares [`State::root`] with the stored tip header.
-    pub fn restore_records(
+    /// Restores the records tree at a restart from each stored code's tree key and value
+    /// hash (any order). The ledger is left empty: the caller rebases it at once onto its
+    /// store at this height ([`State::rebase_records`]), where the records themselves stay.
+    /// It then compares [`State::root`] with the stored tip header, which checks every value
+    /// hash at once.
+    pub fn restore_records(&mut self, tree: impl IntoIterator<Item = (Hash, Hash)>) {
+        let mut records = Smt::new();
+        records.apply_batch(tree.into_iter().map(|(key, value)| (key, Some(value))));
+        self.records = records;
+        self.dirty = Default::default();
+        self.ledger = Ledger::new();
+    }
+
+    /// Loads whole stored records ([`StoredRecord::encode`], any order) into memory and
+    /// checks every invariant: for tools and tests, which hold a ledger without a store.
+    pub fn load_records(
         &mut self,
-        leaves: impl IntoIterator<Item = Vec<u8>>,
+        stored: impl IntoIterator<Item = Vec<u8>>,
     ) -> Result<(), TxError> {
-        let mut decoded = Vec::new();
-        for bytes in leaves {
-            let leaf = RecordLeaf::decode(&bytes)
-                .ok_or_else(|| TxError::Malformed("a stored record leaf does not decode".into()))?;
-            decoded.push(leaf);
+        let mut leaves = Vec::new();
+        for bytes in stored {
+            let record = StoredRecord::decode(&bytes)
+                .ok_or_else(|| TxError::Malformed("a stored record does not decode".into()))?;
+            leaves.push(record.leaf);
         }
-        let updates: Vec<(Hash, Option<Hash>)> = decoded
+        let updates: Vec<(Hash, Option<Hash>)> = leaves
             .iter()
             .map(|leaf| (leaf.key(), Some(smt::value_hash(&leaf.encode()))))
             .collect();
-        let ledger = Ledger::from_leaves(decoded)
+        let ledger = Ledger::from_leaves(leaves)
             .map_err(|why| TxError::Malformed(format!("stored records: {why}")))?;
         let mut records = Smt::new();
         records.apply_batch(updates);
@@ -130,9 +143,21 @@ impl State {
         self.check_replay_invariants()
     }
 
-    /// The records tree holds exactly the ledger's leaves. O(records): for tests.
+    /// The records tree holds exactly the ledger's leaves: all of them without a base
+    /// (O(records), for tests); with one, the tree holds each changed leaf's value.
     fn check_records_invariants(&self) -> Result<(), String> {
         let leaves = self.ledger.leaves();
+        if self.ledger.has_base() {
+            for leaf in &leaves {
+                if self.records.get(&leaf.key()) != Some(smt::value_hash(&leaf.encode())) {
+                    return Err(format!(
+                        "records tree does not hold the leaf of {}",
+                        leaf.code
+                    ));
+                }
+            }
+            return Ok(());
+        }
         let mut expected = Smt::new();
         expected.apply_batch(
             leaves

@@ -3,9 +3,12 @@
 
 use super::*;
 use crate::gs1::{parse_code, Sgtin};
+use crate::provenance::{record_key, MemRecords, RecordStore, StoredRecord};
 use crate::provenance::{Child, ContainerId, Flag, LifeState, Op};
 use crate::testkit::*;
 use crate::tx::Payload;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 fn bottle(n: u64) -> Sgtin {
     match parse_code(&format!("(01)09506000134352(21)B{n:06}")) {
@@ -244,37 +247,142 @@ fn test_record_proofs_verify_and_name_tampering() {
     assert!(verify_record(&root, &present, Some(&leaf), &bad_records_root).is_err());
 }
 
+/// Everything a node would have written so far, as a key-value store.
+fn write(state: &mut State, stored: &mut BTreeMap<Code, Vec<u8>>) {
+    for (code, record) in state.take_dirty() {
+        match record {
+            Some(bytes) => stored.insert(code, bytes),
+            None => stored.remove(&code),
+        };
+    }
+}
+
+/// The records tree's entries and a store over `stored`, as a node restores them.
+fn store_of(stored: &BTreeMap<Code, Vec<u8>>) -> (Vec<(Hash, Hash)>, Arc<dyn RecordStore>) {
+    let mut mem = MemRecords::default();
+    let mut tree = Vec::new();
+    for (code, bytes) in stored {
+        let leaf = StoredRecord::leaf_bytes(bytes).expect("leaf bytes");
+        tree.push((record_key(code), smt::value_hash(leaf)));
+        mem.put(
+            code.clone(),
+            Some(StoredRecord::decode(bytes).expect("decodes")),
+        );
+    }
+    (tree, Arc::new(mem))
+}
+
 #[test]
-fn test_records_restore_from_dirty_leaves() {
+fn test_records_load_from_dirty_records() {
     let (mut state, at) = stocked(4);
-    // Everything the node would have written so far, as a key-value store.
-    let mut stored: std::collections::BTreeMap<Code, Vec<u8>> = Default::default();
-    let mut write = |state: &mut State| {
-        for (code, leaf) in state.take_dirty() {
-            match leaf {
-                Some(bytes) => stored.insert(code, bytes),
-                None => stored.remove(&code),
-            };
-        }
-    };
-    write(&mut state);
+    let mut stored = BTreeMap::new();
+    write(&mut state, &mut stored);
     assert!(state.take_dirty().is_empty(), "taking clears the set");
     let unpack = Op::Unpack {
         parent: case(1),
         children: vec![Child::Bottle(bottle(2))],
     };
     admit(&mut state, &ops(PRODUCER, 30, vec![unpack]), &at).expect("unpack");
-    write(&mut state);
+    write(&mut state, &mut stored);
     let mut restored = State::decode_persistent(&state.encode_persistent()).expect("decode");
     restored
-        .restore_records(stored.values().cloned())
+        .load_records(stored.values().cloned())
         .expect("restore");
     assert_eq!(restored.root(), state.root());
     assert_eq!(restored.ledger(), state.ledger());
     restored.check_invariants().expect("invariants");
-    // A corrupt leaf is refused, not loaded.
+    // A corrupt record is refused, not loaded.
     let mut corrupt = stored.values().cloned().collect::<Vec<_>>();
     corrupt[0].truncate(3);
     let mut again = State::decode_persistent(&state.encode_persistent()).expect("decode");
-    assert!(again.restore_records(corrupt).is_err());
+    assert!(again.load_records(corrupt).is_err());
+}
+
+/// A node keeps only one block's changes in memory and reads the rest from its store: a
+/// state restored over the store, and rebased after each block, answers and applies
+/// exactly like one holding everything in memory.
+#[test]
+fn test_records_read_through_a_store_behave_like_memory() {
+    let (mut state, at) = stocked(4);
+    let mut stored = BTreeMap::new();
+    write(&mut state, &mut stored);
+    let mut based = State::decode_persistent(&state.encode_persistent()).expect("decode");
+    let (tree, base) = store_of(&stored);
+    based.restore_records(tree);
+    based.rebase_records(base);
+    assert_eq!(based.root(), state.root());
+    assert_eq!(based.ledger().overlay_len(), 0, "nothing held in memory");
+    for n in 1..=5 {
+        assert_eq!(based.record(&code(n)), state.record(&code(n)), "code {n}");
+    }
+    // The same blocks on both: a ship of the case (read from the store, children and all),
+    // a receive, a sale, and a refused second sale (an alert on a stored record).
+    let steps = [
+        (
+            PRODUCER,
+            Op::Ship {
+                roots: vec![Child::Container(case(1))],
+                to: "store".into(),
+            },
+        ),
+        (
+            STORE,
+            Op::Receive {
+                roots: vec![Child::Container(case(1))],
+            },
+        ),
+        (
+            STORE,
+            Op::Unpack {
+                parent: case(1),
+                children: vec![Child::Bottle(bottle(3))],
+            },
+        ),
+        (
+            STORE,
+            Op::Sell {
+                items: bottles(&[3]),
+                city: "Lyon".into(),
+            },
+        ),
+        (
+            STORE,
+            Op::Sell {
+                items: bottles(&[3]),
+                city: "Lyon".into(),
+            },
+        ),
+    ];
+    for (height, (signer, op)) in (2..).zip(steps) {
+        let at = BlockCtx {
+            height,
+            time_ms: at.time_ms + height * 1000,
+        };
+        let tx = ops(signer, 40 + height, vec![op]);
+        state.begin_block(&at);
+        based.begin_block(&at);
+        let plain = admit(&mut state, &tx, &at).map(|r| r.events);
+        let read = admit(&mut based, &tx, &at).map(|r| r.events);
+        assert_eq!(read, plain, "height {height}");
+        based.check_invariants().expect("invariants over the store");
+        assert_eq!(based.root(), state.root(), "height {height}");
+        write(&mut state, &mut stored);
+        let mut dirty = BTreeMap::new();
+        write(&mut based, &mut dirty);
+        assert_eq!(
+            dirty.iter().collect::<Vec<_>>(),
+            stored
+                .iter()
+                .filter(|(c, _)| dirty.contains_key(*c))
+                .collect::<Vec<_>>(),
+            "the same records to write"
+        );
+        let (_, base) = store_of(&stored);
+        based.rebase_records(base);
+    }
+    for n in 1..=5 {
+        assert_eq!(based.record(&code(n)), state.record(&code(n)), "code {n}");
+        assert_eq!(based.prove_record(&code(n)), state.prove_record(&code(n)));
+    }
+    assert_eq!(based.ledger().alerts_total(&code(3)), 1);
 }

@@ -103,6 +103,9 @@ impl App {
             records: &records,
             index_rows: &index_rows,
         })?;
+        // The block's records are on disk now: read them from there, keeping memory to the
+        // records tree.
+        state.rebase_records(crate::records::StoreAt::of(&self.shared.db, &state));
         self.state = Arc::new(state);
         self.parent = Parent {
             height: header.height,
