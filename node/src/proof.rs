@@ -9,7 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use jiu_contracts::{PublicKey, SignedTx, TxBody};
+use jiu_contracts::state::RecordProof;
+use jiu_contracts::{Hash, PublicKey, SignedTx, TxBody};
 use jiu_genesis::Genesis;
 use malachitebft_core_types::{NilOrVal, Round, VoteType};
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,78 @@ pub struct CertificateJson {
     pub round: i64,
     pub block_id: BlockId,
     pub signatures: Vec<CommitSignatureJson>,
+}
+
+/// A 32-byte hash as lowercase hex in JSON, written from a stack buffer: a verify answer
+/// carries a few dozen hashes, and a `String` for each showed in the profile.
+pub(crate) struct HexJson<'a>(pub &'a Hash);
+
+impl Serialize for HexJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut text = [0u8; 64];
+        hex::encode_to_slice(self.0, &mut text).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?)
+    }
+}
+
+/// A record proof in JSON with its fields in key order (and an SMT proof's likewise): the
+/// JSON a `serde_json::Value` of a [`RecordProof`] gives, which is what verify answers
+/// have always carried, written without building the `Value`.
+pub(crate) struct RecordProofView(pub RecordProof);
+
+impl Serialize for RecordProofView {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        // Destructured without `..`: a new field must be added here too.
+        let RecordProof {
+            smt,
+            records_root,
+            state_leaf_index,
+            state_leaf_count,
+            state_path,
+        } = &self.0;
+        let mut out = serializer.serialize_struct("RecordProof", 5)?;
+        out.serialize_field("records_root", &HexJson(records_root))?;
+        out.serialize_field("smt", &SmtProofView(smt))?;
+        out.serialize_field("state_leaf_count", state_leaf_count)?;
+        out.serialize_field("state_leaf_index", state_leaf_index)?;
+        out.serialize_field("state_path", &HexListJson(state_path))?;
+        out.end()
+    }
+}
+
+struct SmtProofView<'a>(&'a jiu_contracts::smt::Proof);
+
+impl Serialize for SmtProofView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let jiu_contracts::smt::Proof { siblings, leaf } = self.0;
+        let mut out = serializer.serialize_struct("Proof", 2)?;
+        out.serialize_field("leaf", &leaf.as_ref().map(ProofLeafView))?;
+        out.serialize_field("siblings", &HexListJson(siblings))?;
+        out.end()
+    }
+}
+
+struct ProofLeafView<'a>(&'a jiu_contracts::smt::ProofLeaf);
+
+impl Serialize for ProofLeafView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let jiu_contracts::smt::ProofLeaf { key, value_hash } = self.0;
+        let mut out = serializer.serialize_struct("ProofLeaf", 2)?;
+        out.serialize_field("key", &HexJson(key))?;
+        out.serialize_field("value_hash", &HexJson(value_hash))?;
+        out.end()
+    }
+}
+
+struct HexListJson<'a>(&'a [Hash]);
+
+impl Serialize for HexListJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(HexJson))
+    }
 }
 
 /// A transaction as the RPC serves it inside a block.

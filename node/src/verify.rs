@@ -16,7 +16,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use jiu_contracts::gs1::{parse_code, Code};
-use jiu_contracts::provenance::{judge, AlertCode, AlertView, RecordLeaf, Severity, Verdict};
+use jiu_contracts::provenance::{
+    judge, AlertCode, AlertView, Flag, LifeState, RecordLeaf, Severity, Verdict,
+};
 use jiu_contracts::state::RecordProof;
 use jiu_contracts::{Hash, Role, State};
 use serde::{Deserialize, Serialize};
@@ -24,7 +26,7 @@ use serde_json::{json, Value};
 
 use crate::block::BlockHeader;
 use crate::history::{history_of, HistoryEntry};
-use crate::proof::CertificateJson;
+use crate::proof::{CertificateJson, HexJson, RecordProofView};
 use crate::shared::Committed;
 
 /// Public checks of one code above which it is flagged `MULTI_SCAN`.
@@ -52,12 +54,13 @@ pub struct VerifyQuery {
 /// Public verification statistics of one code, kept by this node.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ScanStats {
-    pub first_ms: Option<u64>,
+    // Fields in key order: an answer shows them in that order (see `AnswerJson`).
+    pub cities_30d: usize,
     pub count: u64,
+    pub first_ms: Option<u64>,
     /// Distinct cities seen within the window, with the last time each was seen.
     #[serde(skip)]
     cities: Vec<(String, u64)>,
-    pub cities_30d: usize,
 }
 
 /// Node-local scan statistics by record key.
@@ -142,8 +145,13 @@ pub enum Viewer {
     Partner,
 }
 
-/// Builds the answer for `raw` (any accepted code form). `Err` only for an invalid code,
-/// which the caller answers with `INVALID_CODE` (a verdict, not a server error).
+/// Builds the answer for `raw` (any accepted code form), as the JSON bytes the RPC sends.
+/// An invalid code is answered with the verdict `INVALID_CODE`, not a server error.
+///
+/// The answer is written straight from borrowed views ([`AnswerJson`] and below) rather
+/// than through a `serde_json::Value` tree: building the tree (a map node and an owned
+/// string per field, a deep copy of the header and certificate) was a large part of the
+/// cost of an answer.
 #[allow(clippy::too_many_arguments)]
 pub fn answer(
     committed: &Committed,
@@ -154,7 +162,7 @@ pub fn answer(
     query: &VerifyQuery,
     viewer: Viewer,
     now_ms: u64,
-) -> Value {
+) -> Vec<u8> {
     let code = match parse_code(raw) {
         Ok(code) => code,
         Err(error) => {
@@ -167,6 +175,8 @@ pub fn answer(
                     "message": format!("{}; rescan the code", error.reason()),
                 }],
             })
+            .to_string()
+            .into_bytes()
         }
     };
     let state: &State = &committed.state;
@@ -258,160 +268,634 @@ pub fn answer(
         }
     }
     let history = history_of(db, &code).unwrap_or_default();
-    let mut body = json!({
-        "query": { "code": raw },
-        "code": code.to_string(),
-        "element_string": code.element_string(),
-        "verdict": verdict.as_str(),
-        "alerts": alerts,
-        "proof": proof_json(committed, &code, leaf.as_ref(), &containers),
-    });
-    let object = body.as_object_mut().expect("built as an object");
-    if let Some(stats) = stats {
-        object.insert("scan_stats".into(), json!(stats));
-    }
-    if let Some(tag) = tag {
-        object.insert("tag".into(), json!(tag));
-    }
+    let mut body = AnswerJson {
+        alerts: alerts.iter().map(AlertJson::from).collect(),
+        code: code.to_string(),
+        contents: None,
+        custodian: None,
+        element_string: code.element_string(),
+        flags: None,
+        history: history_view(state, &history, viewer),
+        in_container: None,
+        kind: "unknown",
+        product: None,
+        proof: proof_view(committed, &code, leaf.as_ref(), &containers),
+        query: QueryJson { code: raw },
+        replaced_by: None,
+        sale: None,
+        scan_stats: stats.as_ref(),
+        state: None,
+        tag: tag.as_ref().map(TagJson::from),
+        verdict: verdict.as_str(),
+    };
     if let Some(leaf) = &leaf {
-        object.extend(record_view(state, leaf, viewer));
-    } else {
-        object.insert("kind".into(), json!("unknown"));
+        record_view(state, leaf, viewer, &mut body);
     }
-    object.insert("history".into(), history_view(state, &history, viewer));
-    body
+    // Every field is a string, a number, a sequence or a struct: nothing can fail.
+    serde_json::to_vec(&body).unwrap_or_default()
 }
 
-fn proof_json(
-    committed: &Committed,
+/// The proof part of an answer: the same JSON as a [`RecordProofJson`], with the header and
+/// certificate made once per height.
+fn proof_view<'a>(
+    committed: &'a Committed,
     code: &Code,
     leaf: Option<&RecordLeaf>,
     containers: &[RecordLeaf],
-) -> Value {
+) -> Option<ProofJson<'a>> {
+    // Height 0: nothing is signed yet.
     let (Some(header), Some(head)) = (&committed.header, &committed.proof_head) else {
-        return Value::Null; // height 0: nothing is signed yet
+        return None;
     };
-    // The same JSON as serializing a `RecordProofJson`, with the per-height parts reused.
-    let containers: Vec<ContainerProofJson> = containers
-        .iter()
-        .map(|c| ContainerProofJson {
-            code: c.code.to_string(),
-            record_hex: jiu_contracts::types::hex_encode(&c.encode()),
-            record_proof: committed.state.prove_record(&c.code),
-        })
-        .collect();
-    let mut proof = json!({
-        "chain_id": header.chain_id,
-        "height": header.height,
-        "block_id": committed.tip.block_id,
-        "header": head.0.clone(),
-        "certificate": head.1.clone(),
-        "record_hex": leaf.map(|l| jiu_contracts::types::hex_encode(&l.encode())),
-        "record_proof": committed.state.prove_record(code),
-    });
-    if !containers.is_empty() {
-        proof["containers"] = json!(containers);
-    }
-    proof
+    Some(ProofJson {
+        block_id: &committed.tip.block_id,
+        certificate: &head.1,
+        chain_id: &header.chain_id,
+        containers: containers
+            .iter()
+            .map(|c| ContainerProofView {
+                code: c.code.to_string(),
+                record_hex: jiu_contracts::types::hex_encode(&c.encode()),
+                record_proof: RecordProofView(committed.state.prove_record(&c.code)),
+            })
+            .collect(),
+        header: &head.0,
+        height: header.height,
+        record_hex: leaf.map(|l| jiu_contracts::types::hex_encode(&l.encode())),
+        record_proof: RecordProofView(committed.state.prove_record(code)),
+    })
 }
 
 /// How the public may see an org: producers and stores by name, distributors anonymously.
-fn party(state: &State, org_id: &str, viewer: Viewer) -> Value {
+fn party<'a>(state: &'a State, org_id: &'a str, viewer: Viewer) -> PartyJson<'a> {
     let org = state.org(org_id);
     let role = org.map(|o| o.role);
-    let name = org
-        .map(|o| o.name.clone())
-        .unwrap_or_else(|| org_id.to_string());
+    let name = org.map_or(org_id, |o| o.name.as_str());
     match (viewer, role) {
-        (Viewer::Partner, _) => json!({ "org_id": org_id, "name": name, "role": role }),
-        (Viewer::Public, Some(Role::Distributor)) => {
-            json!({ "role": "DISTRIBUTOR", "name": "a licensed distributor" })
-        }
-        (Viewer::Public, _) => json!({ "role": role, "name": name }),
+        (Viewer::Partner, _) => PartyJson {
+            name,
+            org_id: Some(org_id),
+            role: RoleJson::Role(role),
+        },
+        (Viewer::Public, Some(Role::Distributor)) => PartyJson {
+            name: "a licensed distributor",
+            org_id: None,
+            role: RoleJson::Anonymous("DISTRIBUTOR"),
+        },
+        (Viewer::Public, _) => PartyJson {
+            name,
+            org_id: None,
+            role: RoleJson::Role(role),
+        },
     }
 }
 
-fn record_view(state: &State, leaf: &RecordLeaf, viewer: Viewer) -> serde_json::Map<String, Value> {
-    let mut out = serde_json::Map::new();
+/// Fills the record's public view (state, flags, custodian, sale, ...) into `out`.
+fn record_view<'a>(
+    state: &'a State,
+    leaf: &'a RecordLeaf,
+    viewer: Viewer,
+    out: &mut AnswerJson<'a>,
+) {
     if let Some(bottle) = &leaf.bottle {
-        out.insert("kind".into(), json!("bottle"));
-        out.insert("state".into(), json!(bottle.state));
-        let flags: Vec<_> = bottle.flags.keys().collect();
-        out.insert("flags".into(), json!(flags));
+        out.kind = "bottle";
+        out.state = Some(&bottle.state);
+        out.flags = Some(bottle.flags.keys().collect());
         if let Code::Item(sgtin) = &leaf.code {
-            out.insert(
-                "product".into(),
-                json!({
-                    "gtin": sgtin.gtin.to_string(),
-                    "producer": party(state, &bottle.producer, viewer),
-                }),
-            );
+            out.product = Some(ProductJson {
+                gtin: sgtin.gtin.to_string(),
+                producer: party(state, &bottle.producer, viewer),
+            });
         }
-        out.insert("custodian".into(), party(state, &bottle.custodian, viewer));
-        if let Some(parent) = &bottle.parent {
-            out.insert("in_container".into(), json!(parent.code().to_string()));
-        }
-        if let Some(sale) = &bottle.sold {
-            out.insert(
-                "sale".into(),
-                json!({
-                    "store": party(state, &sale.store, viewer),
-                    "city": sale.city,
-                    "time_ms": sale.time_ms,
-                }),
-            );
-        }
-        if let Some(new) = &bottle.replaced_by {
-            out.insert("replaced_by".into(), json!(new.to_string()));
-        }
+        out.custodian = Some(party(state, &bottle.custodian, viewer));
+        out.in_container = bottle.parent.as_ref().map(|p| p.code().to_string());
+        out.sale = bottle.sold.as_ref().map(|sale| SaleJson {
+            city: &sale.city,
+            store: party(state, &sale.store, viewer),
+            time_ms: sale.time_ms,
+        });
+        out.replaced_by = bottle.replaced_by.as_ref().map(|new| new.to_string());
     } else if let Some(container) = &leaf.container {
-        out.insert("kind".into(), json!("container"));
-        out.insert("state".into(), json!(container.state));
-        out.insert(
-            "custodian".into(),
-            party(state, &container.custodian, viewer),
-        );
-        out.insert("contents".into(), json!(container.children));
-    } else {
-        out.insert("kind".into(), json!("unknown"));
+        out.kind = "container";
+        out.state = Some(&container.state);
+        out.custodian = Some(party(state, &container.custodian, viewer));
+        out.contents = Some(container.children);
     }
-    out
 }
 
-/// The coarse public history, or the full one for partners.
-fn history_view(state: &State, history: &[HistoryEntry], viewer: Viewer) -> Value {
+/// The coarse public history (one line per height and op), or the full one for partners.
+fn history_view<'a>(
+    state: &'a State,
+    history: &'a [HistoryEntry],
+    viewer: Viewer,
+) -> Vec<HistoryLineJson<'a>> {
+    let partner = viewer == Viewer::Partner;
     let mut seen = BTreeSet::new();
-    let lines: Vec<Value> = history
+    history
         .iter()
-        .filter(|e| viewer == Viewer::Partner || seen.insert((e.height, e.op.clone())))
-        .map(|e| {
-            let mut line = json!({
-                "op": e.op,
-                "time_ms": e.time_ms,
-                "height": e.height,
-                "by": party(state, &e.org_id, viewer),
-            });
-            let obj = line.as_object_mut().expect("object");
-            if let Some(city) = &e.city {
-                obj.insert("city".into(), json!(city));
-            }
-            if let Some(to) = &e.to {
-                obj.insert("to".into(), party(state, to, viewer));
-            }
-            if let Some(via) = &e.via {
-                obj.insert("via".into(), json!(via));
-            }
-            if viewer == Viewer::Partner {
-                obj.insert("tx_id".into(), json!(hex::encode(e.tx_id)));
-                if let Some(container) = &e.container {
-                    obj.insert("container".into(), json!(container));
-                }
-                if let Some(detail) = &e.detail {
-                    obj.insert("detail".into(), json!(detail));
-                }
-            }
-            line
+        .filter(|e| partner || seen.insert((e.height, e.op.as_str())))
+        .map(|e| HistoryLineJson {
+            by: party(state, &e.org_id, viewer),
+            city: e.city.as_deref(),
+            container: e.container.as_deref().filter(|_| partner),
+            detail: e.detail.as_deref().filter(|_| partner),
+            height: e.height,
+            op: &e.op,
+            time_ms: e.time_ms,
+            to: e.to.as_deref().map(|to| party(state, to, viewer)),
+            tx_id: partner.then_some(HexJson(&e.tx_id)),
+            via: e.via.as_deref(),
         })
-        .collect();
-    Value::Array(lines)
+        .collect()
+}
+
+// The JSON views of an answer. The answer used to be built as a `serde_json::Value`, whose
+// objects write their keys in sorted order; these views declare their fields in that order
+// so that the bytes are unchanged (`test_answers_keep_sorted_keys` checks it).
+
+/// A whole answer for a parsable code.
+#[derive(Serialize)]
+struct AnswerJson<'a> {
+    alerts: Vec<AlertJson<'a>>,
+    code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contents: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custodian: Option<PartyJson<'a>>,
+    element_string: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flags: Option<Vec<&'a Flag>>,
+    history: Vec<HistoryLineJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_container: Option<String>,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    product: Option<ProductJson<'a>>,
+    /// `null` at height 0.
+    proof: Option<ProofJson<'a>>,
+    query: QueryJson<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replaced_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sale: Option<SaleJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scan_stats: Option<&'a ScanStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'a LifeState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tag: Option<TagJson<'a>>,
+    verdict: &'static str,
+}
+
+#[derive(Serialize)]
+struct QueryJson<'a> {
+    code: &'a str,
+}
+
+/// An [`AlertView`] with its fields in key order.
+#[derive(Serialize)]
+struct AlertJson<'a> {
+    code: &'a AlertCode,
+    count: u64,
+    message: &'a str,
+    severity: &'a Severity,
+    since_ms: Option<u64>,
+}
+
+impl<'a> From<&'a AlertView> for AlertJson<'a> {
+    fn from(alert: &'a AlertView) -> Self {
+        // Destructured without `..`: a new field must be added here too.
+        let AlertView {
+            code,
+            severity,
+            since_ms,
+            count,
+            message,
+        } = alert;
+        Self {
+            code,
+            count: *count,
+            message,
+            severity,
+            since_ms: *since_ms,
+        }
+    }
+}
+
+/// A [`crate::tags::TagView`] with its fields in key order.
+#[derive(Serialize)]
+struct TagJson<'a> {
+    cmac_ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counter: Option<u32>,
+    counter_fresh: bool,
+    message: &'a str,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uid: Option<&'a str>,
+}
+
+impl<'a> From<&'a crate::tags::TagView> for TagJson<'a> {
+    fn from(view: &'a crate::tags::TagView) -> Self {
+        // Destructured without `..`: a new field must be added here too.
+        let crate::tags::TagView {
+            status,
+            uid,
+            counter,
+            cmac_ok,
+            counter_fresh,
+            message,
+        } = view;
+        Self {
+            cmac_ok: *cmac_ok,
+            counter: *counter,
+            counter_fresh: *counter_fresh,
+            message,
+            status: *status,
+            uid: uid.as_deref(),
+        }
+    }
+}
+
+/// An org as [`party`] shows it.
+#[derive(Serialize)]
+struct PartyJson<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    org_id: Option<&'a str>,
+    role: RoleJson,
+}
+
+/// An org's role (`null` for an unknown org), or the fixed word shown for a distributor.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum RoleJson {
+    Role(Option<Role>),
+    Anonymous(&'static str),
+}
+
+#[derive(Serialize)]
+struct ProductJson<'a> {
+    gtin: String,
+    producer: PartyJson<'a>,
+}
+
+#[derive(Serialize)]
+struct SaleJson<'a> {
+    city: &'a str,
+    store: PartyJson<'a>,
+    time_ms: u64,
+}
+
+/// One history line; `container`, `detail` and `tx_id` for partners only.
+#[derive(Serialize)]
+struct HistoryLineJson<'a> {
+    by: PartyJson<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    city: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+    height: u64,
+    op: &'a str,
+    time_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<PartyJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tx_id: Option<HexJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    via: Option<&'a str>,
+}
+
+/// A [`RecordProofJson`] with its fields in key order, borrowing the per-height parts.
+#[derive(Serialize)]
+struct ProofJson<'a> {
+    block_id: &'a crate::context::BlockId,
+    certificate: &'a Value,
+    chain_id: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    containers: Vec<ContainerProofView>,
+    header: &'a Value,
+    height: u64,
+    record_hex: Option<String>,
+    record_proof: RecordProofView,
+}
+
+/// A [`ContainerProofJson`] with its fields in key order.
+#[derive(Serialize)]
+struct ContainerProofView {
+    code: String,
+    record_hex: String,
+    record_proof: RecordProofView,
+}
+
+#[cfg(test)]
+mod tests {
+    use jiu_contracts::gs1::Sgtin;
+    use jiu_contracts::provenance::{Child, ContainerId, Flag, Op};
+    use jiu_contracts::{Payload, PublicKey, SignedTx, TxBody};
+    use jiu_genesis::devnet::devnet;
+
+    use super::*;
+    use crate::block::{build, Parent};
+    use crate::context::{Address, BlockId};
+    use crate::db::{Col, CommitRecord, Db};
+    use crate::proof::{CertificateJson, CommitSignatureJson};
+    use crate::shared::Tip;
+
+    fn bottle(serial: &str) -> Sgtin {
+        match parse_code(&format!("(01)09506000134352(21){serial}")) {
+            Ok(Code::Item(sgtin)) => sgtin,
+            other => panic!("test code: {other:?}"),
+        }
+    }
+
+    fn case(serial: &str) -> ContainerId {
+        ContainerId::Case(bottle(serial))
+    }
+
+    struct Chain {
+        state: State,
+        parent: Parent,
+        chain_id: String,
+        keys: Vec<(String, ed25519_dalek::SigningKey)>,
+        db: Db,
+        nonce: u64,
+        header: Option<BlockHeader>,
+    }
+
+    impl Chain {
+        fn new() -> Self {
+            let net = devnet("jiu-verify", 4, 27000, Some([6; 32]));
+            Self {
+                state: State::new(net.genesis.initial_orgs()).expect("genesis state"),
+                parent: Parent {
+                    height: 0,
+                    id: BlockId(net.genesis.hash()),
+                    time_ms: 1_000,
+                },
+                chain_id: net.genesis.chain_id,
+                keys: net.org_keys,
+                db: Db::in_memory(),
+                nonce: 0,
+                header: None,
+            }
+        }
+
+        /// One block with one tx of `org`'s ops; its history rows go to the db.
+        fn block(&mut self, org: &str, ops: Vec<Op>) {
+            let key = &self.keys.iter().find(|(id, _)| id == org).expect("org").1;
+            self.nonce += 1;
+            let body = TxBody {
+                chain_id: self.chain_id.clone(),
+                signer: PublicKey::from_signing_key(key),
+                nonce: self.nonce,
+                expires_at_height: 100,
+                payload: Payload::Provenance { ops },
+            };
+            let tx = SignedTx::sign(body, key).verify().expect("signed");
+            let time_ms = self.parent.time_ms + 1_000;
+            let (executed, _) = build(
+                &self.state,
+                &self.parent,
+                &self.chain_id,
+                Address([1; 20]),
+                time_ms,
+                vec![tx],
+                std::time::Duration::from_secs(60),
+            );
+            let height = executed.block.header.height;
+            let rows = crate::history::rows_for_block(
+                height,
+                time_ms,
+                &executed.block.txs,
+                &executed.receipts,
+                &[],
+            );
+            let index_rows: Vec<_> = rows
+                .into_iter()
+                .map(|(k, v)| (Col::History, k, v))
+                .collect();
+            self.db
+                .commit(CommitRecord {
+                    height,
+                    block: &[],
+                    certificate: &[],
+                    tx_ids: &[],
+                    tx_events: &[],
+                    state: &[],
+                    records: &[],
+                    index_rows: &index_rows,
+                })
+                .expect("commit");
+            self.parent = Parent {
+                height,
+                id: executed.id,
+                time_ms,
+            };
+            self.header = Some(executed.block.header.clone());
+            self.state = executed.state;
+        }
+
+        fn committed(&self) -> Committed {
+            let header = self.header.clone().expect("a block");
+            let certificate = CertificateJson {
+                height: header.height,
+                round: 0,
+                block_id: self.parent.id,
+                signatures: vec![CommitSignatureJson {
+                    address: Address([2; 20]),
+                    signature: [3; 64],
+                }],
+            };
+            let tip = Tip {
+                height: header.height,
+                block_id: self.parent.id,
+                time_ms: header.time_ms,
+                state_root: header.state_root,
+            };
+            Committed::new(
+                tip,
+                std::sync::Arc::new(self.state.clone()),
+                Some(header),
+                Some(certificate),
+            )
+        }
+    }
+
+    /// Bottles in cases in a pallet, shipped through a distributor to a store; one case
+    /// unpacked and a bottle sold, one flagged, one case left packed.
+    fn chain() -> Chain {
+        let mut chain = Chain::new();
+        let items: Vec<Sgtin> = ["B1", "B2", "B3", "B4", "B5"].map(bottle).to_vec();
+        let pallet = case("PAL1");
+        chain.block(
+            "producer",
+            vec![
+                Op::Commission {
+                    items: items.clone(),
+                },
+                Op::Pack {
+                    parent: case("CASE1"),
+                    children: items[..3].iter().cloned().map(Child::Bottle).collect(),
+                },
+                Op::Pack {
+                    parent: case("CASE2"),
+                    children: items[3..].iter().cloned().map(Child::Bottle).collect(),
+                },
+                Op::Pack {
+                    parent: pallet.clone(),
+                    children: vec![
+                        Child::Container(case("CASE1")),
+                        Child::Container(case("CASE2")),
+                    ],
+                },
+                Op::Ship {
+                    roots: vec![Child::Container(pallet.clone())],
+                    to: "distributor-1".into(),
+                },
+            ],
+        );
+        chain.block(
+            "distributor-1",
+            vec![
+                Op::Receive {
+                    roots: vec![Child::Container(pallet.clone())],
+                },
+                Op::Ship {
+                    roots: vec![Child::Container(pallet.clone())],
+                    to: "store-1".into(),
+                },
+            ],
+        );
+        chain.block(
+            "store-1",
+            vec![
+                Op::Receive {
+                    roots: vec![Child::Container(pallet.clone())],
+                },
+                Op::Unpack {
+                    parent: pallet.clone(),
+                    children: vec![Child::Container(case("CASE1"))],
+                },
+                Op::Unpack {
+                    parent: case("CASE1"),
+                    children: items[..2].iter().cloned().map(Child::Bottle).collect(),
+                },
+                Op::Sell {
+                    items: vec![items[0].clone()],
+                    city: "Lyon".into(),
+                },
+            ],
+        );
+        chain.block(
+            "producer",
+            vec![Op::SetFlag {
+                items: vec![items[1].clone()],
+                flag: Flag::Recalled,
+            }],
+        );
+        // Not shipped to it: refused with an alert on the case.
+        chain.block(
+            "distributor-1",
+            vec![Op::Receive {
+                roots: vec![Child::Container(case("CASE2"))],
+            }],
+        );
+        chain
+    }
+
+    /// Every answer of the scenario, serialized as the RPC sends it.
+    fn answers(chain: &Chain) -> Vec<String> {
+        let committed = chain.committed();
+        let scans = ScanBook::default();
+        let tags = crate::tags::TagBook::new(None, chain.db.clone());
+        let codes = [
+            "(01)09506000134352(21)B1",
+            "https://id.gs1.org/01/09506000134352/21/B2",
+            "(01)09506000134352(21)B3",
+            "(01)09506000134352(21)B4",
+            "urn:epc:id:sgtin:9506000.013435.B5",
+            "(01)09506000134352(21)CASE1",
+            "(01)09506000134352(21)CASE2",
+            "(01)09506000134352(21)PAL1",
+            "(01)09506000134352(21)NOPE",
+            "not a code",
+        ];
+        let queries = [
+            VerifyQuery::default(),
+            VerifyQuery {
+                intent: Some("pre_sale".into()),
+                city: Some("Paris".into()),
+                ..Default::default()
+            },
+            VerifyQuery {
+                picc: Some("00".into()),
+                cmac: Some("00".into()),
+                ..Default::default()
+            },
+        ];
+        let mut out = Vec::new();
+        for code in codes {
+            for query in &queries {
+                for viewer in [Viewer::Public, Viewer::Partner] {
+                    let answer = answer(
+                        &committed, &chain.db, &scans, &tags, code, query, viewer, 5_000,
+                    );
+                    out.push(String::from_utf8(answer).expect("utf-8"));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn test_answers_keep_sorted_keys() {
+        // The answer was once a `serde_json::Value`, whose objects sort their keys: the
+        // views must write the same bytes, which a round trip through a `Value` shows.
+        let chain = chain();
+        for answer in answers(&chain) {
+            let value: Value = serde_json::from_str(&answer).expect("JSON");
+            assert_eq!(value.to_string(), answer);
+        }
+    }
+
+    #[test]
+    fn test_answer_shows_container_lines_and_hides_distributors() {
+        let chain = chain();
+        let committed = chain.committed();
+        let tags = crate::tags::TagBook::new(None, chain.db.clone());
+        let ask = |viewer| {
+            let bytes = answer(
+                &committed,
+                &chain.db,
+                &ScanBook::default(),
+                &tags,
+                "(01)09506000134352(21)B4",
+                &VerifyQuery::default(),
+                viewer,
+                5_000,
+            );
+            serde_json::from_slice::<Value>(&bytes).expect("JSON")
+        };
+        let public = ask(Viewer::Public);
+        let history = public["history"].as_array().expect("history");
+        let pallet = "https://id.gs1.org/01/09506000134352/21/PAL1";
+        assert!(history.iter().any(|l| l["via"] == pallet), "{history:?}");
+        assert!(history.iter().all(|l| l.get("tx_id").is_none()));
+        assert!(history
+            .iter()
+            .all(|l| l["by"]["role"] != "distributor" && l["by"].get("org_id").is_none()));
+        assert_eq!(public["scan_stats"]["count"], 1);
+        assert!(public["proof"]["record_hex"].is_string());
+        let partner = ask(Viewer::Partner);
+        let lines = partner["history"].as_array().expect("history");
+        let via: BTreeSet<_> = lines.iter().filter_map(|l| l["via"].as_str()).collect();
+        assert_eq!(via.len(), 2, "lines of the case and the pallet: {lines:?}");
+        assert!(lines
+            .iter()
+            .all(|l| l["tx_id"].as_str().map(str::len) == Some(64)));
+        assert!(partner.get("scan_stats").is_none());
+    }
 }
