@@ -34,6 +34,8 @@ use std::sync::{Arc, Mutex};
 
 use jiu_contracts::Hash;
 
+use crate::records::KnownCodes;
+
 /// A storage failure. The node stops on one: continuing risks divergence.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -102,6 +104,14 @@ impl Col {
 pub enum Op {
     Put(Col, Vec<u8>, Vec<u8>),
     Delete(Col, Vec<u8>),
+}
+
+impl Op {
+    fn target(&self) -> (Col, &[u8]) {
+        match self {
+            Op::Put(col, key, _) | Op::Delete(col, key) => (*col, key),
+        }
+    }
 }
 
 /// A key-value store with columns and atomic batches. Implementors must apply a batch
@@ -330,6 +340,8 @@ const KEY_STATE: &[u8] = b"state";
 #[derive(Clone)]
 pub struct Db {
     kv: Arc<dyn Kv>,
+    /// The codes with a stored record, kept by `commit` and `load_records`.
+    known: Arc<KnownCodes>,
 }
 
 impl Db {
@@ -337,6 +349,7 @@ impl Db {
     pub fn open(path: &Path) -> Result<Self> {
         Ok(Self {
             kv: Arc::new(RocksKv::open(path)?),
+            known: Default::default(),
         })
     }
 
@@ -344,6 +357,7 @@ impl Db {
     pub fn in_memory() -> Self {
         Self {
             kv: Arc::new(MemKv::default()),
+            known: Default::default(),
         }
     }
 
@@ -391,6 +405,10 @@ impl Db {
                 ops.push(Op::Delete(Col::Undecided, key));
             }
         }
+        // Record and history keys are hashes, so a block's rows land all over the key
+        // space; rocksdb inserts a batch into its memtable fastest in key order (each insert
+        // starts where the last one ended). Stable, so two writes of one key keep their order.
+        ops.sort_by(|a, b| a.target().cmp(&b.target()));
         self.kv.write(ops)
     }
 
@@ -503,9 +521,15 @@ impl Db {
         Ok(found.filter(|value| !value.is_empty()))
     }
 
+    /// The codes with a stored record (see `records`).
+    pub fn known_codes(&self) -> &Arc<KnownCodes> {
+        &self.known
+    }
+
     /// Calls `visit` with each code's record key and newest stored record, for rebuilding
-    /// the records tree at start (every stored version is at or below the tip).
-    pub fn for_each_record(&self, visit: &mut dyn FnMut(&Hash, &[u8])) -> Result<()> {
+    /// the records tree at start (every stored version is at or below the tip), and indexes
+    /// every stored code in [`Db::known_codes`].
+    pub fn load_records(&self, visit: &mut dyn FnMut(&Hash, &[u8])) -> Result<()> {
         let mut last: Option<Hash> = None;
         self.kv.scan(Col::Records, &[], &[], &mut |key, value| {
             let Some(code_key) = key.get(..32).and_then(|k| <Hash>::try_from(k).ok()) else {
@@ -513,6 +537,7 @@ impl Db {
             };
             if last != Some(code_key) {
                 last = Some(code_key);
+                self.known.extend([&code_key]);
                 if !value.is_empty() {
                     visit(&code_key, value);
                 }
@@ -735,7 +760,7 @@ mod tests {
         assert_eq!(at(&c, 4), None);
         assert_eq!(at(&[0; 32], 9), None);
         let mut newest = Vec::new();
-        db.for_each_record(&mut |key, value| newest.push((*key, value.to_vec())))
+        db.load_records(&mut |key, value| newest.push((*key, value.to_vec())))
             .unwrap();
         assert_eq!(newest, vec![(a, b"a5".to_vec()), (c, b"c5".to_vec())]);
     }

@@ -186,7 +186,7 @@ fn restore(
     let started = std::time::Instant::now();
     let mut tree = Vec::new();
     let mut corrupt = None;
-    db.for_each_record(&mut |key, bytes| match StoredRecord::leaf_bytes(bytes) {
+    db.load_records(&mut |key, bytes| match StoredRecord::leaf_bytes(bytes) {
         Some(leaf) => tree.push((*key, jiu_contracts::smt::value_hash(leaf))),
         None => corrupt = Some(*key),
     })?;

@@ -6,28 +6,89 @@
 //! code; see `db`). A state cloned for an RPC answer keeps reading its own height however
 //! many blocks are written meanwhile, so a record and the proof built from the same state
 //! always agree.
+//!
+//! Most lookups while commissioning are for codes that do not exist yet. [`KnownCodes`]
+//! answers those from memory: the first 8 bytes of every record key ever stored, in a hash
+//! set (one probe, about 15 bytes per code). It only grows, so one set serves every height:
+//! a code stored after a reader's height is a miss in the store at that height.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, RwLock};
 
 use jiu_contracts::gs1::Code;
 use jiu_contracts::provenance::{record_key, RecordStore, StoredRecord};
-use jiu_contracts::smt::Smt;
-use jiu_contracts::State;
+use jiu_contracts::{Hash, State};
 use tracing::error;
 
 use crate::db::Db;
+
+/// The codes that have a stored record at some height: the first 8 bytes of their record
+/// keys. Grow-only; shared by every [`StoreAt`] of a node.
+#[derive(Default)]
+pub struct KnownCodes {
+    prefixes: RwLock<HashSet<u64, BuildHasherDefault<PrefixHasher>>>,
+}
+
+impl KnownCodes {
+    fn prefix(key: &Hash) -> u64 {
+        u64::from_le_bytes(key[..8].try_into().expect("8 bytes of a 32-byte key"))
+    }
+
+    /// Adds the codes of `keys`.
+    pub fn extend<'a>(&self, keys: impl IntoIterator<Item = &'a Hash>) {
+        let mut prefixes = self.prefixes.write().unwrap_or_else(|e| e.into_inner());
+        prefixes.extend(keys.into_iter().map(Self::prefix));
+    }
+
+    /// False if no record was ever stored under `key`; true may be another key's prefix.
+    pub fn may_hold(&self, key: &Hash) -> bool {
+        let prefixes = self.prefixes.read().unwrap_or_else(|e| e.into_inner());
+        prefixes.contains(&Self::prefix(key))
+    }
+
+    pub fn len(&self) -> usize {
+        self.prefixes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Record keys are SHA-256 outputs, so their first 8 bytes are already uniform: the set
+/// hashes them as they are.
+#[derive(Default)]
+struct PrefixHasher(u64);
+
+impl Hasher for PrefixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
 
 /// The records as of `height`.
 pub struct StoreAt {
     db: Db,
     height: u64,
-    /// The records tree at `height`: answers which codes exist without a disk read, which
-    /// is most lookups while commissioning.
-    known: Smt,
+    known: Arc<KnownCodes>,
 }
 
 impl StoreAt {
-    pub fn new(db: Db, height: u64, known: Smt) -> StoreAt {
+    pub fn new(db: Db, height: u64, known: Arc<KnownCodes>) -> StoreAt {
         StoreAt { db, height, known }
     }
 
@@ -36,7 +97,7 @@ impl StoreAt {
         Arc::new(StoreAt::new(
             db.clone(),
             state.height(),
-            state.records_tree().clone(),
+            db.known_codes().clone(),
         ))
     }
 }
@@ -44,16 +105,13 @@ impl StoreAt {
 impl RecordStore for StoreAt {
     fn get(&self, code: &Code) -> Option<StoredRecord> {
         let key = record_key(code);
-        self.known.get(&key)?;
+        if !self.known.may_hold(&key) {
+            return None;
+        }
         let bytes = match self.db.record_at(&key, self.height) {
-            Ok(Some(bytes)) => bytes,
-            // The tree has the code but the store does not, or cannot be read: going on
-            // would execute blocks on a wrong ledger and fork, so stop (as on any storage
-            // failure).
-            Ok(None) => stop(&format!(
-                "record of {code} missing at height {}",
-                self.height
-            )),
+            Ok(bytes) => bytes?,
+            // Going on without the record would execute blocks on a wrong ledger and fork,
+            // so stop, as on any storage failure.
             Err(e) => stop(&format!("reading the record of {code}: {e}")),
         };
         match StoredRecord::decode(&bytes) {
@@ -66,4 +124,23 @@ impl RecordStore for StoreAt {
 fn stop(why: &str) -> ! {
     error!(why, "record store failure; stopping the node");
     std::process::abort()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_known_codes_answer_by_key_prefix() {
+        let known = KnownCodes::default();
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        assert!(!known.may_hold(&a));
+        known.extend([&a]);
+        assert!(known.may_hold(&a));
+        assert!(!known.may_hold(&b));
+        let mut same_prefix = a;
+        same_prefix[31] = 9;
+        assert!(known.may_hold(&same_prefix), "only the prefix is kept");
+        assert_eq!(known.len(), 1);
+    }
 }
