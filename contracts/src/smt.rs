@@ -114,11 +114,12 @@ enum Node {
     Internal(Arc<Internal>),
 }
 
+/// Its hash is not kept: it is needed only when a parent's cached hash is recomputed (the
+/// paths a block changes) or a proof names it as a sibling, and keeping it cost 32 of the
+/// ~190 bytes a key holds in memory.
 struct Leaf {
     key: Hash,
     value_hash: Hash,
-    /// `leaf_hash(key, value_hash)`, computed once when the leaf is made.
-    hash: Hash,
 }
 
 #[derive(Clone)]
@@ -131,12 +132,7 @@ struct Internal {
 
 impl Leaf {
     fn new(key: Hash, value_hash: Hash) -> Self {
-        let hash = leaf_hash(&key, &value_hash);
-        Self {
-            key,
-            value_hash,
-            hash,
-        }
+        Self { key, value_hash }
     }
 }
 
@@ -190,7 +186,7 @@ impl Node {
     fn hash(&self) -> Hash {
         match self {
             Node::Empty => EMPTY_HASH,
-            Node::Leaf(leaf) => leaf.hash,
+            Node::Leaf(leaf) => leaf_hash(&leaf.key, &leaf.value_hash),
             Node::Internal(internal) => *internal
                 .hash
                 .get_or_init(|| internal_hash(&internal.left.hash(), &internal.right.hash())),
