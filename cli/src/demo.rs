@@ -49,6 +49,11 @@ pub struct DemoArgs {
     /// Only commission and pack, print the ingest rate, and stop (the ingest benchmark).
     #[arg(long)]
     pub ingest_only: bool,
+    /// Nodes to spread the commissioning txs over, in turn (repeat the flag; default: the
+    /// `--rpc` node). Nodes do not gossip their mempools yet, so a tx waits for its own
+    /// node's turn to propose; spreading lets every proposer fill its block.
+    #[arg(long = "submit-to")]
+    pub submit_to: Vec<String>,
 }
 
 struct Seeder {
@@ -65,20 +70,9 @@ impl Seeder {
         let (height, _) = chain_tip(&self.client, &self.rpc).await?;
         let mut ids = Vec::new();
         for (key, payload) in txs {
-            self.nonce += 1;
-            let body = TxBody {
-                chain_id: self.chain_id.clone(),
-                signer: PublicKey::from_signing_key(key),
-                nonce: self.nonce,
-                expires_at_height: height + 500,
-                payload,
-            };
-            let tx = SignedTx::sign(body, key);
-            let answer = submit(&self.client, &self.rpc, &tx).await?;
-            let Some(id) = answer["tx_id"].as_str() else {
-                bail!("demo tx refused: {answer}");
-            };
-            ids.push(id.to_string());
+            let tx = self.sign(key, payload, height);
+            let rpc = self.rpc.clone();
+            ids.push(self.submit_to(&rpc, &tx).await?);
         }
         let mut done = Vec::new();
         for id in ids {
@@ -87,9 +81,35 @@ impl Seeder {
         Ok(done)
     }
 
+    /// Signs one tx with a fresh nonce, valid for 500 heights from `height`.
+    fn sign(&mut self, key: &SigningKey, payload: Payload, height: u64) -> SignedTx {
+        self.nonce += 1;
+        let body = TxBody {
+            chain_id: self.chain_id.clone(),
+            signer: PublicKey::from_signing_key(key),
+            nonce: self.nonce,
+            expires_at_height: height + 500,
+            payload,
+        };
+        SignedTx::sign(body, key)
+    }
+
+    /// Submits `tx` to `rpc`; returns its id, or fails on a refusal.
+    async fn submit_to(&self, rpc: &str, tx: &SignedTx) -> Result<String> {
+        let answer = submit(&self.client, rpc, tx).await?;
+        match answer["tx_id"].as_str() {
+            Some(id) => Ok(id.to_string()),
+            None => bail!("demo tx refused by {rpc}: {answer}"),
+        }
+    }
+
     async fn wait(&self, id: &str) -> Result<Value> {
+        self.wait_at(&self.rpc, id).await
+    }
+
+    async fn wait_at(&self, rpc: &str, id: &str) -> Result<Value> {
         for _ in 0..1200 {
-            let status = get_json(&self.client, &format!("{}/tx/{id}", self.rpc)).await?;
+            let status = get_json(&self.client, &format!("{rpc}/tx/{id}")).await?;
             match status["status"].as_str() {
                 Some("finalized") => return Ok(status),
                 Some("rejected") => bail!("demo tx {id} rejected: {status}"),
@@ -174,29 +194,40 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     seeder.run(register).await?;
     seeder.run(pglns).await?;
 
-    // Commission and pack, 9,600 bottles per tx, a few txs per round.
+    // Commission and pack, 9,600 bottles per tx: a window of `in_flight` txs outstanding,
+    // each finished one replaced by the next, spread over the `submit_to` nodes in turn.
+    let nodes = if args.submit_to.is_empty() {
+        vec![args.rpc.clone()]
+    } else {
+        args.submit_to.clone()
+    };
     let started = std::time::Instant::now();
-    let mut batch = Vec::new();
-    let mut first = 0;
-    while first < args.bottles {
-        let count = TX_BOTTLES.min(args.bottles - first);
-        batch.push((
-            &producer,
-            Payload::Provenance {
-                ops: commission_and_pack(gtin, SSCC_PREFIX, first, count),
-            },
-        ));
-        first += count;
-        if batch.len() >= args.in_flight.max(1) || first >= args.bottles {
-            seeder.run(std::mem::take(&mut batch)).await?;
-            if first % (10 * TX_BOTTLES) < TX_BOTTLES * args.in_flight as u64
-                || first >= args.bottles
-            {
-                println!(
-                    "commissioned and packed {first} bottles ({:.0} bottles/s)",
-                    first as f64 / started.elapsed().as_secs_f64()
-                );
-            }
+    let mut outstanding: std::collections::VecDeque<(String, String)> = Default::default();
+    let (mut first, mut done, mut sent, mut reported) = (0, 0, 0usize, 0);
+    while done < args.bottles {
+        if first < args.bottles && outstanding.len() < args.in_flight.max(1) {
+            let count = TX_BOTTLES.min(args.bottles - first);
+            let ops = commission_and_pack(gtin, SSCC_PREFIX, first, count);
+            let rpc = &nodes[sent % nodes.len()];
+            let (height, _) = chain_tip(&seeder.client, rpc).await?;
+            let tx = seeder.sign(&producer, Payload::Provenance { ops }, height);
+            let id = seeder.submit_to(rpc, &tx).await?;
+            outstanding.push_back((rpc.clone(), id));
+            first += count;
+            sent += 1;
+            continue;
+        }
+        let Some((rpc, id)) = outstanding.pop_front() else {
+            break;
+        };
+        seeder.wait_at(&rpc, &id).await?;
+        done = (done + TX_BOTTLES).min(args.bottles);
+        if done >= reported + 10 * TX_BOTTLES || done >= args.bottles {
+            reported = done;
+            println!(
+                "commissioned and packed {done} bottles ({:.0} bottles/s)",
+                done as f64 / started.elapsed().as_secs_f64()
+            );
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
