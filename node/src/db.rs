@@ -397,6 +397,8 @@ impl Db {
                 value,
             ));
         }
+        // Before the write: a reader must never find a stored record its index misses.
+        self.known.extend(record.records.iter().map(|(key, _)| key));
         for (col, key, value) in record.index_rows {
             ops.push(Op::Put(*col, key.clone(), value.clone()));
         }

@@ -143,4 +143,51 @@ mod tests {
         assert!(known.may_hold(&same_prefix), "only the prefix is kept");
         assert_eq!(known.len(), 1);
     }
+
+    /// What a block writes, a store of its height reads back; a store of an older height
+    /// does not see it, and a code never written is a miss.
+    #[test]
+    fn test_store_reads_what_commit_wrote_at_its_height() {
+        use jiu_contracts::gs1::parse_code;
+        use jiu_contracts::provenance::{Actor, Ctx, Ledger, MemRecords, Op};
+        use jiu_contracts::Role;
+
+        let code = parse_code("(01)09506000134352(21)S1").expect("code");
+        let Code::Item(sgtin) = code.clone() else {
+            panic!("an item code")
+        };
+        let mut ledger = Ledger::new();
+        let parties: std::collections::BTreeMap<String, Role> =
+            [("p".to_string(), Role::Producer)].into();
+        let ctx = Ctx {
+            height: 5,
+            time_ms: 1,
+            undo_window_ms: 1,
+        };
+        let op = Op::Commission { items: vec![sgtin] };
+        ledger
+            .apply(&op, &Actor::new("p", Role::Producer), &parties, &ctx)
+            .expect("commission");
+        let record = MemRecords::snapshot(&ledger).get(&code).expect("snapshot");
+        let dir = tempfile::tempdir().expect("tempdir");
+        for db in [Db::in_memory(), Db::open(dir.path()).expect("rocksdb")] {
+            db.commit(crate::db::CommitRecord {
+                height: 5,
+                block: b"b",
+                certificate: b"c",
+                tx_ids: &[],
+                tx_events: &[],
+                state: b"s",
+                records: &[(record_key(&code), Some(record.encode()))],
+                index_rows: &[],
+            })
+            .expect("commit");
+            let at = |height| StoreAt::new(db.clone(), height, db.known_codes().clone());
+            assert_eq!(at(5).get(&code), Some(record.clone()));
+            assert_eq!(at(9).get(&code), Some(record.clone()));
+            assert_eq!(at(4).get(&code), None, "written after height 4");
+            let other = parse_code("(01)09506000134352(21)S2").expect("code");
+            assert_eq!(at(5).get(&other), None);
+        }
+    }
 }
