@@ -82,6 +82,12 @@ impl Col {
         Col::SeedGuard,
     ];
 
+    /// Columns whose keys start with a 32-byte record key and are read one record key at a
+    /// time (see `RocksKv::read_options`).
+    fn keyed_by_record(self) -> bool {
+        matches!(self, Col::Records | Col::History)
+    }
+
     fn name(self) -> &'static str {
         match self {
             Col::Blocks => "blocks",
@@ -211,6 +217,9 @@ impl Kv for MemKv {
     }
 }
 
+/// Length of a record key, the prefix of every key in `records` and `history`.
+const RECORD_PREFIX_BYTES: usize = 32;
+
 /// The rocksdb block cache shared by all columns.
 const BLOCK_CACHE_BYTES: usize = 256 * 1024 * 1024;
 
@@ -232,13 +241,46 @@ impl RocksKv {
         options.set_max_total_wal_size(256 * 1024 * 1024);
         // Verify answers read a code's history lines on every query: a shared block cache
         // and bloom filters keep those reads in memory (the default cache is 8 MiB).
-        let mut table = rocksdb::BlockBasedOptions::default();
-        table.set_block_cache(&rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES));
-        table.set_bloom_filter(10.0, false);
-        table.set_cache_index_and_filter_blocks(true);
-        options.set_block_based_table_factory(&table);
-        let db = rocksdb::DB::open_cf(&options, path, Col::ALL.map(Col::name))?;
+        let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
+        let table = |whole_keys: bool| {
+            let mut table = rocksdb::BlockBasedOptions::default();
+            table.set_block_cache(&cache);
+            table.set_bloom_filter(10.0, false);
+            table.set_whole_key_filtering(whole_keys);
+            table.set_cache_index_and_filter_blocks(true);
+            table
+        };
+        options.set_block_based_table_factory(&table(true));
+        let columns = Col::ALL.map(|col| {
+            let mut cf = options.clone();
+            if col.keyed_by_record() {
+                // Every read of these columns seeks within one record key: with the key as a
+                // fixed prefix, bloom filters let a seek skip the files (and memtable) that
+                // hold nothing under it, instead of searching every level of the tree.
+                cf.set_prefix_extractor(rocksdb::SliceTransform::create_fixed_prefix(
+                    RECORD_PREFIX_BYTES,
+                ));
+                cf.set_memtable_prefix_bloom_ratio(0.05);
+                cf.set_block_based_table_factory(&table(false));
+            }
+            rocksdb::ColumnFamilyDescriptor::new(col.name(), cf)
+        });
+        let db = rocksdb::DB::open_cf_descriptors(&options, path, columns)?;
         Ok(Self { db })
+    }
+
+    /// How to iterate `col` from a key under `prefix`: within the prefix's bloom-filtered
+    /// files when the column has a prefix extractor and the scan stays inside one record
+    /// key; over the whole key order otherwise (a prefix extractor makes plain iterators
+    /// undefined across prefixes).
+    fn read_options(col: Col, prefix: &[u8]) -> rocksdb::ReadOptions {
+        let mut read = rocksdb::ReadOptions::default();
+        if col.keyed_by_record() && prefix.len() >= RECORD_PREFIX_BYTES {
+            read.set_prefix_same_as_start(true);
+        } else {
+            read.set_total_order_seek(true);
+        }
+        read
     }
 
     fn cf(&self, col: Col) -> &rocksdb::ColumnFamily {
@@ -269,10 +311,11 @@ impl Kv for RocksKv {
 
     fn last(&self, col: Col, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let mut out = Vec::new();
-        for item in self
-            .db
-            .iterator_cf(self.cf(col), rocksdb::IteratorMode::End)
-        {
+        for item in self.db.iterator_cf_opt(
+            self.cf(col),
+            Self::read_options(col, &[]),
+            rocksdb::IteratorMode::End,
+        ) {
             if out.len() >= limit {
                 break;
             }
@@ -290,7 +333,8 @@ impl Kv for RocksKv {
         visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<()> {
         let mode = rocksdb::IteratorMode::From(start, rocksdb::Direction::Forward);
-        for item in self.db.iterator_cf(self.cf(col), mode) {
+        let read = Self::read_options(col, prefix);
+        for item in self.db.iterator_cf_opt(self.cf(col), read, mode) {
             let (key, value) = item?;
             if !key.starts_with(prefix) || !visit(&key, &value) {
                 break;
