@@ -28,6 +28,8 @@ use crate::tx::{chain_tip, get_json, submit};
 
 /// The demo product: a GTIN under the GS1 prefix for examples (950).
 pub const DEMO_GTIN: &str = "09506000134352";
+/// The demo product's name on chain.
+pub const DEMO_PRODUCT_NAME: &str = "Jiu Reserve Baijiu";
 /// Company prefix digits of the demo SSCCs.
 const SSCC_PREFIX: u64 = 950_600_013;
 
@@ -193,6 +195,18 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     println!("registering {} organisations", register.len());
     seeder.run(register).await?;
     seeder.run(pglns).await?;
+    // The product's master data, which every verify answer shows (and proves).
+    seeder
+        .run(vec![(
+            &producer,
+            Payload::SetProduct {
+                gtin,
+                name: DEMO_PRODUCT_NAME.into(),
+                volume_ml: 500,
+                abv_bp: 5300,
+            },
+        )])
+        .await?;
 
     // Commission and pack, 9,600 bottles per tx: a window of `in_flight` txs outstanding,
     // each finished one replaced by the next, spread over the `submit_to` nodes in turn.

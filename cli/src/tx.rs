@@ -48,6 +48,30 @@ pub enum TxCmd {
         #[arg(long)]
         wait: bool,
     },
+    /// Register or amend a product's master data (a producer key). The first producer to
+    /// register a GTIN owns its brand: only it may then commission codes under it.
+    Product {
+        #[arg(long, default_value = "http://127.0.0.1:26650")]
+        rpc: String,
+        /// The producer key file that signs.
+        #[arg(long)]
+        key: PathBuf,
+        /// The GTIN (8, 12, 13 or 14 digits).
+        #[arg(long)]
+        gtin: String,
+        /// The product name shown to consumers.
+        #[arg(long)]
+        name: String,
+        /// Volume in millilitres.
+        #[arg(long)]
+        volume_ml: u32,
+        /// Alcohol by volume in percent, e.g. 53 or 43.5 (two decimals at most).
+        #[arg(long)]
+        abv: f64,
+        /// Wait until the transaction is finalized or rejected.
+        #[arg(long)]
+        wait: bool,
+    },
     /// Show a transaction's status.
     Status {
         #[arg(long, default_value = "http://127.0.0.1:26650")]
@@ -157,6 +181,45 @@ pub async fn run(cmd: TxCmd) -> Result<()> {
                 nonce: rand::random(),
                 expires_at_height: height + 100,
                 payload: Payload::Provenance { ops },
+            };
+            let tx = SignedTx::sign(body, &key);
+            let answer = submit(&client, &rpc, &tx).await?;
+            println!("{}", serde_json::to_string_pretty(&answer)?);
+            let Some(id) = answer["tx_id"].as_str() else {
+                bail!("transaction refused");
+            };
+            if wait {
+                wait_final(&client, &rpc, id).await?;
+            }
+            Ok(())
+        }
+        TxCmd::Product {
+            rpc,
+            key,
+            gtin,
+            name,
+            volume_ml,
+            abv,
+            wait,
+        } => {
+            let gtin = jiu_contracts::gs1::Gtin::parse(&gtin).map_err(|e| eyre!("--gtin: {e}"))?;
+            let abv_bp = abv * 100.0;
+            if !(0.0..=100.0).contains(&abv) || (abv_bp - abv_bp.round()).abs() > 1e-6 {
+                bail!("--abv must be a percentage from 0 to 100 with at most two decimals");
+            }
+            let key = keys::read_key_file(&key)?;
+            let (height, chain_id) = chain_tip(&client, &rpc).await?;
+            let body = TxBody {
+                chain_id,
+                signer: PublicKey::from_signing_key(&key),
+                nonce: rand::random(),
+                expires_at_height: height + 100,
+                payload: Payload::SetProduct {
+                    gtin,
+                    name,
+                    volume_ml,
+                    abv_bp: abv_bp.round() as u16,
+                },
             };
             let tx = SignedTx::sign(body, &key);
             let answer = submit(&client, &rpc, &tx).await?;

@@ -42,6 +42,11 @@ pub enum TxError {
     Lottery(#[from] jiu_lottery::LotteryError),
     #[error("seed share refused: {0}")]
     SeedShare(crate::lottery::ShareError),
+    #[error("GTIN {gtin} is registered to producer '{owner}'")]
+    ProductOwned {
+        gtin: crate::gs1::Gtin,
+        owner: String,
+    },
     #[error("op {index} refused: {error}")]
     Lifecycle {
         index: usize,
@@ -67,6 +72,7 @@ impl TxError {
             TxError::UnknownOrg(_) => "UNKNOWN_ORG",
             TxError::KeyInUse(_) => "KEY_IN_USE",
             TxError::KeyNotFound(_) => "KEY_NOT_FOUND",
+            TxError::ProductOwned { .. } => "PRODUCT_OWNED",
             // The lifecycle's own code (WRONG_STATE, NOT_CUSTODIAN, ...): more use to a client
             // than one umbrella code; the codes are distinct from the ones above.
             TxError::Lifecycle { error, .. } => error.code(),
@@ -124,6 +130,13 @@ mod tests {
             (TxError::UnknownOrg(String::new()), "UNKNOWN_ORG"),
             (TxError::KeyInUse(key), "KEY_IN_USE"),
             (TxError::KeyNotFound(key), "KEY_NOT_FOUND"),
+            (
+                TxError::ProductOwned {
+                    gtin: crate::gs1::Gtin::parse("09506000134352").expect("gtin"),
+                    owner: "p".into(),
+                },
+                "PRODUCT_OWNED",
+            ),
         ];
         let codes: std::collections::BTreeSet<_> = all.iter().map(|(e, _)| e.code()).collect();
         assert_eq!(codes.len(), all.len());

@@ -9,6 +9,7 @@
 pub mod capture;
 pub mod error;
 pub mod lottery;
+pub mod product;
 pub mod provenance;
 pub mod smt;
 pub mod state;

@@ -16,6 +16,7 @@
 //!   registry), and nobody may remove an org's last key (an org without keys could never
 //!   sign again, not even to be repaired).
 //! - `Anchor`: Producer, Distributor or Store.
+//! - `SetProduct`: Producer; the first to register a GTIN owns it ([`crate::product`]).
 //! - Auditor: signs nothing that changes the registry or anchors; lifecycle and lottery
 //!   ops are the lifecycle's and the book's to decide (an auditor may hold a bottle, or
 //!   submit a self-verifying seed signature).
@@ -47,7 +48,8 @@
 //! # Root
 //!
 //! [`State::root`] is the RFC 6962 Merkle root (see [`crate::merkle`]) over, in order: one
-//! leaf per org in id order, `leaf_hash("org\0" || borsh(org))`; then
+//! leaf per org in id order, `leaf_hash("org\0" || borsh(org))`; then one leaf per product
+//! in GTIN order, `leaf_hash("product\0" || borsh(product))`; then
 //! `leaf_hash("anchors\0" || anchors_count as u64 LE || anchors_acc)`; then
 //! `leaf_hash("height\0" || height as u64 LE)`; then the lotteries leaf
 //! ([`crate::lottery`]: `leaf_hash("lotteries\0" || lotteries root || shares digest)`); then
@@ -65,7 +67,7 @@ pub use record_proof::{verify_record, RecordProof, RecordProofError};
 
 use std::collections::BTreeMap;
 
-use imbl::OrdSet;
+use imbl::{OrdMap, OrdSet};
 
 use borsh::BorshSerialize;
 use serde::Serialize;
@@ -73,6 +75,7 @@ use serde::Serialize;
 use crate::error::TxError;
 use crate::gs1::Code;
 use crate::merkle;
+use crate::product::{Product, ProductProof};
 use crate::provenance::{Alert, Ledger, Parties, RecordLeaf, RecordStore, UNDO_WINDOW_MS_DEFAULT};
 use crate::smt::{self, Smt};
 use crate::tx::{validate_org, VerifiedTx};
@@ -119,6 +122,8 @@ pub struct State {
     undo_window_ms: u64,
     /// The reservation lotteries and their pending seed shares.
     lotteries: crate::lottery::Lotteries,
+    /// Product master data by GTIN ([`crate::product`]).
+    products: OrdMap<crate::gs1::Gtin, Product>,
 }
 
 /// What applying a tx did.
@@ -158,6 +163,11 @@ pub enum Event {
     OrgPglnSet {
         org_id: String,
         pgln: Option<crate::gs1::Gln>,
+    },
+    /// A product registered or amended by its brand owner.
+    ProductSet {
+        org_id: String,
+        gtin: crate::gs1::Gtin,
     },
     /// An EPCIS document captured: its events, and the lifecycle ops they meant (all
     /// applied).
@@ -213,6 +223,7 @@ impl State {
             dirty: OrdSet::new(),
             undo_window_ms: UNDO_WINDOW_MS_DEFAULT,
             lotteries: Default::default(),
+            products: OrdMap::new(),
         };
         for org in &orgs {
             let org = validate_org(org)?;
@@ -559,6 +570,12 @@ impl State {
                 self.org_mut(&org_id).pgln = pgln;
                 Event::OrgPglnSet { org_id, pgln }
             }
+            Change::SetProduct(product) => {
+                let gtin = product.gtin;
+                let org_id = product.brand_owner.clone();
+                self.products.insert(gtin, product);
+                Event::ProductSet { org_id, gtin }
+            }
             Change::Lifecycle {
                 ledger,
                 touched,
@@ -595,6 +612,27 @@ impl State {
             .expect("plan checked that the org exists")
     }
 
+    /// The master data of `gtin`, if registered.
+    pub fn product(&self, gtin: &crate::gs1::Gtin) -> Option<&Product> {
+        self.products.get(gtin)
+    }
+
+    /// Every registered product, in GTIN order.
+    pub fn products(&self) -> impl Iterator<Item = &Product> {
+        self.products.values()
+    }
+
+    /// Proof that the master data of `gtin` is a leaf of [`State::root`].
+    pub fn prove_product(&self, gtin: &crate::gs1::Gtin) -> Option<ProductProof> {
+        let index = self.orgs.len() + self.products.keys().position(|g| g == gtin)?;
+        let leaves = self.root_leaves();
+        Some(ProductProof {
+            state_leaf_index: index as u64,
+            state_leaf_count: leaves.len() as u64,
+            state_path: merkle::proof(&leaves, index)?,
+        })
+    }
+
     /// The state root; see the module doc for the leaves.
     pub fn root(&self) -> Hash {
         merkle::root(&self.root_leaves())
@@ -612,6 +650,7 @@ impl State {
                 merkle::leaf_hash(&bytes)
             })
             .collect();
+        leaves.extend(self.products.values().map(Product::leaf_hash));
         let count = self.anchors_count.to_le_bytes();
         leaves.push(merkle::leaf_hash(
             &[b"anchors\0".as_slice(), &count, &self.anchors_acc].concat(),
@@ -631,7 +670,8 @@ pub fn records_leaf_hash(records_root: &Hash) -> Hash {
     merkle::leaf_hash(&[b"records\0".as_slice(), records_root].concat())
 }
 
-/// The lifecycle's view of the registry: active orgs and their roles.
+/// The lifecycle's view of the registry: active orgs and their roles, and who owns each
+/// registered GTIN.
 impl Parties for State {
     fn role_of(&self, org_id: &str) -> Option<Role> {
         self.orgs
@@ -639,10 +679,19 @@ impl Parties for State {
             .filter(|org| org.active)
             .map(|org| org.role)
     }
+
+    /// A registered GTIN belongs to its brand owner; an unregistered one to any producer.
+    fn may_brand(&self, org_id: &str, gtin: &crate::gs1::Gtin) -> bool {
+        self.products
+            .get(gtin)
+            .is_none_or(|product| product.brand_owner == org_id)
+    }
 }
 
 #[cfg(test)]
 mod lottery_tests;
+#[cfg(test)]
+mod product_tests;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

@@ -109,6 +109,16 @@ pub enum Payload {
         #[serde(with = "crate::serde_hex")]
         partial: Vec<u8>,
     },
+    /// Register or amend a product's master data (producer only). Registering a GTIN claims
+    /// its brand: only the registering producer may then amend it or issue codes under it
+    /// ([`crate::product`]).
+    SetProduct {
+        gtin: crate::gs1::Gtin,
+        name: String,
+        volume_ml: u32,
+        /// Alcohol by volume in basis points (5300 = 53.00%).
+        abv_bp: u16,
+    },
 }
 
 impl Payload {
@@ -125,6 +135,7 @@ impl Payload {
             Payload::Capture { .. } => "capture",
             Payload::Lottery { .. } => "lottery",
             Payload::SeedShare { .. } => "seed_share",
+            Payload::SetProduct { .. } => "set_product",
         }
     }
 }

@@ -258,6 +258,7 @@ pub fn verify_record_answer(
             message: format!("container {}: {e}", container.code),
         })?;
     }
+    check_product(&proof, &code, field("product"))?;
     // What the answer shows must be what the proven record says.
     let (proven_verdict, _) = judge(leaf.as_ref());
     let shown_verdict = field("verdict").and_then(|v| v.as_str()).unwrap_or("");
@@ -311,6 +312,62 @@ pub fn verify_record_answer(
         total_power: genesis.validators.iter().map(|v| v.power).sum(),
         has_record: leaf.is_some(),
     })
+}
+
+/// The product master data an answer shows must be the proven entry of the code's GTIN: a
+/// name, volume or strength without a proof, or differing from it, is refused.
+fn check_product(
+    proof: &crate::verify::RecordProofJson,
+    code: &jiu_contracts::gs1::Code,
+    shown: Option<&serde_json::Value>,
+) -> Result<(), ProofError> {
+    let shown_fields = |name: &str| shown.and_then(|p| p.get(name)).filter(|v| !v.is_null());
+    let Some(proven) = &proof.product else {
+        return match ["name", "volume_ml", "abv_bp"]
+            .into_iter()
+            .find(|f| shown_fields(f).is_some())
+        {
+            Some(field) => Err(ProofError::Shown {
+                field: "product",
+                shown: format!("{field} without a proof"),
+                proven: "nothing".into(),
+            }),
+            None => Ok(()),
+        };
+    };
+    let product = &proven.product;
+    if code.as_item().map(|s| s.gtin) != Some(product.gtin) {
+        return Err(ProofError::Shown {
+            field: "product",
+            shown: product.gtin.to_string(),
+            proven: format!("the GTIN of {code}"),
+        });
+    }
+    jiu_contracts::product::verify_product(&proof.header.state_root, product, &proven.proof)
+        .map_err(|e| ProofError::Record {
+            code: e.code(),
+            message: e.to_string(),
+        })?;
+    if shown.is_none() {
+        // Proven but not shown: nothing to compare.
+        return Ok(());
+    }
+    let expected = [
+        ("name", serde_json::json!(product.name)),
+        ("volume_ml", serde_json::json!(product.volume_ml)),
+        ("abv_bp", serde_json::json!(product.abv_bp)),
+    ];
+    for (name, value) in expected {
+        let got = shown_fields(name).cloned().unwrap_or_default();
+        if got != value {
+            return Err(ProofError::Shown {
+                field: "product",
+                shown: format!("{name} {got}"),
+                proven: format!("{name} {value}"),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The JSON form of a commit certificate.

@@ -109,6 +109,17 @@ pub struct RecordProofJson {
     /// made on the case or pallet that was shipped), each proven like the record.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub containers: Vec<ContainerProofJson>,
+    /// The product master data the answer shows, proven as a leaf of the same state root;
+    /// absent when the GTIN is not registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<ProductProofJson>,
+}
+
+/// A product's committed master data and its proof.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProductProofJson {
+    pub product: jiu_contracts::product::Product,
+    pub proof: jiu_contracts::product::ProductProof,
 }
 
 /// A container's committed leaf and its proof, under the same state root.
@@ -321,8 +332,21 @@ fn proof_view<'a>(
             .collect(),
         header: &head.0,
         height: header.height,
+        // The answer shows master data only for a bottle.
+        product: leaf
+            .filter(|l| l.bottle.is_some())
+            .and_then(|_| product_proof(&committed.state, code)),
         record_hex: leaf.map(|l| jiu_contracts::types::hex_encode(&l.encode())),
         record_proof: RecordProofView(committed.state.prove_record(code)),
+    })
+}
+
+/// The registered product of an item code, with its proof.
+fn product_proof(state: &State, code: &Code) -> Option<ProductProofJson> {
+    let gtin = code.as_item()?.gtin;
+    Some(ProductProofJson {
+        product: state.product(&gtin)?.clone(),
+        proof: state.prove_product(&gtin)?,
     })
 }
 
@@ -362,9 +386,13 @@ fn record_view<'a>(
         out.state = Some(&bottle.state);
         out.flags = Some(bottle.flags.keys().collect());
         if let Code::Item(sgtin) = &leaf.code {
+            let master = state.product(&sgtin.gtin);
             out.product = Some(ProductJson {
+                abv_bp: master.map(|p| p.abv_bp),
                 gtin: sgtin.gtin.to_string(),
+                name: master.map(|p| p.name.as_str()),
                 producer: party(state, &bottle.producer, viewer),
+                volume_ml: master.map(|p| p.volume_ml),
             });
         }
         out.custodian = Some(party(state, &bottle.custodian, viewer));
@@ -534,10 +562,19 @@ enum RoleJson {
     Anonymous(&'static str),
 }
 
+/// The GTIN, its brand owner, and the registered master data if any (proven in
+/// `proof.product`).
 #[derive(Serialize)]
 struct ProductJson<'a> {
+    /// Alcohol by volume in basis points (5300 = 53.00%).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    abv_bp: Option<u16>,
     gtin: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
     producer: PartyJson<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    volume_ml: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -578,6 +615,8 @@ struct ProofJson<'a> {
     containers: Vec<ContainerProofView>,
     header: &'a Value,
     height: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    product: Option<ProductProofJson>,
     record_hex: Option<String>,
     record_proof: RecordProofView,
 }

@@ -40,14 +40,14 @@ async fn finalize(
     key: &SigningKey,
     chain_id: &str,
     nonce: u64,
-    ops: Vec<Op>,
+    payload: Payload,
 ) -> u64 {
     let body = TxBody {
         chain_id: chain_id.to_string(),
         signer: PublicKey::from_signing_key(key),
         nonce,
         expires_at_height: 500,
-        payload: Payload::Provenance { ops },
+        payload,
     };
     let tx = SignedTx::sign(body, key);
     let (status, answer) = cluster
@@ -126,6 +126,10 @@ fn shift_block_time(answer: &mut Value) {
     *time = json!(time.as_u64().expect("time") + 1);
 }
 
+fn stronger_product(answer: &mut Value) {
+    answer["product"]["abv_bp"] = json!(6000);
+}
+
 fn hide_sale(answer: &mut Value) {
     answer["verdict"] = json!("GENUINE_UNSOLD");
     answer["state"] = json!("IN_STOCK");
@@ -191,8 +195,17 @@ async fn bottle_journey(cluster: &Cluster, chain_id: &str) -> u64 {
             ],
         ),
     ];
+    // The product's master data, which the page shows once its proof checks out.
+    let product = Payload::SetProduct {
+        gtin: jiu_contracts::gs1::Gtin::parse("09506000134352").expect("gtin"),
+        name: "Reserve Baijiu".into(),
+        volume_ml: 500,
+        abv_bp: 5300,
+    };
+    finalize(cluster, &producer, chain_id, 100, product).await;
     let mut sold_at = 0;
     for (nonce, (key, ops)) in steps.into_iter().enumerate() {
+        let ops = Payload::Provenance { ops };
         sold_at = finalize(cluster, key, chain_id, nonce as u64, ops).await;
     }
     sold_at
@@ -200,7 +213,7 @@ async fn bottle_journey(cluster: &Cluster, chain_id: &str) -> u64 {
 
 /// Answers altered between the node and the browser: each must name its failing step.
 async fn check_tampered_answers(node: &str) {
-    let tampered: [(Tamper, &str, &[&str]); 4] = [
+    let tampered: [(Tamper, &str, &[&str]); 5] = [
         (
             flip_record_byte,
             "B000001",
@@ -220,6 +233,14 @@ async fn check_tampered_answers(node: &str) {
             &[
                 "Proof failed at step 4: more than two thirds of the validators signed the block",
                 "does not verify: forged or altered",
+            ],
+        ),
+        (
+            stronger_product,
+            "B000001",
+            &[
+                "Proof failed at step 5",
+                "the product shown is not the proven product",
             ],
         ),
         (
@@ -288,6 +309,8 @@ async fn browser_shows_verdicts_history_and_checks_proofs() {
         &text,
         &[
             "Genuine. This bottle has not been sold yet.",
+            "Product Reserve Baijiu",
+            "Bottle 500 ml, 53.00% alcohol",
             "Producer Devnet Producer",
             "Now In stock",
             "Held by Devnet Store 1",

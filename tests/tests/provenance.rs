@@ -38,6 +38,10 @@ struct Chain<'a> {
 impl Chain<'_> {
     /// Signs `ops` with `key`, submits to node 0, waits until finalized; returns the status.
     async fn run(&mut self, key: &SigningKey, ops: Vec<Op>) -> Value {
+        self.submit(key, Payload::Provenance { ops }).await
+    }
+
+    async fn submit(&mut self, key: &SigningKey, payload: Payload) -> Value {
         self.nonce += 1;
         let height = self.cluster.height(0).await.expect("height");
         let body = TxBody {
@@ -45,7 +49,7 @@ impl Chain<'_> {
             signer: PublicKey::from_signing_key(key),
             nonce: self.nonce,
             expires_at_height: height + 100,
-            payload: Payload::Provenance { ops },
+            payload,
         };
         let tx = SignedTx::sign(body, key);
         let (status, answer) = self
@@ -90,8 +94,15 @@ async fn n4_provenance_verify_answers_are_proven() {
         nonce: 0,
     };
 
-    // Three bottles commissioned into a case, shipped to the store, received; one sold and
-    // one recalled.
+    // The product's master data, then three bottles commissioned into a case, shipped to
+    // the store, received; one sold and one recalled.
+    let product = Payload::SetProduct {
+        gtin: jiu_contracts::gs1::Gtin::parse("09506000134352").expect("gtin"),
+        name: "Reserve Baijiu".into(),
+        volume_ml: 500,
+        abv_bp: 5300,
+    };
+    chain.submit(&producer, product).await;
     let bottles = ["P1", "P2", "P3"].map(bottle);
     chain
         .run(
@@ -207,6 +218,12 @@ async fn n4_provenance_verify_answers_are_proven() {
         .expect("p2");
     assert_eq!(p2["state"], "IN_STOCK");
     assert_eq!(p2["custodian"]["name"], "Devnet Store 1", "{p2}");
+    assert_eq!(p2["product"]["name"], "Reserve Baijiu", "{p2}");
+    assert_eq!(
+        (&p2["product"]["volume_ml"], &p2["product"]["abv_bp"]),
+        (&json!(500), &json!(5300))
+    );
+    assert_eq!(p2["proof"]["product"]["product"]["brand_owner"], "producer");
     let ops: Vec<&str> = p2["history"]
         .as_array()
         .expect("history")
@@ -329,6 +346,19 @@ async fn n4_provenance_verify_answers_are_proven() {
             tamper(&|a| a["verdict"] = json!("GENUINE_SOLD")),
         ),
         ("ANSWER_TAMPERED", tamper(&|a| a["state"] = json!("SOLD"))),
+        (
+            // A stronger product shown than the chain registered.
+            "ANSWER_TAMPERED",
+            tamper(&|a| a["product"]["abv_bp"] = json!(6000)),
+        ),
+        (
+            // The same lie in the proven product too: its leaf no longer hashes to the root.
+            "PRODUCT_TAMPERED",
+            tamper(&|a| {
+                a["product"]["name"] = json!("Grand Cru");
+                a["proof"]["product"]["product"]["name"] = json!("Grand Cru");
+            }),
+        ),
         (
             // A byte inside the custodian's org id: the bytes decode, the hash does not match.
             "RECORD_TAMPERED",

@@ -10,7 +10,7 @@ use crate::tx::ORG_KEYS_MAX;
 use crate::types::{Hash, Org};
 
 /// Bumped on any change to [`Persistent`], so an old node never misreads a new database.
-const PERSISTENT_VERSION: u8 = 3;
+const PERSISTENT_VERSION: u8 = 4;
 
 /// The persisted part of [`State`] but for the lifecycle leaves, which the node stores one
 /// per code (see [`State::take_dirty`] and [`State::restore_records`]); the replay window and
@@ -24,6 +24,8 @@ struct Persistent {
     anchors_acc: Hash,
     height: u64,
     undo_window_ms: u64,
+    /// In GTIN order.
+    products: Vec<crate::product::Product>,
 }
 
 impl State {
@@ -36,6 +38,7 @@ impl State {
             anchors_acc: self.anchors_acc,
             height: self.height,
             undo_window_ms: self.undo_window_ms,
+            products: self.products.values().cloned().collect(),
         };
         borsh::to_vec(&persistent).expect("borsh writes to a Vec cannot fail")
     }
@@ -56,6 +59,11 @@ impl State {
         state.anchors_acc = persistent.anchors_acc;
         state.height = persistent.height;
         state.undo_window_ms = persistent.undo_window_ms;
+        state.products = persistent
+            .products
+            .into_iter()
+            .map(|product| (product.gtin, product))
+            .collect();
         Ok(state)
     }
 

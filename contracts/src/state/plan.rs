@@ -27,6 +27,7 @@ pub(super) enum Change {
         org_id: String,
         pgln: Option<crate::gs1::Gln>,
     },
+    SetProduct(crate::product::Product),
     Anchor {
         org_id: String,
         record_hash: Hash,
@@ -109,6 +110,28 @@ impl State {
                     org_id: org_id.clone(),
                     pgln: *pgln,
                 })
+            }
+            Payload::SetProduct {
+                gtin,
+                name,
+                volume_ml,
+                abv_bp,
+            } => {
+                if let Some(owner) = self.products.get(gtin).map(|p| &p.brand_owner) {
+                    if *owner != signer_org.id {
+                        return Err(TxError::ProductOwned {
+                            gtin: *gtin,
+                            owner: owner.clone(),
+                        });
+                    }
+                }
+                Ok(Change::SetProduct(crate::product::Product {
+                    gtin: *gtin,
+                    brand_owner: signer_org.id.clone(),
+                    name: name.clone(),
+                    volume_ml: *volume_ml,
+                    abv_bp: *abv_bp,
+                }))
             }
             Payload::Provenance { ops } => {
                 let actor = Actor::new(&signer_org.id, signer_org.role);
@@ -331,7 +354,8 @@ fn check_role(role: Role, payload: &Payload) -> Result<(), TxError> {
         | Payload::AddOrgKey { .. }
         | Payload::RemoveOrgKey { .. }
         | Payload::SetOrgActive { .. }
-        | Payload::SetOrgPgln { .. } => role == Role::Producer,
+        | Payload::SetOrgPgln { .. }
+        | Payload::SetProduct { .. } => role == Role::Producer,
         Payload::Anchor { .. } => matches!(role, Role::Producer | Role::Distributor | Role::Store),
         // Every role has some lifecycle op (an auditor may hold or destroy); the lifecycle
         // checks each op's role rule.

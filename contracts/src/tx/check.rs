@@ -62,6 +62,12 @@ pub(crate) fn check_payload(payload: &Payload) -> Result<(), TxError> {
             Ok(())
         }
         Payload::SetOrgPgln { org_id, pgln: _ } => check_org_id(org_id),
+        Payload::SetProduct {
+            gtin: _,
+            name,
+            volume_ml,
+            abv_bp,
+        } => crate::product::check_fields(name, *volume_ml, *abv_bp),
         Payload::Provenance { ops } => check_ops(ops),
         // Size is bounded by TX_BYTES_MAX; the document is parsed and checked by the state.
         Payload::Capture { document } => {

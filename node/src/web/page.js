@@ -149,8 +149,13 @@ function renderProduct(answer) {
   list.replaceChildren();
   if (answer.code) fact(list, "Code", answer.element_string || answer.code);
   if (answer.product) {
-    fact(list, "Product (GTIN)", String(answer.product.gtin));
-    fact(list, "Producer", name(answer.product.producer));
+    const product = answer.product;
+    if (product.name) fact(list, "Product", String(product.name));
+    if (product.volume_ml !== undefined && product.abv_bp !== undefined) {
+      fact(list, "Bottle", `${product.volume_ml} ml, ${(product.abv_bp / 100).toFixed(2)}% alcohol`);
+    }
+    fact(list, "GTIN", String(product.gtin));
+    fact(list, "Producer", name(product.producer));
   }
   if (answer.state) fact(list, "Now", STATE_WORDS[answer.state] || String(answer.state));
   if (answer.custodian) fact(list, answer.state === "SOLD" ? "Last held by" : "Held by", name(answer.custodian));

@@ -21,6 +21,7 @@ const BLOCK_DOMAIN = UTF8.encode("jiu/block/v1\0");
 const VOTE_TAG = UTF8.encode("jiu/vote/v1\0");
 const GENESIS_TAG = UTF8.encode("jiu/genesis/v1\0");
 const RECORDS_LEAF_TAG = UTF8.encode("records\0");
+const PRODUCT_LEAF_TAG = UTF8.encode("product\0");
 const EMPTY_HASH = new Uint8Array(32);
 const SMT_KEY_BITS = 256;
 const GENESIS_BYTES_MAX = 16 * 1024 * 1024;
@@ -398,6 +399,35 @@ function checkShown(answer, leaf) {
   }
 }
 
+/**
+ * The product name, volume and strength the node shows must be the proven entry of the
+ * code's GTIN: its leaf (borsh of gtin, brand owner, name, volume, ABV) and RFC 6962 path
+ * lead to the same state root as the record. Returns the product name, or null if none is
+ * shown.
+ */
+async function checkProduct(answer, code) {
+  const shown = answer.product || {};
+  const showsMaster = ["name", "volume_ml", "abv_bp"].some((f) => shown[f] !== undefined);
+  if (!showsMaster) return null;
+  const proven = answer.proof.product;
+  need(proven && proven.product && proven.proof, "the node shows product data without a proof");
+  const p = proven.product;
+  need(/^[0-9]{14}$/.test(String(p.gtin)) && BigInt(p.gtin) === code.gtin, "the proven product is another GTIN");
+  need(shown.name === p.name && shown.volume_ml === p.volume_ml && shown.abv_bp === p.abv_bp,
+    "the product shown is not the proven product");
+  need(Number.isInteger(p.abv_bp) && p.abv_bp >= 0 && p.abv_bp <= 0xffff, "the ABV is not a 16-bit number");
+  const abv = new Uint8Array(2);
+  new DataView(abv.buffer).setUint16(0, p.abv_bp, true);
+  const bytes = concat(u64le(Number(p.gtin), "GTIN"), borshString(p.brand_owner, "brand owner"),
+    borshString(p.name, "product name"), u32le(p.volume_ml, "volume"), abv);
+  const leafHash = await sha256(ZERO, PRODUCT_LEAF_TAG, bytes);
+  const path = (proven.proof.state_path || []).map((s, i) => fromHex(s, 32, "product path hash " + i));
+  const root = await rfc6962Root(leafHash, proven.proof.state_leaf_index, proven.proof.state_leaf_count, path);
+  need(sameBytes(root, fromHex(answer.proof.header.state_root, 32, "state root")),
+    "the product's path does not lead to the block's state root");
+  return p.name;
+}
+
 // ---- the code this page was opened for ----
 
 /** The code in the page's own address, `/01/{gtin}/21/{serial}`; null if not that form. */
@@ -486,7 +516,8 @@ async function checkAnswer(answer, pinnedGenesis, report) {
     },
     async () => {
       checkShown(answer, leaf);
-      return "verdict " + answer.verdict;
+      const product = await checkProduct(answer, code);
+      return "verdict " + answer.verdict + (product ? "; product " + product : "");
     },
   ];
   let unsupported = false;

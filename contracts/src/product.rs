@@ -1,0 +1,127 @@
+//! Product master data on chain: what a GTIN is (name, volume, strength) and which producer
+//! owns its brand.
+//!
+//! A producer registers each of its GTINs with `Payload::SetProduct`. Registering claims the
+//! GTIN: from then on only that producer may issue or commission codes under it (T1/T2's
+//! "GTIN belongs to signer"), and only it may amend the entry. A GTIN nobody registered is
+//! open to any producer, as before this registry existed (documented in
+//! docs/provenance.md).
+//!
+//! Each product is a leaf of the state root (after the orgs), so a verify answer carries the
+//! product with its path and a client checks name, volume and ABV against the same signed
+//! header as the bottle's record. With no products the state root is what it was without
+//! the registry.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+use crate::error::TxError;
+use crate::gs1::Gtin;
+use crate::merkle;
+use crate::types::Hash;
+
+/// Most characters in a product name.
+pub const PRODUCT_NAME_CHARS_MAX: usize = 80;
+/// Largest volume, in millilitres (a 100 l cask).
+pub const VOLUME_ML_MAX: u32 = 100_000;
+/// Strength is in basis points of alcohol by volume: 5300 is 53.00% ABV.
+pub const ABV_BP_MAX: u16 = 10_000;
+
+/// Domain of a product's state-root leaf.
+const PRODUCT_LEAF_DOMAIN: &[u8] = b"product\0";
+
+/// One GTIN's master data.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Product {
+    pub gtin: Gtin,
+    /// The producer org that registered it and owns its brand.
+    pub brand_owner: String,
+    pub name: String,
+    pub volume_ml: u32,
+    /// Alcohol by volume in basis points (5300 = 53.00%).
+    pub abv_bp: u16,
+}
+
+impl Product {
+    /// The state-root leaf hash of this product.
+    pub fn leaf_hash(&self) -> Hash {
+        let mut bytes = PRODUCT_LEAF_DOMAIN.to_vec();
+        BorshSerialize::serialize(self, &mut bytes).expect("borsh writes to a Vec cannot fail");
+        merkle::leaf_hash(&bytes)
+    }
+}
+
+/// The stateless checks of a `SetProduct` payload.
+pub(crate) fn check_fields(name: &str, volume_ml: u32, abv_bp: u16) -> Result<(), TxError> {
+    let chars = name.chars().count();
+    if chars == 0 || chars > PRODUCT_NAME_CHARS_MAX || name.chars().any(char::is_control) {
+        return Err(TxError::InvalidPayload(format!(
+            "product name must be 1 to {PRODUCT_NAME_CHARS_MAX} characters without control \
+             characters (got {} bytes)",
+            name.len()
+        )));
+    }
+    if volume_ml == 0 || volume_ml > VOLUME_ML_MAX {
+        return Err(TxError::InvalidPayload(format!(
+            "volume must be 1 to {VOLUME_ML_MAX} ml (got {volume_ml})"
+        )));
+    }
+    if abv_bp > ABV_BP_MAX {
+        return Err(TxError::InvalidPayload(format!(
+            "ABV must be at most {ABV_BP_MAX} basis points (got {abv_bp})"
+        )));
+    }
+    Ok(())
+}
+
+/// Proof that a product is a leaf of a state root.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductProof {
+    pub state_leaf_index: u64,
+    pub state_leaf_count: u64,
+    /// RFC 6962 path of the product's leaf, deepest sibling first.
+    #[serde(with = "crate::smt::serde_hex_list")]
+    pub state_path: Vec<Hash>,
+}
+
+/// Why a product proof fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ProductProofError {
+    /// The product does not hash, along its path, to the state root: it or the path was
+    /// altered, or it is not the chain's entry for its GTIN.
+    #[error("the product and its path do not hash to the state root")]
+    StateRoot,
+}
+
+impl ProductProofError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProductProofError::StateRoot => "PRODUCT_TAMPERED",
+        }
+    }
+}
+
+/// Checks that `product` is a leaf of `state_root`.
+pub fn verify_product(
+    state_root: &Hash,
+    product: &Product,
+    proof: &ProductProof,
+) -> Result<(), ProductProofError> {
+    let (Ok(index), Ok(count)) = (
+        usize::try_from(proof.state_leaf_index),
+        usize::try_from(proof.state_leaf_count),
+    ) else {
+        return Err(ProductProofError::StateRoot);
+    };
+    if merkle::verify(
+        product.leaf_hash(),
+        index,
+        count,
+        &proof.state_path,
+        *state_root,
+    ) {
+        Ok(())
+    } else {
+        Err(ProductProofError::StateRoot)
+    }
+}
