@@ -124,28 +124,11 @@ pub async fn run(cmd: TxCmd) -> Result<()> {
             record,
             wait,
         } => {
-            let key = keys::read_key_file(&key)?;
-            let (height, chain_id) = chain_tip(&client, &rpc).await?;
-            let body = TxBody {
-                chain_id,
-                signer: PublicKey::from_signing_key(&key),
-                nonce: rand::random(),
-                expires_at_height: height + 100,
-                payload: Payload::Anchor {
-                    record_hash: sha256(&[record.as_bytes()]),
-                    data: Vec::new(),
-                },
+            let payload = Payload::Anchor {
+                record_hash: sha256(&[record.as_bytes()]),
+                data: Vec::new(),
             };
-            let tx = SignedTx::sign(body, &key);
-            let answer = submit(&client, &rpc, &tx).await?;
-            println!("{}", serde_json::to_string_pretty(&answer)?);
-            let Some(id) = answer["tx_id"].as_str() else {
-                bail!("transaction refused");
-            };
-            if wait {
-                wait_final(&client, &rpc, id).await?;
-            }
-            Ok(())
+            sign_and_submit(&client, &rpc, &key, payload, wait).await
         }
         TxCmd::Provenance {
             rpc,
@@ -173,25 +156,8 @@ pub async fn run(cmd: TxCmd) -> Result<()> {
                     vec![Op::Commission { items }]
                 }
             };
-            let key = keys::read_key_file(&key)?;
-            let (height, chain_id) = chain_tip(&client, &rpc).await?;
-            let body = TxBody {
-                chain_id,
-                signer: PublicKey::from_signing_key(&key),
-                nonce: rand::random(),
-                expires_at_height: height + 100,
-                payload: Payload::Provenance { ops },
-            };
-            let tx = SignedTx::sign(body, &key);
-            let answer = submit(&client, &rpc, &tx).await?;
-            println!("{}", serde_json::to_string_pretty(&answer)?);
-            let Some(id) = answer["tx_id"].as_str() else {
-                bail!("transaction refused");
-            };
-            if wait {
-                wait_final(&client, &rpc, id).await?;
-            }
-            Ok(())
+            let payload = Payload::Provenance { ops };
+            sign_and_submit(&client, &rpc, &key, payload, wait).await
         }
         TxCmd::Product {
             rpc,
@@ -207,30 +173,13 @@ pub async fn run(cmd: TxCmd) -> Result<()> {
             if !(0.0..=100.0).contains(&abv) || (abv_bp - abv_bp.round()).abs() > 1e-6 {
                 bail!("--abv must be a percentage from 0 to 100 with at most two decimals");
             }
-            let key = keys::read_key_file(&key)?;
-            let (height, chain_id) = chain_tip(&client, &rpc).await?;
-            let body = TxBody {
-                chain_id,
-                signer: PublicKey::from_signing_key(&key),
-                nonce: rand::random(),
-                expires_at_height: height + 100,
-                payload: Payload::SetProduct {
-                    gtin,
-                    name,
-                    volume_ml,
-                    abv_bp: abv_bp.round() as u16,
-                },
+            let payload = Payload::SetProduct {
+                gtin,
+                name,
+                volume_ml,
+                abv_bp: abv_bp.round() as u16,
             };
-            let tx = SignedTx::sign(body, &key);
-            let answer = submit(&client, &rpc, &tx).await?;
-            println!("{}", serde_json::to_string_pretty(&answer)?);
-            let Some(id) = answer["tx_id"].as_str() else {
-                bail!("transaction refused");
-            };
-            if wait {
-                wait_final(&client, &rpc, id).await?;
-            }
-            Ok(())
+            sign_and_submit(&client, &rpc, &key, payload, wait).await
         }
         TxCmd::Status { rpc, id } => {
             let answer = get_json(&client, &format!("{rpc}/tx/{id}")).await?;
@@ -238,6 +187,36 @@ pub async fn run(cmd: TxCmd) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Signs `payload` with the key file at `key` (valid for 100 heights), submits it to `rpc`,
+/// prints the node's answer and, with `wait`, waits until it is finalized or rejected.
+async fn sign_and_submit(
+    client: &reqwest::Client,
+    rpc: &str,
+    key: &std::path::Path,
+    payload: Payload,
+    wait: bool,
+) -> Result<()> {
+    let key = keys::read_key_file(key)?;
+    let (height, chain_id) = chain_tip(client, rpc).await?;
+    let body = TxBody {
+        chain_id,
+        signer: PublicKey::from_signing_key(&key),
+        nonce: rand::random(),
+        expires_at_height: height + 100,
+        payload,
+    };
+    let tx = SignedTx::sign(body, &key);
+    let answer = submit(client, rpc, &tx).await?;
+    println!("{}", serde_json::to_string_pretty(&answer)?);
+    let Some(id) = answer["tx_id"].as_str() else {
+        bail!("transaction refused");
+    };
+    if wait {
+        wait_final(client, rpc, id).await?;
+    }
+    Ok(())
 }
 
 async fn wait_final(client: &reqwest::Client, rpc: &str, id: &str) -> Result<()> {
