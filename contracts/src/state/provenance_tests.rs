@@ -104,11 +104,9 @@ fn test_refused_op_changes_nothing_and_names_the_op() {
     assert!(state.record(&code(9)).is_none(), "op 0 was rolled back");
 }
 
-#[test]
-fn test_refused_sale_is_recorded_as_an_alert() {
-    let (mut state, at) = stocked(1);
-    // Ship the case to the store, which receives it and sells the bottle.
-    let steps = [
+/// The producer ships case 1 to the store, which receives it.
+fn case_to_store() -> [(u8, Op); 2] {
+    [
         (
             PRODUCER,
             Op::Ship {
@@ -122,15 +120,19 @@ fn test_refused_sale_is_recorded_as_an_alert() {
                 roots: vec![Child::Container(case(1))],
             },
         ),
-        (
-            STORE,
-            Op::Sell {
-                items: bottles(&[1]),
-                city: "Guiyang".into(),
-            },
-        ),
-    ];
-    for (nonce, (signer, op)) in steps.into_iter().enumerate() {
+    ]
+}
+
+#[test]
+fn test_refused_sale_is_recorded_as_an_alert() {
+    let (mut state, at) = stocked(1);
+    // Ship the case to the store, which receives it and sells the bottle.
+    let sell = Op::Sell {
+        items: bottles(&[1]),
+        city: "Guiyang".into(),
+    };
+    let steps = case_to_store().into_iter().chain([(STORE, sell)]);
+    for (nonce, (signer, op)) in steps.enumerate() {
         admit(&mut state, &ops(signer, 10 + nonce as u64, vec![op]), &at).expect("step");
     }
     let root = state.root();
@@ -317,20 +319,7 @@ fn test_records_read_through_a_store_behave_like_memory() {
     }
     // The same blocks on both: a ship of the case (read from the store, children and all),
     // a receive, a sale, and a refused second sale (an alert on a stored record).
-    let steps = [
-        (
-            PRODUCER,
-            Op::Ship {
-                roots: vec![Child::Container(case(1))],
-                to: "store".into(),
-            },
-        ),
-        (
-            STORE,
-            Op::Receive {
-                roots: vec![Child::Container(case(1))],
-            },
-        ),
+    let steps = case_to_store().into_iter().chain([
         (
             STORE,
             Op::Unpack {
@@ -352,7 +341,7 @@ fn test_records_read_through_a_store_behave_like_memory() {
                 city: "Lyon".into(),
             },
         ),
-    ];
+    ]);
     for (height, (signer, op)) in (2..).zip(steps) {
         let at = BlockCtx {
             height,
