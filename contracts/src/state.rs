@@ -272,14 +272,38 @@ impl State {
     /// Proof that `code` has the leaf [`State::record`] returns (or none): its path in the
     /// records tree, and the path of the records leaf in the state root.
     pub fn prove_record(&self, code: &Code) -> RecordProof {
-        let leaves = self.root_leaves();
-        let index = leaves.len() - 1;
+        self.prove_record_in(code, &self.proof_leaves())
+    }
+
+    /// [`State::prove_record`] with this state's [`ProofLeaves`], made once by a caller
+    /// that proves many codes of one state (a node answering verify queries at a height).
+    ///
+    /// Panics if `leaves` are another state's: a caller bug.
+    pub fn prove_record_in(&self, code: &Code, leaves: &ProofLeaves) -> RecordProof {
+        let records_root = self.records.root();
+        assert!(
+            leaves.leaves.last() == Some(&records_leaf_hash(&records_root)),
+            "proof leaves are made from the state they prove"
+        );
         RecordProof {
             smt: self.records.prove(&crate::provenance::record_key(code)),
-            records_root: self.records.root(),
-            state_leaf_index: index as u64,
-            state_leaf_count: leaves.len() as u64,
-            state_path: merkle::proof(&leaves, index).expect("the records leaf exists"),
+            records_root,
+            state_leaf_index: (leaves.leaves.len() - 1) as u64,
+            state_leaf_count: leaves.leaves.len() as u64,
+            state_path: leaves.records_path.clone(),
+        }
+    }
+
+    /// The state root's leaves and the records leaf's path in them: the part of every record
+    /// and product proof that depends on the state alone (about 60 hashes with two dozen
+    /// orgs), so a node makes it once per height instead of on every answer.
+    pub fn proof_leaves(&self) -> ProofLeaves {
+        let leaves = self.root_leaves();
+        let records_path =
+            merkle::proof(&leaves, leaves.len() - 1).expect("the records leaf exists");
+        ProofLeaves {
+            leaves,
+            records_path,
         }
     }
 
@@ -624,12 +648,26 @@ impl State {
 
     /// Proof that the master data of `gtin` is a leaf of [`State::root`].
     pub fn prove_product(&self, gtin: &crate::gs1::Gtin) -> Option<ProductProof> {
+        self.prove_product_in(gtin, &self.proof_leaves())
+    }
+
+    /// [`State::prove_product`] with this state's [`ProofLeaves`] (see
+    /// [`State::prove_record_in`]).
+    pub fn prove_product_in(
+        &self,
+        gtin: &crate::gs1::Gtin,
+        leaves: &ProofLeaves,
+    ) -> Option<ProductProof> {
         let index = self.orgs.len() + self.products.keys().position(|g| g == gtin)?;
-        let leaves = self.root_leaves();
+        let product = self.products.get(gtin)?;
+        assert!(
+            leaves.leaves.get(index) == Some(&product.leaf_hash()),
+            "proof leaves are made from the state they prove"
+        );
         Some(ProductProof {
             state_leaf_index: index as u64,
-            state_leaf_count: leaves.len() as u64,
-            state_path: merkle::proof(&leaves, index)?,
+            state_leaf_count: leaves.leaves.len() as u64,
+            state_path: merkle::proof(&leaves.leaves, index)?,
         })
     }
 
@@ -663,6 +701,14 @@ impl State {
         leaves.push(records_leaf_hash(&self.records.root()));
         leaves
     }
+}
+
+/// The leaves under a state's root, made once for many proofs ([`State::proof_leaves`]).
+#[derive(Clone, Debug)]
+pub struct ProofLeaves {
+    leaves: Vec<Hash>,
+    /// The RFC 6962 path of the records leaf (the last one).
+    records_path: Vec<Hash>,
 }
 
 /// The state-root leaf that commits to the records tree.

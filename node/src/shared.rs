@@ -10,6 +10,7 @@ use jiu_contracts::{
 };
 use jiu_genesis::Genesis;
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::context::{Address, BlockId, ValidatorSet};
 use crate::db::Db;
@@ -93,9 +94,11 @@ pub struct Committed {
     /// `None` at height 0 (the genesis has no header).
     pub header: Option<crate::block::BlockHeader>,
     pub certificate: Option<crate::proof::CertificateJson>,
-    /// `header` and `certificate` as JSON, made once per height: every verify answer
-    /// carries them.
-    pub proof_head: Option<Arc<(serde_json::Value, serde_json::Value)>>,
+    /// `header` and `certificate` as JSON text (keys sorted, as a `serde_json::Value` writes
+    /// them), made once per height: every verify answer copies them in.
+    pub proof_head: Option<Arc<(Box<RawValue>, Box<RawValue>)>>,
+    /// The state-only part of every record and product proof, made once per height.
+    pub proof_leaves: Arc<jiu_contracts::ProofLeaves>,
 }
 
 impl Committed {
@@ -107,20 +110,25 @@ impl Committed {
         certificate: Option<crate::proof::CertificateJson>,
     ) -> Self {
         let proof_head = match (&header, &certificate) {
-            (Some(h), Some(c)) => Some(Arc::new((
-                serde_json::to_value(h).unwrap_or_default(),
-                serde_json::to_value(c).unwrap_or_default(),
-            ))),
+            (Some(h), Some(c)) => Some(Arc::new((raw_json(h), raw_json(c)))),
             _ => None,
         };
         Self {
             tip,
+            proof_leaves: Arc::new(state.proof_leaves()),
             state,
             header,
             certificate,
             proof_head,
         }
     }
+}
+
+/// `value` as JSON text with its object keys sorted.
+fn raw_json(value: &impl Serialize) -> Box<RawValue> {
+    // A header and a certificate are plain structs of strings and numbers: nothing fails.
+    let sorted = serde_json::to_value(value).unwrap_or_default();
+    RawValue::from_string(sorted.to_string()).expect("a Value writes valid JSON")
 }
 
 impl Shared {

@@ -22,7 +22,8 @@ use jiu_contracts::provenance::{
 use jiu_contracts::state::RecordProof;
 use jiu_contracts::{Hash, Role, State};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
+use serde_json::value::RawValue;
 
 use crate::block::BlockHeader;
 use crate::history::{history_of, HistoryEntry};
@@ -327,7 +328,11 @@ fn proof_view<'a>(
             .map(|c| ContainerProofView {
                 code: c.code.to_string(),
                 record_hex: jiu_contracts::types::hex_encode(&c.encode()),
-                record_proof: RecordProofView(committed.state.prove_record(&c.code)),
+                record_proof: RecordProofView(
+                    committed
+                        .state
+                        .prove_record_in(&c.code, &committed.proof_leaves),
+                ),
             })
             .collect(),
         header: &head.0,
@@ -335,18 +340,23 @@ fn proof_view<'a>(
         // The answer shows master data only for a bottle.
         product: leaf
             .filter(|l| l.bottle.is_some())
-            .and_then(|_| product_proof(&committed.state, code)),
+            .and_then(|_| product_proof(committed, code)),
         record_hex: leaf.map(|l| jiu_contracts::types::hex_encode(&l.encode())),
-        record_proof: RecordProofView(committed.state.prove_record(code)),
+        record_proof: RecordProofView(
+            committed
+                .state
+                .prove_record_in(code, &committed.proof_leaves),
+        ),
     })
 }
 
 /// The registered product of an item code, with its proof.
-fn product_proof(state: &State, code: &Code) -> Option<ProductProofJson> {
+fn product_proof(committed: &Committed, code: &Code) -> Option<ProductProofJson> {
     let gtin = code.as_item()?.gtin;
+    let state = &committed.state;
     Some(ProductProofJson {
         product: state.product(&gtin)?.clone(),
-        proof: state.prove_product(&gtin)?,
+        proof: state.prove_product_in(&gtin, &committed.proof_leaves)?,
     })
 }
 
@@ -609,11 +619,11 @@ struct HistoryLineJson<'a> {
 #[derive(Serialize)]
 struct ProofJson<'a> {
     block_id: &'a crate::context::BlockId,
-    certificate: &'a Value,
+    certificate: &'a RawValue,
     chain_id: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     containers: Vec<ContainerProofView>,
-    header: &'a Value,
+    header: &'a RawValue,
     height: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     product: Option<ProductProofJson>,
@@ -895,7 +905,7 @@ mod tests {
         // views must write the same bytes, which a round trip through a `Value` shows.
         let chain = chain();
         for answer in answers(&chain) {
-            let value: Value = serde_json::from_str(&answer).expect("JSON");
+            let value: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
             assert_eq!(value.to_string(), answer);
         }
     }
@@ -916,7 +926,7 @@ mod tests {
                 viewer,
                 5_000,
             );
-            serde_json::from_slice::<Value>(&bytes).expect("JSON")
+            serde_json::from_slice::<serde_json::Value>(&bytes).expect("JSON")
         };
         let public = ask(Viewer::Public);
         let history = public["history"].as_array().expect("history");

@@ -141,9 +141,15 @@ fn test_product_proof_verifies_and_names_tampering() {
     };
     apply(&mut state, RIVAL, 3, other).expect("register another");
     let root = state.root();
+    let leaves = state.proof_leaves();
     for product in state.products() {
         let proof = state.prove_product(&product.gtin).expect("proof");
         verify_product(&root, product, &proof).expect("verifies");
+        assert_eq!(
+            state.prove_product_in(&product.gtin, &leaves),
+            Some(proof),
+            "made from leaves made once"
+        );
     }
     let product = state.product(&gtin()).expect("registered").clone();
     let proof = state.prove_product(&gtin()).expect("proof");

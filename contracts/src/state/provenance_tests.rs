@@ -250,6 +250,35 @@ fn test_record_proofs_verify_and_name_tampering() {
 }
 
 /// Everything a node would have written so far, as a key-value store.
+/// The state-only part of proofs, made once, proves like a fresh one for every code; made
+/// before a change, it is refused rather than giving a proof that cannot verify.
+#[test]
+fn test_proof_leaves_made_once_prove_like_fresh_ones() {
+    let (mut state, at) = stocked(5);
+    let leaves = state.proof_leaves();
+    for n in [1, 3, 5, 77] {
+        assert_eq!(
+            state.prove_record_in(&code(n), &leaves),
+            state.prove_record(&code(n))
+        );
+    }
+    let tx = ops(
+        PRODUCER,
+        2,
+        vec![Op::Commission {
+            items: bottles(&[9]),
+        }],
+    );
+    admit(&mut state, &tx, &at).expect("commission");
+    let stale = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        state.prove_record_in(&code(9), &leaves)
+    }));
+    assert!(stale.is_err(), "leaves of the state before the tx");
+    let fresh = state.prove_record_in(&code(9), &state.proof_leaves());
+    let leaf = state.record(&code(9)).expect("commissioned");
+    verify_record(&state.root(), &code(9), Some(&leaf), &fresh).expect("verifies");
+}
+
 fn write(state: &mut State, stored: &mut BTreeMap<Code, Vec<u8>>) {
     for (code, record) in state.take_dirty() {
         match record {
