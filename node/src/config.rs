@@ -45,10 +45,18 @@ pub struct NodeConfig {
     /// genesis ceremony; mode 0600). Without it the node signs no seed shares.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub beacon_share: Option<std::path::PathBuf>,
+    /// rocksdb block cache, in MiB. A node serving many verify queries over a large ledger
+    /// on its own machine gains from a larger one (see docs/benchmarks.md). At least 8.
+    #[serde(default = "default_db_cache_mb")]
+    pub db_cache_mb: usize,
 }
 
 fn default_empty_block_wait_ms() -> u64 {
     1_000
+}
+
+fn default_db_cache_mb() -> usize {
+    256
 }
 
 fn default_mempool_txs_max() -> usize {
@@ -86,6 +94,7 @@ impl NodeConfig {
             epcis_schema: None,
             sun_keys: None,
             beacon_share: None,
+            db_cache_mb: default_db_cache_mb(),
         }
     }
 

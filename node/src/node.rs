@@ -269,7 +269,10 @@ pub async fn run(home: &Path) -> Result<()> {
 
     let data: PathBuf = home.join(files::DATA);
     std::fs::create_dir_all(&data)?;
-    let db = Db::open(&data.join("db"))?;
+    let tuning = crate::db::DbOptions {
+        block_cache_bytes: config.db_cache_mb.max(8).saturating_mul(1024 * 1024),
+    };
+    let db = Db::open_with(&data.join("db"), &tuning)?;
     let (state, parent, committed, draw_jobs) = restore(&db, &genesis)?;
     let beacon_share = match (&config.beacon_share, &genesis.beacon) {
         (Some(path), Some(public)) => Some(

@@ -9,42 +9,65 @@
 //!
 //! Most lookups while commissioning are for codes that do not exist yet. [`KnownCodes`]
 //! answers those from memory: the first 8 bytes of every record key ever stored, in a hash
-//! set (one probe, about 15 bytes per code). It only grows, so one set serves every height:
+//! map (one probe, about 20 bytes per code). It only grows, so one map serves every height:
 //! a code stored after a reader's height is a miss in the store at that height.
+//!
+//! The map also keeps the height of each code's newest version. A reader at or above it
+//! (every verify answer at the tip, and every lookup while executing the next block) then
+//! reads that version with a point lookup; only an older reader, or two codes sharing a
+//! prefix, seeks for the newest version at or below its height. A point lookup stops at the
+//! first level of the tree that holds the key, where a seek positions an iterator in every
+//! level.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, RwLock};
 
 use jiu_contracts::gs1::Code;
-use jiu_contracts::provenance::{record_key, RecordStore, StoredRecord};
+use jiu_contracts::provenance::{record_key, RecordLeaf, RecordStore, StoredRecord};
 use jiu_contracts::{Hash, State};
 use tracing::error;
 
 use crate::db::Db;
 
 /// The codes that have a stored record at some height: the first 8 bytes of their record
-/// keys. Grow-only; shared by every [`StoreAt`] of a node.
+/// keys, each with the newest height a version was stored under that prefix. Grow-only;
+/// shared by every [`StoreAt`] of a node.
 #[derive(Default)]
 pub struct KnownCodes {
-    prefixes: RwLock<HashSet<u64, BuildHasherDefault<PrefixHasher>>>,
+    prefixes: RwLock<HashMap<u64, u32, BuildHasherDefault<PrefixHasher>>>,
 }
+
+/// Stands for every height that does not fit in a `u32` (a chain of 136 years at one block
+/// a second): the newest version's height is then unknown and readers seek for it.
+const HEIGHT_UNKNOWN: u32 = u32::MAX;
 
 impl KnownCodes {
     fn prefix(key: &Hash) -> u64 {
         u64::from_le_bytes(key[..8].try_into().expect("8 bytes of a 32-byte key"))
     }
 
-    /// Adds the codes of `keys`.
-    pub fn extend<'a>(&self, keys: impl IntoIterator<Item = &'a Hash>) {
+    /// Notes a version of each of `keys` stored at `height`.
+    pub fn extend<'a>(&self, keys: impl IntoIterator<Item = &'a Hash>, height: u64) {
+        let height = u32::try_from(height).unwrap_or(HEIGHT_UNKNOWN);
         let mut prefixes = self.prefixes.write().unwrap_or_else(|e| e.into_inner());
-        prefixes.extend(keys.into_iter().map(Self::prefix));
+        for key in keys {
+            let newest = prefixes.entry(Self::prefix(key)).or_insert(height);
+            *newest = (*newest).max(height);
+        }
     }
 
     /// False if no record was ever stored under `key`; true may be another key's prefix.
     pub fn may_hold(&self, key: &Hash) -> bool {
+        self.newest(key).is_some()
+    }
+
+    /// `None` if no record was ever stored under `key`; otherwise the newest height at which
+    /// a version was stored under its prefix (`key`'s or another's), if known.
+    pub fn newest(&self, key: &Hash) -> Option<Option<u64>> {
         let prefixes = self.prefixes.read().unwrap_or_else(|e| e.into_inner());
-        prefixes.contains(&Self::prefix(key))
+        let height = *prefixes.get(&Self::prefix(key))?;
+        Some((height != HEIGHT_UNKNOWN).then_some(u64::from(height)))
     }
 
     pub fn len(&self) -> usize {
@@ -84,38 +107,45 @@ impl Hasher for PrefixHasher {
 pub struct StoreAt {
     db: Db,
     height: u64,
-    known: Arc<KnownCodes>,
 }
 
 impl StoreAt {
-    pub fn new(db: Db, height: u64, known: Arc<KnownCodes>) -> StoreAt {
-        StoreAt { db, height, known }
+    pub fn new(db: Db, height: u64) -> StoreAt {
+        StoreAt { db, height }
     }
 
     /// A store for `state`, which must be the state whose records `db` holds at its height.
     pub fn of(db: &Db, state: &State) -> Arc<dyn RecordStore> {
-        Arc::new(StoreAt::new(
-            db.clone(),
-            state.height(),
-            db.known_codes().clone(),
-        ))
+        Arc::new(StoreAt::new(db.clone(), state.height()))
+    }
+}
+
+impl StoreAt {
+    /// The stored bytes of `code` at this height.
+    fn read(&self, code: &Code) -> Option<Vec<u8>> {
+        // `record_at` answers a code never stored from `KnownCodes`, without a read.
+        match self.db.record_at(&record_key(code), self.height) {
+            Ok(bytes) => bytes,
+            // Going on without the record would execute blocks on a wrong ledger and fork,
+            // so stop, as on any storage failure.
+            Err(e) => stop(&format!("reading the record of {code}: {e}")),
+        }
     }
 }
 
 impl RecordStore for StoreAt {
     fn get(&self, code: &Code) -> Option<StoredRecord> {
-        let key = record_key(code);
-        if !self.known.may_hold(&key) {
-            return None;
-        }
-        let bytes = match self.db.record_at(&key, self.height) {
-            Ok(bytes) => bytes?,
-            // Going on without the record would execute blocks on a wrong ledger and fork,
-            // so stop, as on any storage failure.
-            Err(e) => stop(&format!("reading the record of {code}: {e}")),
-        };
+        let bytes = self.read(code)?;
         match StoredRecord::decode(&bytes) {
             Some(record) if record.leaf.code == *code => Some(record),
+            _ => stop(&format!("stored record of {code} is corrupt")),
+        }
+    }
+
+    fn leaf(&self, code: &Code) -> Option<RecordLeaf> {
+        let bytes = self.read(code)?;
+        match StoredRecord::leaf_bytes(&bytes).and_then(RecordLeaf::decode) {
+            Some(leaf) if leaf.code == *code => Some(leaf),
             _ => stop(&format!("stored record of {code} is corrupt")),
         }
     }
@@ -135,13 +165,19 @@ mod tests {
         let known = KnownCodes::default();
         let (a, b) = ([1u8; 32], [2u8; 32]);
         assert!(!known.may_hold(&a));
-        known.extend([&a]);
+        known.extend([&a], 7);
         assert!(known.may_hold(&a));
+        assert_eq!(known.newest(&a), Some(Some(7)));
         assert!(!known.may_hold(&b));
         let mut same_prefix = a;
         same_prefix[31] = 9;
         assert!(known.may_hold(&same_prefix), "only the prefix is kept");
         assert_eq!(known.len(), 1);
+        known.extend([&same_prefix], 9);
+        known.extend([&a], 8);
+        assert_eq!(known.newest(&a), Some(Some(9)), "the newest of the prefix");
+        known.extend([&b], u64::from(u32::MAX) + 1);
+        assert_eq!(known.newest(&b), Some(None), "too high to keep: unknown");
     }
 
     /// What a block writes, a store of its height reads back; a store of an older height
@@ -182,8 +218,10 @@ mod tests {
                 index_rows: &[],
             })
             .expect("commit");
-            let at = |height| StoreAt::new(db.clone(), height, db.known_codes().clone());
+            let at = |height| StoreAt::new(db.clone(), height);
             assert_eq!(at(5).get(&code), Some(record.clone()));
+            assert_eq!(at(5).leaf(&code), Some(record.leaf.clone()));
+            assert_eq!(at(4).leaf(&code), None);
             assert_eq!(at(9).get(&code), Some(record.clone()));
             assert_eq!(at(4).get(&code), None, "written after height 4");
             let other = parse_code("(01)09506000134352(21)S2").expect("code");

@@ -218,6 +218,13 @@ impl Container {
 pub trait RecordStore: Send + Sync {
     /// The stored record of `code`, or `None` if the chain knows nothing about it.
     fn get(&self, code: &Code) -> Option<StoredRecord>;
+
+    /// The committed leaf of `code` alone: what a verify answer reads for a code and each
+    /// container above it. A store may skip decoding a container's children (a pallet's
+    /// hundred cases) here.
+    fn leaf(&self, code: &Code) -> Option<RecordLeaf> {
+        self.get(code).map(|stored| stored.leaf)
+    }
 }
 
 /// A [`RecordStore`] in memory: every record of a ledger at one moment. For tests and
@@ -422,7 +429,19 @@ impl Ledger {
 
     /// The committed leaf of `code`, or `None` if the chain knows nothing about it.
     pub fn leaf(&self, code: &Code) -> Option<RecordLeaf> {
-        self.stored_record(code).map(|stored| stored.leaf)
+        let touched = code
+            .as_item()
+            .is_some_and(|id| self.bottles.contains_key(id))
+            || container_id(code).is_some_and(|id| self.containers.contains_key(&id))
+            || self.alerts.contains_key(code);
+        if touched {
+            return self.stored_record(code).map(|stored| stored.leaf);
+        }
+        // Untouched since the base: its leaf as stored (`stored_record` would decode a
+        // container's children only to drop them).
+        self.base.as_ref()?.leaf(code).filter(|leaf| {
+            leaf.bottle.is_some() || leaf.container.is_some() || leaf.alerts.total > 0
+        })
     }
 
     /// What a node stores for `code`: its leaf and, for a container, the children the leaf
