@@ -115,10 +115,12 @@ fn entries_of(op: &Op, base: &HistoryEntry) -> Vec<(Code, HistoryEntry)> {
     match op {
         Op::Pack { parent, children } | Op::Unpack { parent, children } => {
             let parent_code = parent.code();
+            // Written once: a pallet's hundreds of lines name the same container.
+            let parent_text = parent_code.to_string();
             let mut out: Vec<(Code, HistoryEntry)> = children
                 .iter()
                 .map(|child| {
-                    let entry = with(&|e| e.container = Some(parent_code.to_string()));
+                    let entry = with(&|e| e.container = Some(parent_text.clone()));
                     (child.code(), entry)
                 })
                 .collect();
