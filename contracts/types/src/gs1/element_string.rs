@@ -13,7 +13,7 @@
 use super::ai::{assemble, Ai, GtinForm};
 use super::check_size;
 use super::error::CodeError;
-use super::keys::{Code, Sgtin};
+use super::keys::{Code, Gtin, Sgtin};
 
 /// The GS1 separator (ASCII 29) that a scanner sends for FNC1.
 pub const GROUP_SEPARATOR: char = '\u{1d}';
@@ -132,20 +132,38 @@ fn unknown_ai(text: &str) -> CodeError {
     }
 }
 
-/// Escapes `(` as `\(` for the bracketed form.
-fn escape_value(value: &str) -> String {
-    value.replace('(', "\\(")
-}
-
 impl Sgtin {
     /// The bracketed element string, e.g. `(01)09506000134352(21)ABC123`.
+    ///
+    /// Written without `format!`: every record key hashes it, many times per bottle while a
+    /// block executes, and the formatting machinery was 3-5% of a node during ingest.
     pub fn element_string(&self) -> String {
-        format!(
-            "(01){}(21){}",
-            self.gtin,
-            escape_value(self.serial.as_str())
-        )
+        let serial = self.serial.as_str();
+        let mut out = String::with_capacity(8 + Gtin::DIGITS + serial.len() + 2);
+        out.push_str("(01)");
+        push_zero_padded(&mut out, self.gtin.value(), Gtin::DIGITS);
+        out.push_str("(21)");
+        for c in serial.chars() {
+            if c == '(' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out
     }
+}
+
+/// Appends `value` in decimal, zero-padded to `width` digits (at most 20).
+fn push_zero_padded(out: &mut String, mut value: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut at = digits.len();
+    while value > 0 {
+        at -= 1;
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+    let start = at.min(digits.len() - width.min(digits.len()));
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 impl Code {
@@ -163,6 +181,35 @@ impl Code {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gs1::keys::Serial;
+
+    /// Escapes `(` as `\(` for the bracketed form (what `element_string` writes).
+    fn escape_value(value: &str) -> String {
+        value.replace('(', "\\(")
+    }
+
+    /// The hand-written element string is the formatted one.
+    #[test]
+    fn test_sgtin_element_string_matches_formatting() {
+        let widest = Gtin::from_body(9_999_999_999_999).expect("13 body digits");
+        let gtins = [
+            Gtin::parse("09506000134352"),
+            Gtin::from_body(1),
+            Ok(widest),
+        ];
+        for gtin in gtins.map(|g| g.expect("valid GTIN")) {
+            for serial in ["B000000001", "A(B", "((x", "x%2F/!\"", "Z"] {
+                let serial = Serial::parse(serial).expect("valid serial");
+                let sgtin = Sgtin::new(gtin, serial.clone());
+                let formatted = format!("(01){}(21){}", gtin, escape_value(serial.as_str()));
+                assert_eq!(sgtin.element_string(), formatted);
+            }
+        }
+        let mut out = String::new();
+        push_zero_padded(&mut out, 0, 3);
+        push_zero_padded(&mut out, 42, 1);
+        assert_eq!(out, "00042");
+    }
 
     #[test]
     fn test_bracketed_value_unescapes_open_parenthesis() {
