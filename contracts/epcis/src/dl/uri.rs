@@ -39,8 +39,12 @@ pub(super) fn normalise(uri: &str) -> Option<String> {
         return None;
     }
     let mut uri = uri[..uri.find('?').unwrap_or(uri.len())].to_owned();
-    for (short, ai) in SHORT_NAMES {
-        uri = uri.replace(short, ai);
+    // Most URIs name no short name: look for one before rewriting (a `replace` allocates a
+    // new string even when nothing matches, 17 per URI; a capture names thousands).
+    if SHORT_NAMES.iter().any(|(short, _)| uri.contains(short)) {
+        for (short, ai) in SHORT_NAMES {
+            uri = uri.replace(short, ai);
+        }
     }
     if !is_canonical_root(&uri) {
         let start = KEY_AIS.iter().find_map(|ai| uri.find(&format!("/{ai}/")))?;
@@ -54,14 +58,15 @@ pub(super) fn normalise(uri: &str) -> Option<String> {
 
 /// Whether the path holds `/<key or short name>/dddd` followed by a non-slash character.
 fn has_key_segment(path: &str, whole: &str) -> bool {
-    const NAMES: [&str; 28] = [
-        "01", "gtin", "8006", "itip", "8010", "cpid", "414", "gln", "417", "party", "8017",
-        "gsrnp", "8018", "gsrn", "255", "gcn", "00", "sscc", "253", "gdti", "401", "ginc", "402",
-        "gsin", "8003", "grai", "8004", "giai",
+    // `/<name>/` for each key AI and its short name.
+    const NEEDLES: [&str; 28] = [
+        "/01/", "/gtin/", "/8006/", "/itip/", "/8010/", "/cpid/", "/414/", "/gln/", "/417/",
+        "/party/", "/8017/", "/gsrnp/", "/8018/", "/gsrn/", "/255/", "/gcn/", "/00/", "/sscc/",
+        "/253/", "/gdti/", "/401/", "/ginc/", "/402/", "/gsin/", "/8003/", "/grai/", "/8004/",
+        "/giai/",
     ];
-    NAMES.iter().any(|name| {
-        let needle = format!("/{name}/");
-        path.match_indices(&needle).any(|(at, _)| {
+    NEEDLES.iter().any(|needle| {
+        path.match_indices(needle).any(|(at, _)| {
             let value = &whole.as_bytes()[at + needle.len()..];
             value.len() >= 5 && value[..4].iter().all(u8::is_ascii_digit) && value[4] != b'/'
         })
