@@ -22,7 +22,7 @@ use jiu_contracts::provenance::workload::{
 use jiu_contracts::provenance::{Child, Flag, Op};
 use jiu_contracts::{Payload, PublicKey, Role, SignedTx, TxBody};
 use jiu_genesis::keys;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::tx::{chain_tip, get_json, submit};
 
@@ -56,6 +56,60 @@ pub struct DemoArgs {
     /// node's turn to propose; spreading lets every proposer fill its block.
     #[arg(long = "submit-to")]
     pub submit_to: Vec<String>,
+    /// Commission and pack through EPCIS 2.0 documents (a commissioning ObjectEvent and a
+    /// packing AggregationEvent per case and pallet, 4,200 bottles per document), signed by
+    /// the producer as capture transactions, instead of lifecycle ops: what a packing
+    /// line's EPCIS system sends. Every validator maps each document.
+    #[arg(long)]
+    pub epcis: bool,
+}
+
+/// Pallets per EPCIS document: a pallet names 1,401 identifiers (600 bottles, 100 cases
+/// with their 6 children, the pallet and its 100 cases), and a document at most 10,000.
+const EPCIS_DOCUMENT_PALLETS: u64 = 7;
+
+/// When the demo's packing events happened (fixed, so documents are reproducible).
+const EPCIS_EVENT_TIME: &str = "2026-11-26T10:00:00+08:00";
+
+/// The EPCIS 2.0 document recording what the workload's `ops` do: a commissioning
+/// ObjectEvent for each Commission, a packing AggregationEvent for each Pack.
+fn epcis_document(ops: &[Op]) -> String {
+    const HOST: &str = "id.gs1.org";
+    let events: Vec<Value> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Commission { items } => Some(json!({
+                "type": "ObjectEvent",
+                "eventTime": EPCIS_EVENT_TIME,
+                "eventTimeZoneOffset": "+08:00",
+                "action": "ADD",
+                "bizStep": "commissioning",
+                "disposition": "active",
+                "epcList": items.iter().map(|i| i.digital_link(HOST)).collect::<Vec<_>>(),
+            })),
+            Op::Pack { parent, children } => Some(json!({
+                "type": "AggregationEvent",
+                "eventTime": EPCIS_EVENT_TIME,
+                "eventTimeZoneOffset": "+08:00",
+                "action": "ADD",
+                "bizStep": "packing",
+                "parentID": parent.code().digital_link(HOST),
+                "childEPCs": children
+                    .iter()
+                    .map(|c| c.code().digital_link(HOST))
+                    .collect::<Vec<_>>(),
+            })),
+            _ => None,
+        })
+        .collect();
+    json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": EPCIS_EVENT_TIME,
+        "epcisBody": { "eventList": events },
+    })
+    .to_string()
 }
 
 struct Seeder {
@@ -215,16 +269,28 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     } else {
         args.submit_to.clone()
     };
+    let batch = if args.epcis {
+        EPCIS_DOCUMENT_PALLETS * PALLET_BOTTLES
+    } else {
+        TX_BOTTLES
+    };
     let started = std::time::Instant::now();
     let mut outstanding: std::collections::VecDeque<(String, String)> = Default::default();
     let (mut first, mut done, mut sent, mut reported) = (0, 0, 0usize, 0);
     while done < args.bottles {
         if first < args.bottles && outstanding.len() < args.in_flight.max(1) {
-            let count = TX_BOTTLES.min(args.bottles - first);
+            let count = batch.min(args.bottles - first);
             let ops = commission_and_pack(gtin, SSCC_PREFIX, first, count);
+            let payload = if args.epcis {
+                Payload::Capture {
+                    document: epcis_document(&ops),
+                }
+            } else {
+                Payload::Provenance { ops }
+            };
             let rpc = &nodes[sent % nodes.len()];
             let (height, _) = chain_tip(&seeder.client, rpc).await?;
-            let tx = seeder.sign(&producer, Payload::Provenance { ops }, height);
+            let tx = seeder.sign(&producer, payload, height);
             let id = seeder.submit_to(rpc, &tx).await?;
             outstanding.push_back((rpc.clone(), id));
             first += count;
@@ -235,7 +301,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             break;
         };
         seeder.wait_at(&rpc, &id).await?;
-        done = (done + TX_BOTTLES).min(args.bottles);
+        done = (done + batch).min(args.bottles);
         if done >= reported + 10 * TX_BOTTLES || done >= args.bottles {
             reported = done;
             println!(
@@ -527,4 +593,32 @@ fn simulated_tap(dir: &std::path::Path, counter: u32) -> Option<(String, String)
     let uid = [0x04, 0x4a, 0x49, 0x55, 0x00, 0x00, 0x01];
     let tap = jiu_sun::simulate_tap(&keys, &uid, counter, [7; 5], b"").ok()?;
     Some((tap.picc_hex, tap.cmac_hex))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiu_contracts::capture::map_document;
+
+    /// A document of the `--epcis` ingest maps, as every validator maps it, to exactly the
+    /// ops the lifecycle ingest sends, and fits in one transaction.
+    #[test]
+    fn test_epcis_document_maps_to_the_workload_ops() {
+        let gtin = Gtin::parse(DEMO_GTIN).expect("gtin");
+        let batch = EPCIS_DOCUMENT_PALLETS * PALLET_BOTTLES;
+        for count in [batch, PALLET_BOTTLES + 7] {
+            let ops = commission_and_pack(gtin, SSCC_PREFIX, batch, count);
+            let document = epcis_document(&ops);
+            assert!(
+                document.len() + 4096 <= jiu_contracts::TX_BYTES_MAX,
+                "{} bytes",
+                document.len()
+            );
+            let value: Value = serde_json::from_str(&document).expect("JSON");
+            let directory = std::collections::BTreeMap::new();
+            let mapped = map_document(&value, &directory).expect("maps");
+            let mapped: Vec<Op> = mapped.into_iter().filter_map(|e| e.op).collect();
+            assert_eq!(mapped, ops);
+        }
+    }
 }
