@@ -255,13 +255,13 @@ pub fn verify_lottery(
         ]
         .concat(),
     );
-    let (Ok(at), Ok(of)) = (
-        usize::try_from(proof.state_leaf_index),
-        usize::try_from(proof.state_leaf_count),
-    ) else {
-        return Err(LotteryProofError::NotProven);
-    };
-    if merkle::verify(state_leaf, at, of, &proof.state_path, *state_root) {
+    if crate::state::is_state_leaf(
+        state_leaf,
+        proof.state_leaf_index,
+        proof.state_leaf_count,
+        &proof.state_path,
+        state_root,
+    ) {
         Ok(())
     } else {
         Err(LotteryProofError::NotProven)

@@ -107,18 +107,12 @@ pub fn verify_product(
     product: &Product,
     proof: &ProductProof,
 ) -> Result<(), ProductProofError> {
-    let (Ok(index), Ok(count)) = (
-        usize::try_from(proof.state_leaf_index),
-        usize::try_from(proof.state_leaf_count),
-    ) else {
-        return Err(ProductProofError::StateRoot);
-    };
-    if merkle::verify(
+    if crate::state::is_state_leaf(
         product.leaf_hash(),
-        index,
-        count,
+        proof.state_leaf_index,
+        proof.state_leaf_count,
         &proof.state_path,
-        *state_root,
+        state_root,
     ) {
         Ok(())
     } else {

@@ -711,6 +711,22 @@ pub struct ProofLeaves {
     records_path: Vec<Hash>,
 }
 
+/// Whether `leaf` is leaf `index` of `count` under `state_root` by `path` (the second hop
+/// of every record, product and lottery proof). Positions come as `u64` from a proof; one
+/// that does not fit a `usize` proves nothing.
+pub(crate) fn is_state_leaf(
+    leaf: Hash,
+    index: u64,
+    count: u64,
+    path: &[Hash],
+    state_root: &Hash,
+) -> bool {
+    match (usize::try_from(index), usize::try_from(count)) {
+        (Ok(index), Ok(count)) => merkle::verify(leaf, index, count, path, *state_root),
+        _ => false,
+    }
+}
+
 /// The state-root leaf that commits to the records tree.
 pub fn records_leaf_hash(records_root: &Hash) -> Hash {
     merkle::leaf_hash(&[b"records\0".as_slice(), records_root].concat())

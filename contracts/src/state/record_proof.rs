@@ -7,7 +7,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::gs1::Code;
-use crate::merkle;
 use crate::provenance::{record_key, RecordLeaf};
 use crate::smt;
 use crate::types::Hash;
@@ -77,18 +76,12 @@ pub fn verify_record(
     if proof.state_leaf_count == 0 || proof.state_leaf_index + 1 != proof.state_leaf_count {
         return Err(RecordProofError::NotLastLeaf);
     }
-    let (Ok(index), Ok(count)) = (
-        usize::try_from(proof.state_leaf_index),
-        usize::try_from(proof.state_leaf_count),
-    ) else {
-        return Err(RecordProofError::StateRoot);
-    };
-    if merkle::verify(
+    if super::is_state_leaf(
         records_leaf_hash(&proof.records_root),
-        index,
-        count,
+        proof.state_leaf_index,
+        proof.state_leaf_count,
         &proof.state_path,
-        *state_root,
+        state_root,
     ) {
         Ok(())
     } else {
