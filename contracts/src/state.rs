@@ -132,6 +132,10 @@ pub struct Receipt {
     #[serde(with = "crate::serde_hex")]
     pub tx_id: Hash,
     pub events: Vec<Event>,
+    /// The EPCIS document a capture tx applied, for the node's indexes; not part of the
+    /// receipt's JSON.
+    #[serde(skip)]
+    pub captured: Option<std::sync::Arc<crate::capture::CapturedDocument>>,
 }
 
 /// One observable effect of a tx, for receipts and subscribers.
@@ -506,14 +510,22 @@ impl State {
     /// Panics if `ctx` is not the block begun last: that is a node bug, not bad input.
     pub fn apply(&mut self, tx: &VerifiedTx, ctx: &BlockCtx) -> Result<Receipt, TxError> {
         assert_eq!(ctx.height, self.height, "begin_block must run before apply");
-        let change = self.plan(tx, ctx)?;
+        let mut change = self.plan(tx, ctx)?;
         // Nothing below can fail: every refusal happened in plan.
         let tx_id = tx.id();
+        let captured = match &mut change {
+            Change::Lifecycle { captured, .. } => captured.take(),
+            _ => None,
+        };
         let events = self.commit(change, tx_id);
         self.replay.insert(tx_id);
         let expires = tx.tx().body.expires_at_height;
         self.replay_by_expiry.insert((expires, tx_id));
-        Ok(Receipt { tx_id, events })
+        Ok(Receipt {
+            tx_id,
+            events,
+            captured,
+        })
     }
 
     /// Performs a planned change; `plan` has checked everything this relies on.
@@ -604,6 +616,7 @@ impl State {
                 ledger,
                 touched,
                 event,
+                captured: _,
             } => {
                 self.ledger = ledger;
                 let updates: Vec<(Hash, Option<Hash>)> = touched

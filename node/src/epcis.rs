@@ -13,89 +13,35 @@
 //!   stores every captured event (the documents are in the blocks), with `recordTime` set
 //!   to the block time.
 
-use jiu_contracts::capture::CapturedEvent;
-use jiu_contracts::{Event, Payload, Receipt, SignedTx, State};
+use jiu_contracts::{Payload, Receipt, SignedTx};
 use jiu_epcis::canonical_uri;
 use serde_json::Value;
-use tracing::warn;
 
 use crate::db::Col;
 
 /// Most events a query reads when no EPC index narrows it: the newest this many.
 pub const QUERY_SCAN_MAX: usize = 100_000;
 
-/// A captured document of a finalized block, parsed and mapped once for every index built
-/// at commit (the event store here, the per-code history in `history`).
-pub struct CapturedTx {
-    pub tx_index: usize,
-    /// The document's events as written.
-    pub events: Vec<Value>,
-    /// The same events mapped (hash IDs, canonical EPCs, lifecycle ops), by index.
-    pub mapped: Vec<CapturedEvent>,
-}
-
-/// The documents the block captured. Each is mapped again against `state`, the state after
-/// the block: it names the same codes and parties it did when it applied.
-pub fn captured_txs(state: &State, txs: &[SignedTx], receipts: &[Receipt]) -> Vec<CapturedTx> {
-    let mut out = Vec::new();
-    for (tx_index, (tx, receipt)) in txs.iter().zip(receipts).enumerate() {
-        let Payload::Capture { document } = &tx.body.payload else {
-            continue;
-        };
-        if !receipt
-            .events
-            .iter()
-            .any(|e| matches!(e, Event::EpcisCaptured { .. }))
-        {
-            continue; // refused with an alert: nothing was captured
-        }
-        let Ok(mut doc) = serde_json::from_str::<Value>(document) else {
-            continue;
-        };
-        let mapped = match state.map_capture(&doc) {
-            Ok(mapped) => mapped,
-            Err(error) => {
-                // Derived indexes only: the block and the state are unaffected.
-                warn!(tx_index, %error, "captured document does not map after its block; not indexed");
-                continue;
-            }
-        };
-        let events = doc
-            .pointer_mut("/epcisBody/eventList")
-            .map(Value::take)
-            .or_else(|| {
-                doc.pointer_mut("/epcisBody/queryResults/resultsBody/eventList")
-                    .map(Value::take)
-            })
-            .and_then(|v| match v {
-                Value::Array(events) => Some(events),
-                _ => None,
-            })
-            .unwrap_or_default();
-        out.push(CapturedTx {
-            tx_index,
-            events,
-            mapped,
-        });
-    }
-    out
-}
-
 /// The event-store rows of one finalized block.
+/// The documents come from the receipts: the events as written and as mapped when the tx
+/// applied, so the store holds what consensus captured.
 pub fn rows_for_block(
     height: u64,
     time_ms: u64,
-    captured: &[CapturedTx],
+    receipts: &[Receipt],
 ) -> Vec<(Col, Vec<u8>, Vec<u8>)> {
     let record_time = Value::from(rfc3339(time_ms));
     let mut rows = Vec::new();
-    for tx in captured {
-        for mapped in &tx.mapped {
-            let Some(mut event) = tx.events.get(mapped.index).cloned() else {
+    for (tx_index, receipt) in receipts.iter().enumerate() {
+        let Some(captured) = &receipt.captured else {
+            continue; // not a capture, or refused with an alert: nothing was captured
+        };
+        for mapped in &captured.mapped {
+            let Some(mut event) = captured.events.get(mapped.index).cloned() else {
                 continue;
             };
             let mut key = height.to_be_bytes().to_vec();
-            key.extend_from_slice(&(tx.tx_index as u32).to_be_bytes());
+            key.extend_from_slice(&(tx_index as u32).to_be_bytes());
             key.extend_from_slice(&(mapped.index as u32).to_be_bytes());
             if let Some(fields) = event.as_object_mut() {
                 fields.insert("recordTime".into(), record_time.clone());

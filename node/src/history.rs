@@ -57,7 +57,6 @@ pub fn rows_for_block(
     time_ms: u64,
     txs: &[SignedTx],
     receipts: &[Receipt],
-    captured: &[crate::epcis::CapturedTx],
 ) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut rows = Vec::new();
     for (tx_index, (tx, receipt)) in txs.iter().zip(receipts).enumerate() {
@@ -71,10 +70,10 @@ pub fn rows_for_block(
         };
         let ops: Vec<Op> = match &tx.body.payload {
             Payload::Provenance { ops } => ops.clone(),
-            Payload::Capture { .. } => captured
-                .iter()
-                .find(|c| c.tx_index == tx_index)
-                .map(|c| c.mapped.iter().filter_map(|e| e.op.clone()).collect())
+            Payload::Capture { .. } => receipt
+                .captured
+                .as_ref()
+                .map(|c| c.ops().cloned().collect())
                 .unwrap_or_default(),
             _ => continue,
         };

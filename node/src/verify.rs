@@ -743,7 +743,6 @@ mod tests {
                 time_ms,
                 &executed.block.txs,
                 &executed.receipts,
-                &[],
             );
             let index_rows: Vec<_> = rows
                 .into_iter()

@@ -178,6 +178,41 @@ pub struct CapturedEvent {
     pub op: Option<Op>,
 }
 
+/// A document a tx captured, as it applied: what the node indexes, so that its event and
+/// history indexes say what consensus did without mapping the document again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CapturedDocument {
+    /// The document's events as written, by index.
+    pub events: Vec<Value>,
+    /// The same events mapped (hash IDs, canonical EPCs, lifecycle ops), by index.
+    pub mapped: Vec<CapturedEvent>,
+}
+
+impl CapturedDocument {
+    /// Keeps `mapped` with the event list taken out of `doc`, the document it was mapped
+    /// from ([`map_document`] found the list at one of these two places).
+    pub fn new(mut doc: Value, mapped: Vec<CapturedEvent>) -> Self {
+        let events = doc
+            .pointer_mut("/epcisBody/eventList")
+            .map(Value::take)
+            .or_else(|| {
+                doc.pointer_mut("/epcisBody/queryResults/resultsBody/eventList")
+                    .map(Value::take)
+            })
+            .and_then(|v| match v {
+                Value::Array(events) => Some(events),
+                _ => None,
+            })
+            .unwrap_or_default();
+        CapturedDocument { events, mapped }
+    }
+
+    /// The lifecycle ops the document meant, in order.
+    pub fn ops(&self) -> impl Iterator<Item = &Op> {
+        self.mapped.iter().filter_map(|e| e.op.as_ref())
+    }
+}
+
 /// Maps every event of `doc`, or refuses the document at its first refused event (by
 /// index) or at the envelope. This is what consensus runs.
 pub fn map_document(doc: &Value, dir: &dyn Directory) -> Result<Vec<CapturedEvent>, CaptureError> {

@@ -39,6 +39,8 @@ pub(super) enum Change {
         ledger: Ledger,
         touched: Vec<Code>,
         event: Event,
+        /// The document a capture applied, for the receipt.
+        captured: Option<std::sync::Arc<crate::capture::CapturedDocument>>,
     },
 }
 
@@ -156,9 +158,12 @@ impl State {
     ) -> Result<Change, TxError> {
         let doc: serde_json::Value = serde_json::from_str(document)
             .map_err(|e| TxError::InvalidPayload(format!("EPCIS document is not JSON: {e}")))?;
-        let events = self.map_capture(&doc)?;
-        let event_count = events.len();
-        let ops: Vec<Op> = events.into_iter().filter_map(|e| e.op).collect();
+        let mapped = self.map_capture(&doc)?;
+        let event_count = mapped.len();
+        let ops: Vec<Op> = mapped.iter().filter_map(|e| e.op.clone()).collect();
+        let captured = Some(std::sync::Arc::new(crate::capture::CapturedDocument::new(
+            doc, mapped,
+        )));
         if ops.is_empty() {
             return Ok(Change::Lifecycle {
                 ledger: self.ledger.clone(),
@@ -169,6 +174,7 @@ impl State {
                     ops: 0,
                     records: 0,
                 },
+                captured,
             });
         }
         let change = self.plan_lifecycle(&ops, actor, ctx)?;
@@ -182,6 +188,7 @@ impl State {
                         ops,
                         records,
                     },
+                captured: _,
             } => Change::Lifecycle {
                 ledger,
                 touched,
@@ -191,7 +198,9 @@ impl State {
                     ops,
                     records,
                 },
+                captured,
             },
+            // Refused with an alert: nothing of the document was captured.
             other => other,
         })
     }
@@ -228,6 +237,7 @@ impl State {
                             reason: error.to_string(),
                             alert,
                         },
+                        captured: None,
                     });
                 }
             }
@@ -240,6 +250,7 @@ impl State {
                 ops: ops.len(),
                 records,
             },
+            captured: None,
         })
     }
 

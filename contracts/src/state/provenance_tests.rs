@@ -404,3 +404,84 @@ fn test_records_read_through_a_store_behave_like_memory() {
     }
     assert_eq!(based.ledger().alerts_total(&code(3)), 1);
 }
+
+fn capture_tx(signer: u8, nonce: u64, events: &serde_json::Value) -> (serde_json::Value, Vec<u8>) {
+    let doc = serde_json::json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument", "schemaVersion": "2.0",
+        "creationDate": "2025-01-10T08:00:00Z",
+        "epcisBody": {"eventList": events}
+    });
+    let document = doc.to_string();
+    (
+        doc,
+        signed(signer, nonce, Payload::Capture { document }).encode(),
+    )
+}
+
+fn dl(n: u64) -> String {
+    format!("https://id.gs1.org/01/09506000134352/21/B{n:06}")
+}
+
+#[test]
+fn test_capture_receipt_carries_the_document_as_applied() {
+    let (mut state, at) = stocked(2);
+    let events = serde_json::json!([
+        {"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+         "eventTime": "2025-01-10T08:00:00Z", "eventTimeZoneOffset": "+00:00",
+         "epcList": [dl(3), dl(4)]},
+        {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "inspecting",
+         "eventTime": "2025-01-10T08:01:00Z", "eventTimeZoneOffset": "+00:00",
+         "epcList": [dl(1)]}
+    ]);
+    let (doc, tx) = capture_tx(PRODUCER, 30, &events);
+    let expected = state.map_capture(&doc).expect("the document maps");
+    let receipt = admit(&mut state, &tx, &at).expect("captured");
+    assert!(matches!(
+        receipt.events[..],
+        [Event::EpcisCaptured {
+            events: 2,
+            ops: 1,
+            ..
+        }]
+    ));
+    let captured = receipt
+        .captured
+        .expect("a capture's receipt carries its document");
+    assert_eq!(
+        captured.events,
+        events.as_array().cloned().unwrap_or_default()
+    );
+    assert_eq!(captured.mapped, expected);
+    let applied: Vec<&Op> = captured.ops().collect();
+    assert_eq!(
+        applied,
+        [&Op::Commission {
+            items: bottles(&[3, 4])
+        }]
+    );
+    assert!(state.record(&code(3)).is_some(), "the ops applied");
+
+    // A sale by a store without custody is an alert: nothing of its document is captured.
+    let sale = serde_json::json!([
+        {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "retail_selling",
+         "eventTime": "2025-01-10T09:00:00Z", "eventTimeZoneOffset": "+00:00",
+         "epcList": [dl(1)], "urn:jiu:epcis:city": "Chengdu"}
+    ]);
+    let (_, tx) = capture_tx(STORE, 31, &sale);
+    let receipt = admit(&mut state, &tx, &at).expect("recorded as an alert");
+    assert!(
+        matches!(receipt.events[..], [Event::AlertRaised { .. }]),
+        "{:?}",
+        receipt.events
+    );
+    assert!(receipt.captured.is_none());
+
+    // A provenance tx carries no document.
+    let flag = Op::SetFlag {
+        items: bottles(&[2]),
+        flag: Flag::Hold,
+    };
+    let receipt = admit(&mut state, &ops(PRODUCER, 32, vec![flag]), &at).expect("held");
+    assert!(receipt.captured.is_none());
+}

@@ -66,14 +66,12 @@ impl App {
             .into_iter()
             .map(|(code, leaf)| (record_key(&code), leaf))
             .collect();
-        // Each captured document is parsed and mapped once for both indexes.
-        let captured = crate::epcis::captured_txs(&state, &executed.block.txs, &executed.receipts);
+        // Captured documents come as the receipts carry them, mapped when they applied.
         let mut index_rows: Vec<(Col, Vec<u8>, Vec<u8>)> = crate::history::rows_for_block(
             header.height,
             header.time_ms,
             &executed.block.txs,
             &executed.receipts,
-            &captured,
         )
         .into_iter()
         .map(|(k, v)| (Col::History, k, v))
@@ -81,7 +79,7 @@ impl App {
         index_rows.extend(crate::epcis::rows_for_block(
             header.height,
             header.time_ms,
-            &captured,
+            &executed.receipts,
         ));
         index_rows.extend(crate::lottery::index_rows(
             header.height,
