@@ -300,30 +300,29 @@ fn touched_codes(before: &Ledger, after: &Ledger, op: &Op) -> Vec<Code> {
     if let Op::Pack { parent, .. } | Op::Unpack { parent, .. } = op {
         codes.insert(parent.code());
     }
-    let mut children: Vec<Child> = Vec::new();
-    for code in &codes {
-        match code {
-            Code::Item(id) => {
-                children.push(Child::Bottle(id.clone()));
-                children.push(Child::Container(ContainerId::Case(id.clone())));
-            }
-            Code::Logistic(sscc) => children.push(Child::Container(ContainerId::Sscc(*sscc))),
-            Code::Party(_) | Code::Location(_) => {}
-        }
-    }
     let mut more = Vec::new();
     for ledger in [before, after] {
-        for child in &children {
-            if let Some(parent) = ledger.parent_of(child) {
-                more.push(parent.code());
-            }
-            if let Child::Container(id) = child {
-                if ledger.container(id).is_some() {
-                    let (containers, bottles) = ledger.subtree(id);
-                    more.extend(containers.iter().map(ContainerId::code));
-                    more.extend(bottles.into_iter().map(Code::Item));
+        for code in &codes {
+            // A serialised item is a bottle or a case, never both (commission and the first
+            // pack into a case refuse a code in use), so a bottle needs one lookup.
+            let id = match code {
+                Code::Item(id) => {
+                    if let Some(bottle) = ledger.bottle(id) {
+                        more.extend(bottle.parent.as_ref().map(ContainerId::code));
+                        continue;
+                    }
+                    ContainerId::Case(id.clone())
                 }
-            }
+                Code::Logistic(sscc) => ContainerId::Sscc(*sscc),
+                Code::Party(_) | Code::Location(_) => continue,
+            };
+            let Some(container) = ledger.container(&id) else {
+                continue;
+            };
+            more.extend(container.parent.as_ref().map(ContainerId::code));
+            let (containers, bottles) = ledger.subtree(&id);
+            more.extend(containers.iter().map(ContainerId::code));
+            more.extend(bottles.into_iter().map(Code::Item));
         }
     }
     codes.extend(more);
