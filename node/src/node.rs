@@ -184,17 +184,30 @@ fn restore(
         State::decode_persistent(&bytes).map_err(|e| eyre!("stored state is corrupt: {e}"))?,
     );
     let started = std::time::Instant::now();
-    let mut tree = Vec::new();
-    let mut corrupt = None;
-    db.load_records(&mut |key, bytes| match StoredRecord::leaf_bytes(bytes) {
-        Some(leaf) => tree.push((*key, jiu_contracts::smt::value_hash(leaf))),
-        None => corrupt = Some(*key),
+    // The store yields the newest version of each record in key order, so the tree is
+    // built as it is read, with no copy of all the leaves to sort.
+    let mut tree = jiu_contracts::smt::SmtBuilder::default();
+    let mut refused = None;
+    db.load_records(&mut |key, bytes| {
+        let pushed = match StoredRecord::leaf_bytes(bytes) {
+            Some(leaf) => tree
+                .push(*key, jiu_contracts::smt::value_hash(leaf))
+                .map_err(|e| e.to_string()),
+            None => Err("its bytes do not decode".to_string()),
+        };
+        if let Err(why) = pushed {
+            refused.get_or_insert((*key, why));
+        }
     })?;
-    if let Some(key) = corrupt {
-        return Err(eyre!("stored record {} is corrupt", hex::encode(key)));
+    if let Some((key, why)) = refused {
+        return Err(eyre!(
+            "stored record {} is corrupt: {why}",
+            hex::encode(key)
+        ));
     }
-    let count = tree.len();
-    state.restore_records(tree);
+    let records = tree.finish();
+    let count = records.len();
+    state.restore_records(records);
     // The state is at the tip height, the newest version of every stored record.
     state.rebase_records(crate::records::StoreAt::of(db, &state));
     info!(

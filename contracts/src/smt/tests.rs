@@ -360,6 +360,32 @@ fn build(entries: impl IntoIterator<Item = (Hash, Hash)>) -> Smt {
 }
 
 proptest! {
+    /// Leaves in key order build the tree that inserting them gives, which then takes
+    /// updates like any other; a key out of order is refused and changes nothing.
+    #[test]
+    fn test_builder_from_sorted_leaves_matches_inserts(
+        entries in arb_entries(),
+        update in (arb_key(), any::<[u8; 32]>()),
+    ) {
+        let mut builder = SmtBuilder::default();
+        for (k, v) in &entries {
+            prop_assert_eq!(builder.push(*k, *v), Ok(()));
+        }
+        if let Some((first, _)) = entries.iter().next() {
+            prop_assert_eq!(builder.push(*first, [7; 32]), Err(UnsortedKey(*first)));
+        }
+        let mut built = builder.finish();
+        check_invariants(&built);
+        prop_assert_eq!(built.len(), entries.len());
+        prop_assert_eq!(built.root(), naive_root(&entries));
+        let mut inserted = build(entries.clone());
+        built.insert(update.0, update.1);
+        inserted.insert(update.0, update.1);
+        check_invariants(&built);
+        prop_assert_eq!(built.root(), inserted.root());
+        prop_assert_eq!(built.prove(&update.0), inserted.prove(&update.0));
+    }
+
     #[test]
     fn test_root_matches_reference_and_ignores_order(
         (entries, shuffled) in arb_entries().prop_flat_map(|entries| {

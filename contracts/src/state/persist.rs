@@ -67,14 +67,12 @@ impl State {
         Ok(state)
     }
 
-    /// Restores the records tree at a restart from each stored code's tree key and value
-    /// hash (any order). The ledger is left empty: the caller rebases it at once onto its
-    /// store at this height ([`State::rebase_records`]), where the records themselves stay.
-    /// It then compares [`State::root`] with the stored tip header, which checks every value
-    /// hash at once.
-    pub fn restore_records(&mut self, tree: impl IntoIterator<Item = (Hash, Hash)>) {
-        let mut records = Smt::new();
-        records.apply_batch(tree.into_iter().map(|(key, value)| (key, Some(value))));
+    /// Restores the records tree at a restart, built from each stored code's tree key and
+    /// value hash ([`crate::smt::SmtBuilder`]). The ledger is left empty: the caller rebases
+    /// it at once onto its store at this height ([`State::rebase_records`]), where the
+    /// records themselves stay. It then compares [`State::root`] with the stored tip header,
+    /// which checks every value hash at once.
+    pub fn restore_records(&mut self, records: Smt) {
         self.records = records;
         self.dirty = Default::default();
         self.ledger = Ledger::new();

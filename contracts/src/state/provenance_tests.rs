@@ -289,7 +289,9 @@ fn write(state: &mut State, stored: &mut BTreeMap<Code, Vec<u8>>) {
 }
 
 /// The records tree's entries and a store over `stored`, as a node restores them.
-fn store_of(stored: &BTreeMap<Code, Vec<u8>>) -> (Vec<(Hash, Hash)>, Arc<dyn RecordStore>) {
+/// The records tree a node restores from `stored` (built in key order, as a node reads its
+/// store), and the store.
+fn store_of(stored: &BTreeMap<Code, Vec<u8>>) -> (Smt, Arc<dyn RecordStore>) {
     let mut mem = MemRecords::default();
     let mut tree = Vec::new();
     for (code, bytes) in stored {
@@ -300,7 +302,12 @@ fn store_of(stored: &BTreeMap<Code, Vec<u8>>) -> (Vec<(Hash, Hash)>, Arc<dyn Rec
             Some(StoredRecord::decode(bytes).expect("decodes")),
         );
     }
-    (tree, Arc::new(mem))
+    tree.sort_unstable();
+    let mut builder = smt::SmtBuilder::with_capacity(tree.len());
+    for (key, value_hash) in tree {
+        builder.push(key, value_hash).expect("distinct keys");
+    }
+    (builder.finish(), Arc::new(mem))
 }
 
 #[test]
