@@ -1,0 +1,332 @@
+//! Answers over a small ledger: verdicts, views, proofs and their offline checks.
+
+use jiu_contracts::gs1::Sgtin;
+use jiu_contracts::provenance::{Child, ContainerId, Flag, Op};
+use jiu_contracts::{Hash, Payload, PublicKey, SignedTx, TxBody};
+use jiu_genesis::devnet::devnet;
+
+use super::*;
+use crate::block::{build, Parent};
+use crate::context::{Address, BlockId};
+use crate::db::{Col, CommitRecord, Db};
+use crate::proof::{CertificateJson, CommitSignatureJson};
+use crate::shared::Tip;
+
+fn bottle(serial: &str) -> Sgtin {
+    match parse_code(&format!("(01)09506000134352(21){serial}")) {
+        Ok(Code::Item(sgtin)) => sgtin,
+        other => panic!("test code: {other:?}"),
+    }
+}
+
+fn case(serial: &str) -> ContainerId {
+    ContainerId::Case(bottle(serial))
+}
+
+struct Chain {
+    state: State,
+    parent: Parent,
+    chain_id: String,
+    keys: Vec<(String, ed25519_dalek::SigningKey)>,
+    db: Db,
+    nonce: u64,
+    header: Option<BlockHeader>,
+}
+
+impl Chain {
+    fn new() -> Self {
+        let net = devnet("jiu-verify", 4, 27000, Some([6; 32]));
+        Self {
+            state: State::new(net.genesis.initial_orgs()).expect("genesis state"),
+            parent: Parent {
+                height: 0,
+                id: BlockId(net.genesis.hash()),
+                time_ms: 1_000,
+            },
+            chain_id: net.genesis.chain_id,
+            keys: net.org_keys,
+            db: Db::in_memory(),
+            nonce: 0,
+            header: None,
+        }
+    }
+
+    /// One block with one tx of `org`'s ops; its history rows go to the db.
+    fn block(&mut self, org: &str, ops: Vec<Op>) {
+        let key = &self.keys.iter().find(|(id, _)| id == org).expect("org").1;
+        self.nonce += 1;
+        let body = TxBody {
+            chain_id: self.chain_id.clone(),
+            signer: PublicKey::from_signing_key(key),
+            nonce: self.nonce,
+            expires_at_height: 100,
+            payload: Payload::Provenance { ops },
+        };
+        let tx = SignedTx::sign(body, key).verify().expect("signed");
+        let time_ms = self.parent.time_ms + 1_000;
+        let (executed, _) = build(
+            &self.state,
+            &self.parent,
+            &self.chain_id,
+            Address([1; 20]),
+            time_ms,
+            vec![tx],
+            std::time::Duration::from_secs(60),
+        );
+        let height = executed.block.header.height;
+        let rows = crate::history::rows_for_block(
+            height,
+            time_ms,
+            &executed.block.txs,
+            &executed.receipts,
+        );
+        let index_rows: Vec<_> = rows
+            .into_iter()
+            .map(|(k, v)| (Col::History, k, v))
+            .collect();
+        self.db
+            .commit(CommitRecord {
+                height,
+                block: &[],
+                certificate: &[],
+                tx_ids: &[],
+                tx_events: &[],
+                state: &[],
+                records: &[],
+                index_rows: &index_rows,
+            })
+            .expect("commit");
+        self.parent = Parent {
+            height,
+            id: executed.id,
+            time_ms,
+        };
+        self.header = Some(executed.block.header.clone());
+        self.state = executed.state;
+    }
+
+    fn committed(&self) -> Committed {
+        let header = self.header.clone().expect("a block");
+        let certificate = CertificateJson {
+            height: header.height,
+            round: 0,
+            block_id: self.parent.id,
+            signatures: vec![CommitSignatureJson {
+                address: Address([2; 20]),
+                signature: [3; 64],
+            }],
+        };
+        let tip = Tip {
+            height: header.height,
+            block_id: self.parent.id,
+            time_ms: header.time_ms,
+            state_root: header.state_root,
+        };
+        Committed::new(
+            tip,
+            std::sync::Arc::new(self.state.clone()),
+            Some(header),
+            Some(certificate),
+        )
+    }
+}
+
+/// Bottles in cases in a pallet, shipped through a distributor to a store; one case
+/// unpacked and a bottle sold, one flagged, one case left packed.
+fn chain() -> Chain {
+    let mut chain = Chain::new();
+    let items: Vec<Sgtin> = ["B1", "B2", "B3", "B4", "B5"].map(bottle).to_vec();
+    let pallet = case("PAL1");
+    chain.block(
+        "producer",
+        vec![
+            Op::Commission {
+                items: items.clone(),
+            },
+            Op::Pack {
+                parent: case("CASE1"),
+                children: items[..3].iter().cloned().map(Child::Bottle).collect(),
+            },
+            Op::Pack {
+                parent: case("CASE2"),
+                children: items[3..].iter().cloned().map(Child::Bottle).collect(),
+            },
+            Op::Pack {
+                parent: pallet.clone(),
+                children: vec![
+                    Child::Container(case("CASE1")),
+                    Child::Container(case("CASE2")),
+                ],
+            },
+            Op::Ship {
+                roots: vec![Child::Container(pallet.clone())],
+                to: "distributor-1".into(),
+            },
+        ],
+    );
+    chain.block(
+        "distributor-1",
+        vec![
+            Op::Receive {
+                roots: vec![Child::Container(pallet.clone())],
+            },
+            Op::Ship {
+                roots: vec![Child::Container(pallet.clone())],
+                to: "store-1".into(),
+            },
+        ],
+    );
+    chain.block(
+        "store-1",
+        vec![
+            Op::Receive {
+                roots: vec![Child::Container(pallet.clone())],
+            },
+            Op::Unpack {
+                parent: pallet.clone(),
+                children: vec![Child::Container(case("CASE1"))],
+            },
+            Op::Unpack {
+                parent: case("CASE1"),
+                children: items[..2].iter().cloned().map(Child::Bottle).collect(),
+            },
+            Op::Sell {
+                items: vec![items[0].clone()],
+                city: "Lyon".into(),
+            },
+        ],
+    );
+    chain.block(
+        "producer",
+        vec![Op::SetFlag {
+            items: vec![items[1].clone()],
+            flag: Flag::Recalled,
+        }],
+    );
+    // Not shipped to it: refused with an alert on the case.
+    chain.block(
+        "distributor-1",
+        vec![Op::Receive {
+            roots: vec![Child::Container(case("CASE2"))],
+        }],
+    );
+    chain
+}
+
+/// Every answer of the scenario, serialized as the RPC sends it.
+fn answers(chain: &Chain) -> Vec<String> {
+    let committed = chain.committed();
+    let scans = ScanBook::default();
+    let tags = crate::tags::TagBook::new(None, chain.db.clone());
+    let codes = [
+        "(01)09506000134352(21)B1",
+        "https://id.gs1.org/01/09506000134352/21/B2",
+        "(01)09506000134352(21)B3",
+        "(01)09506000134352(21)B4",
+        "urn:epc:id:sgtin:9506000.013435.B5",
+        "(01)09506000134352(21)CASE1",
+        "(01)09506000134352(21)CASE2",
+        "(01)09506000134352(21)PAL1",
+        "(01)09506000134352(21)NOPE",
+        "not a code",
+    ];
+    let queries = [
+        VerifyQuery::default(),
+        VerifyQuery {
+            intent: Some("pre_sale".into()),
+            city: Some("Paris".into()),
+            ..Default::default()
+        },
+        VerifyQuery {
+            picc: Some("00".into()),
+            cmac: Some("00".into()),
+            ..Default::default()
+        },
+    ];
+    let mut out = Vec::new();
+    for code in codes {
+        for query in &queries {
+            for viewer in [Viewer::Public, Viewer::Partner] {
+                let answer = answer(
+                    &committed, &chain.db, &scans, &tags, code, query, viewer, 5_000,
+                );
+                out.push(String::from_utf8(answer).expect("utf-8"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn test_scan_book_counts_up_to_its_bound() {
+    let book = ScanBook::with_codes_max(128);
+    let keys: Vec<Hash> = (0u32..2_000)
+        .map(|n| jiu_contracts::sha256(&[&n.to_be_bytes()]))
+        .collect();
+    for (n, key) in keys.iter().enumerate() {
+        book.record(*key, n as u64, Some("SHA"));
+    }
+    let counted: Vec<&Hash> = keys
+        .iter()
+        .filter(|k| book.record(**k, 10_000, None).count == 2)
+        .collect();
+    // Each of the 64 shards counts 2 codes: 128 in all, as keys spread over shards.
+    assert_eq!(counted.len(), 128, "the bound holds");
+    let first = book.record(*counted[0], 10_001, Some("PEK"));
+    assert_eq!(
+        (first.count, first.cities_30d),
+        (3, 2),
+        "a counted code keeps counting"
+    );
+    let uncounted = keys.iter().find(|k| !counted.contains(k)).expect("some");
+    assert_eq!(book.record(*uncounted, 10_002, None).count, 0);
+}
+
+#[test]
+fn test_answers_keep_sorted_keys() {
+    // The answer was once a `serde_json::Value`, whose objects sort their keys: the
+    // views must write the same bytes, which a round trip through a `Value` shows.
+    let chain = chain();
+    for answer in answers(&chain) {
+        let value: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
+        assert_eq!(value.to_string(), answer);
+    }
+}
+
+#[test]
+fn test_answer_shows_container_lines_and_hides_distributors() {
+    let chain = chain();
+    let committed = chain.committed();
+    let tags = crate::tags::TagBook::new(None, chain.db.clone());
+    let ask = |viewer| {
+        let bytes = answer(
+            &committed,
+            &chain.db,
+            &ScanBook::default(),
+            &tags,
+            "(01)09506000134352(21)B4",
+            &VerifyQuery::default(),
+            viewer,
+            5_000,
+        );
+        serde_json::from_slice::<serde_json::Value>(&bytes).expect("JSON")
+    };
+    let public = ask(Viewer::Public);
+    let history = public["history"].as_array().expect("history");
+    let pallet = "https://id.gs1.org/01/09506000134352/21/PAL1";
+    assert!(history.iter().any(|l| l["via"] == pallet), "{history:?}");
+    assert!(history.iter().all(|l| l.get("tx_id").is_none()));
+    assert!(history
+        .iter()
+        .all(|l| l["by"]["role"] != "distributor" && l["by"].get("org_id").is_none()));
+    assert_eq!(public["scan_stats"]["count"], 1);
+    assert!(public["proof"]["record_hex"].is_string());
+    let partner = ask(Viewer::Partner);
+    let lines = partner["history"].as_array().expect("history");
+    let via: BTreeSet<_> = lines.iter().filter_map(|l| l["via"].as_str()).collect();
+    assert_eq!(via.len(), 2, "lines of the case and the pallet: {lines:?}");
+    assert!(lines
+        .iter()
+        .all(|l| l["tx_id"].as_str().map(str::len) == Some(64)));
+    assert!(partner.get("scan_stats").is_none());
+}
