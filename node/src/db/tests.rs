@@ -1,0 +1,155 @@
+//! Both stores, memory and rocksdb, through the same checks; reopening rocksdb.
+
+use super::*;
+
+fn record<'a>(height: u64, ids: &'a [Hash], state: &'a [u8]) -> CommitRecord<'a> {
+    CommitRecord {
+        height,
+        block: b"block",
+        certificate: b"cert",
+        tx_ids: ids,
+        tx_events: &[],
+        state,
+        records: &[],
+        index_rows: &[],
+    }
+}
+
+fn check_commit_and_read(db: &Db) {
+    assert_eq!(db.tip().unwrap(), None);
+    db.put_undecided(1, 0, &[9; 32], b"u1").unwrap();
+    db.put_undecided(2, 0, &[9; 32], b"u2").unwrap();
+    db.commit(record(1, &[[1; 32], [2; 32]], b"s1")).unwrap();
+    assert_eq!(db.tip().unwrap(), Some(1));
+    assert_eq!(db.state().unwrap().as_deref(), Some(&b"s1"[..]));
+    assert_eq!(db.block(1).unwrap().as_deref(), Some(&b"block"[..]));
+    assert_eq!(db.block(2).unwrap(), None);
+    let location = db.tx_location(&[2; 32]).unwrap().unwrap();
+    assert_eq!(
+        location,
+        TxLocation {
+            height: 1,
+            index: 1,
+            events: Vec::new(),
+        }
+    );
+    assert_eq!(db.tx_location(&[3; 32]).unwrap(), None);
+    assert!(db.undecided(1, 0).unwrap().is_empty(), "pruned at commit");
+    assert_eq!(db.undecided(2, 0).unwrap(), vec![b"u2".to_vec()]);
+    db.put_certificate(1, b"cert2").unwrap();
+    assert_eq!(db.certificate(1).unwrap().as_deref(), Some(&b"cert2"[..]));
+}
+
+fn check_last(db: &Db) {
+    let rows: Vec<(Col, Vec<u8>, Vec<u8>)> = (0u8..5)
+        .map(|i| (Col::Events, vec![i], vec![i + 10]))
+        .chain(std::iter::once((Col::EpcIndex, vec![9], vec![])))
+        .collect();
+    db.commit(CommitRecord {
+        index_rows: &rows,
+        ..record(1, &[], b"s")
+    })
+    .unwrap();
+    let newest: Vec<u8> = db
+        .events_newest(3)
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k[0])
+        .collect();
+    assert_eq!(newest, [4, 3, 2], "newest first, only the events column");
+    assert_eq!(db.events_newest(10).unwrap().len(), 5);
+}
+
+#[test]
+fn test_newest_events_on_memory_and_rocks() {
+    check_last(&Db::in_memory());
+    let dir = tempfile::tempdir().unwrap();
+    check_last(&Db::open(dir.path()).unwrap());
+}
+
+#[test]
+fn test_memory_db_commits_and_reads() {
+    check_commit_and_read(&Db::in_memory());
+}
+
+#[test]
+fn test_rocks_db_commits_reads_and_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Db::open(dir.path()).unwrap();
+        check_commit_and_read(&db);
+    }
+    let db = Db::open(dir.path()).unwrap();
+    assert_eq!(db.tip().unwrap(), Some(1));
+    assert_eq!(db.certificate(1).unwrap().as_deref(), Some(&b"cert2"[..]));
+}
+/// Versions of records: each height reads its own, later writes do not show through,
+/// a removal hides older versions, and the scan at start sees only the newest.
+fn check_record_versions(db: &Db) {
+    let (a, b, c) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+    let write = |height: u64, records: &[(Hash, Option<Vec<u8>>)]| {
+        db.commit(CommitRecord {
+            records,
+            ..record(height, &[], b"s")
+        })
+        .unwrap();
+    };
+    write(3, &[(a, Some(b"a3".to_vec())), (b, Some(b"b3".to_vec()))]);
+    write(5, &[(a, Some(b"a5".to_vec())), (c, Some(b"c5".to_vec()))]);
+    write(7, &[(b, None)]);
+    // Shares `a`'s 8-byte prefix in the known codes, with a newer version.
+    let mut a_twin = a;
+    a_twin[31] = 9;
+    write(8, &[(a_twin, Some(b"t8".to_vec()))]);
+    let at = |key: &Hash, height: u64| db.record_at(key, height).unwrap();
+    assert_eq!(at(&a, 2), None, "before the first version");
+    assert_eq!(at(&a, 3).as_deref(), Some(&b"a3"[..]));
+    assert_eq!(
+        at(&a, 4).as_deref(),
+        Some(&b"a3"[..]),
+        "a later write does not show"
+    );
+    assert_eq!(at(&a, 5).as_deref(), Some(&b"a5"[..]));
+    assert_eq!(
+        at(&a, 9).as_deref(),
+        Some(&b"a5"[..]),
+        "the prefix's newest version is another key's"
+    );
+    assert_eq!(at(&a_twin, 7), None);
+    assert_eq!(at(&a_twin, 8).as_deref(), Some(&b"t8"[..]));
+    assert_eq!(at(&b, 6).as_deref(), Some(&b"b3"[..]));
+    assert_eq!(at(&b, 7), None, "removed at 7");
+    assert_eq!(at(&c, 4), None);
+    assert_eq!(at(&[0; 32], 9), None);
+    let mut newest = Vec::new();
+    db.load_records(&mut |key, value| newest.push((*key, value.to_vec())))
+        .unwrap();
+    assert_eq!(
+        newest,
+        vec![
+            (a, b"a5".to_vec()),
+            (a_twin, b"t8".to_vec()),
+            (c, b"c5".to_vec())
+        ]
+    );
+}
+
+#[test]
+fn test_record_versions_on_memory_and_rocks() {
+    check_record_versions(&Db::in_memory());
+    let dir = tempfile::tempdir().unwrap();
+    check_record_versions(&Db::open(dir.path()).unwrap());
+    // Reopened, the known codes come back from the scan at start.
+    let db = Db::open(dir.path()).unwrap();
+    assert_eq!(db.record_at(&[1; 32], 9).unwrap(), None, "not loaded yet");
+    db.load_records(&mut |_, _| {}).unwrap();
+    assert_eq!(
+        db.record_at(&[1; 32], 9).unwrap().as_deref(),
+        Some(&b"a5"[..])
+    );
+    assert_eq!(
+        db.record_at(&[1; 32], 4).unwrap().as_deref(),
+        Some(&b"a3"[..])
+    );
+    assert_eq!(db.record_at(&[2; 32], 9).unwrap(), None);
+}
