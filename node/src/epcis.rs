@@ -22,9 +22,9 @@ use crate::db::Col;
 /// Most events a query reads when no EPC index narrows it: the newest this many.
 pub const QUERY_SCAN_MAX: usize = 100_000;
 
-/// The event-store rows of one finalized block.
-/// The documents come from the receipts: the events as written and as mapped when the tx
-/// applied, so the store holds what consensus captured.
+/// The event-store rows of one finalized block. The documents come from the receipts: the
+/// events as written and as mapped when the tx applied, so the store holds what consensus
+/// captured.
 pub fn rows_for_block(
     height: u64,
     time_ms: u64,
