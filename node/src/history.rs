@@ -68,12 +68,12 @@ pub fn rows_for_block(
         }) else {
             continue; // not a lifecycle tx, or refused with an alert: the leaf carries it
         };
-        let ops: Vec<Op> = match &tx.body.payload {
-            Payload::Provenance { ops } => ops.clone(),
+        let ops: Vec<&Op> = match &tx.body.payload {
+            Payload::Provenance { ops } => ops.iter().collect(),
             Payload::Capture { .. } => receipt
                 .captured
                 .as_ref()
-                .map(|c| c.ops().cloned().collect())
+                .map(|c| c.ops().collect())
                 .unwrap_or_default(),
             _ => continue,
         };

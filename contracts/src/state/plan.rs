@@ -160,10 +160,8 @@ impl State {
             .map_err(|e| TxError::InvalidPayload(format!("EPCIS document is not JSON: {e}")))?;
         let mapped = self.map_capture(&doc)?;
         let event_count = mapped.len();
-        let ops: Vec<Op> = mapped.iter().filter_map(|e| e.op.clone()).collect();
-        let captured = Some(std::sync::Arc::new(crate::capture::CapturedDocument::new(
-            doc, mapped,
-        )));
+        let captured = std::sync::Arc::new(crate::capture::CapturedDocument::new(doc, mapped));
+        let ops: Vec<&Op> = captured.ops().collect();
         if ops.is_empty() {
             return Ok(Change::Lifecycle {
                 ledger: self.ledger.clone(),
@@ -174,7 +172,7 @@ impl State {
                     ops: 0,
                     records: 0,
                 },
-                captured,
+                captured: Some(captured),
             });
         }
         let change = self.plan_lifecycle(&ops, actor, ctx)?;
@@ -198,7 +196,7 @@ impl State {
                     ops,
                     records,
                 },
-                captured,
+                captured: Some(captured),
             },
             // Refused with an alert: nothing of the document was captured.
             other => other,
@@ -207,7 +205,13 @@ impl State {
 
     /// Runs the ops on an O(1) clone of the ledger. A refusal worth an alert (see
     /// [`alert_for`]) turns the tx into that alert alone; any other refusal refuses the tx.
-    fn plan_lifecycle(&self, ops: &[Op], actor: &Actor, ctx: &BlockCtx) -> Result<Change, TxError> {
+    /// `ops` are owned (a provenance tx) or borrowed from a captured document's mapping.
+    fn plan_lifecycle<O: std::borrow::Borrow<Op>>(
+        &self,
+        ops: &[O],
+        actor: &Actor,
+        ctx: &BlockCtx,
+    ) -> Result<Change, TxError> {
         let lifecycle_ctx = Ctx {
             height: ctx.height,
             time_ms: ctx.time_ms,
@@ -216,7 +220,7 @@ impl State {
         let mut ledger = self.ledger.clone();
         let mut touched = std::collections::BTreeSet::new();
         let mut records = 0;
-        for (index, op) in ops.iter().enumerate() {
+        for (index, op) in ops.iter().map(O::borrow).enumerate() {
             match ledger.apply(op, actor, self, &lifecycle_ctx) {
                 Ok(outcome) => {
                     records += outcome.records_changed;
