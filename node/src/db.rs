@@ -17,16 +17,17 @@
 //!   key at or after `key || !height`: readers holding an older state read that state's
 //!   records while later blocks are written (see `records`). Old versions are not pruned
 //!   yet.
-//! - `history`: record key || height (u64 BE) || tx index (u32 BE) || op index (u32 BE) ->
-//!   borsh(HistoryEntry): what each finalized op did to a code, for the verify answer. Not
-//!   consensus state (the blocks are), so it carries no proof of its own.
+//! - `history`: record key -> borsh(HistoryRow) for each finalized tx that named the code,
+//!   appended in chain order (a merge operator, so a block adds a code's row without
+//!   reading its history): what the ops did to the code, for the verify answer, read with
+//!   one point lookup. Not consensus state (the blocks are), so it carries no proof.
 //! - `events`: height || tx index (u32 BE) || event index (u32 BE) -> a captured EPCIS
 //!   event as JSON, with `recordTime` (the block time) and `eventID` (its CBV hash ID if
 //!   the document gave none).
 //! - `tags`: NFC tag UID (7 bytes) -> record key of the code it is bound to || last
 //!   accepted tap counter (u32 BE); node-local (see `tags`).
-//! - `epc_index`: canonical EPC URI || 0x00 || the event's key -> empty: the events naming
-//!   an EPC, for `GET /epcs/{epc}/events` and `MATCH_anyEPC`.
+//! - `epc_index`: canonical EPC URI || 0x00 || height || tx index -> the indexes (u32 BE)
+//!   of the tx's events naming the EPC, for `GET /epcs/{epc}/events` and `MATCH_anyEPC`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -42,7 +43,17 @@ pub enum DbError {
     Rocks(#[from] rocksdb::Error),
     #[error("stored value under {0} is corrupt")]
     Corrupt(&'static str),
+    #[error(
+        "the data directory holds storage format {found}; this jiu reads format {expected}: \
+         start the node on an empty data directory and let it sync"
+    )]
+    Format { found: u32, expected: u32 },
 }
+
+/// The layout of the columns below. A node refuses a data directory written in another
+/// layout rather than misread it. Format 1 had no `format` key; format 2 appends a code's
+/// history rows under its record key and stores one EPC index row per EPC and tx.
+pub const STORAGE_FORMAT: u32 = 2;
 
 pub type Result<T> = std::result::Result<T, DbError>;
 
@@ -84,7 +95,13 @@ impl Col {
     /// Columns whose keys start with a 32-byte record key and are read one record key at a
     /// time (see `RocksKv::read_options`).
     fn keyed_by_record(self) -> bool {
-        matches!(self, Col::Records | Col::History)
+        matches!(self, Col::Records)
+    }
+
+    /// Whether writes to the column append to the value under their key (see
+    /// [`CommitRecord::index_rows`]).
+    pub fn appends(self) -> bool {
+        matches!(self, Col::History)
     }
 
     fn name(self) -> &'static str {
@@ -121,7 +138,8 @@ pub struct CommitRecord<'a> {
     /// Lifecycle records changed at this height: record key -> new stored record, `None` to
     /// delete.
     pub records: &'a [(Hash, Option<Vec<u8>>)],
-    /// Derived index rows of this height (history, EPCIS events and their EPC index).
+    /// Derived index rows of this height (history, EPCIS events and their EPC index). A
+    /// row of a column that [`Col::appends`] is appended to the value under its key.
     pub index_rows: &'a [(Col, Vec<u8>, Vec<u8>)],
 }
 
@@ -144,6 +162,7 @@ fn record_version(key: &Hash, height: u64) -> Vec<u8> {
 
 const KEY_TIP: &[u8] = b"tip";
 const KEY_STATE: &[u8] = b"state";
+const KEY_FORMAT: &[u8] = b"format";
 
 /// The chain store.
 #[derive(Clone)]
@@ -161,10 +180,39 @@ impl Db {
 
     /// rocksdb at `path`, tuned by `tuning`.
     pub fn open_with(path: &Path, tuning: &DbOptions) -> Result<Self> {
-        Ok(Self {
+        let db = Self {
             kv: Arc::new(RocksKv::open(path, tuning)?),
             known: Default::default(),
-        })
+        };
+        db.check_format()?;
+        Ok(db)
+    }
+
+    /// Refuses a store written in another [`STORAGE_FORMAT`]; marks a new one.
+    fn check_format(&self) -> Result<()> {
+        let found = match self.kv.get(Col::Meta, KEY_FORMAT)? {
+            Some(bytes) => u32::from_be_bytes(
+                bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| DbError::Corrupt("meta/format"))?,
+            ),
+            None if self.tip()?.is_some() => 1,
+            None => {
+                return self.kv.write(vec![Op::Put(
+                    Col::Meta,
+                    KEY_FORMAT.to_vec(),
+                    STORAGE_FORMAT.to_be_bytes().to_vec(),
+                )])
+            }
+        };
+        if found != STORAGE_FORMAT {
+            return Err(DbError::Format {
+                found,
+                expected: STORAGE_FORMAT,
+            });
+        }
+        Ok(())
     }
 
     /// An empty in-memory store.
@@ -215,7 +263,11 @@ impl Db {
         self.known
             .extend(record.records.iter().map(|(key, _)| key), record.height);
         for (col, key, value) in record.index_rows {
-            ops.push(Op::Put(*col, key.clone(), value.clone()));
+            ops.push(if col.appends() {
+                Op::Append(*col, key.clone(), value.clone())
+            } else {
+                Op::Put(*col, key.clone(), value.clone())
+            });
         }
         for (key, _) in self.kv.scan_prefix(Col::Undecided, &[])? {
             if undecided_height(&key) <= Some(record.height) {
@@ -378,31 +430,9 @@ impl Db {
         })
     }
 
-    /// The history entries stored under `prefix` (a record key, optionally followed by a
-    /// height), in key order, at most `limit`.
-    pub fn history(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let mut entries = Vec::new();
-        self.kv.scan(Col::History, prefix, prefix, &mut |k, v| {
-            entries.push((k.to_vec(), v.to_vec()));
-            entries.len() < limit
-        })?;
-        Ok(entries)
-    }
-
-    /// History entries whose key starts with `prefix` and is at least `from`, in key order,
-    /// at most `limit`.
-    pub fn history_from(
-        &self,
-        prefix: &[u8],
-        from: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let mut entries = Vec::new();
-        self.kv.scan(Col::History, prefix, from, &mut |k, v| {
-            entries.push((k.to_vec(), v.to_vec()));
-            entries.len() < limit
-        })?;
-        Ok(entries)
+    /// The history rows of the code with `record_key`, as appended (see `history`).
+    pub fn history(&self, record_key: &Hash) -> Result<Option<Vec<u8>>> {
+        self.kv.get(Col::History, record_key)
     }
 
     /// The newest `limit` stored EPCIS events, newest first (a reverse seek, not a scan of
@@ -416,10 +446,23 @@ impl Db {
         let mut prefix = epc.as_bytes().to_vec();
         prefix.push(0);
         let mut keys = Vec::new();
-        self.kv.scan(Col::EpcIndex, &prefix, &prefix, &mut |k, _| {
-            keys.push(k[prefix.len()..].to_vec());
+        let mut corrupt = false;
+        self.kv.scan(Col::EpcIndex, &prefix, &prefix, &mut |k, v| {
+            // key: EPC || 0 || height || tx index; value: the tx's event indexes (u32 BE).
+            let tx_key = &k[prefix.len()..];
+            if tx_key.len() != 12 || v.is_empty() || v.len() % 4 != 0 {
+                corrupt = true;
+                return false;
+            }
+            for index in v.chunks_exact(4) {
+                keys.push([tx_key, index].concat());
+            }
             keys.len() < limit
         })?;
+        if corrupt {
+            return Err(DbError::Corrupt("epc_index"));
+        }
+        keys.truncate(limit);
         let mut events = Vec::with_capacity(keys.len());
         for key in keys {
             if let Some(event) = self.kv.get(Col::Events, &key)? {

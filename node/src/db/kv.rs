@@ -11,12 +11,15 @@ use super::{Col, Result};
 pub enum Op {
     Put(Col, Vec<u8>, Vec<u8>),
     Delete(Col, Vec<u8>),
+    /// Appends the bytes to the value under the key (an empty value if none): only for a
+    /// column that [`Col::appends`].
+    Append(Col, Vec<u8>, Vec<u8>),
 }
 
 impl Op {
     pub(super) fn target(&self) -> (Col, &[u8]) {
         match self {
-            Op::Put(col, key, _) | Op::Delete(col, key) => (*col, key),
+            Op::Put(col, key, _) | Op::Delete(col, key) | Op::Append(col, key, _) => (*col, key),
         }
     }
 }
@@ -80,6 +83,9 @@ impl Kv for MemKv {
                 Op::Delete(col, key) => {
                     map.remove(&(col, key));
                 }
+                Op::Append(col, key, bytes) => {
+                    map.entry((col, key)).or_default().extend_from_slice(&bytes);
+                }
             }
         }
         Ok(())
@@ -118,7 +124,7 @@ impl Kv for MemKv {
     }
 }
 
-/// Length of a record key, the prefix of every key in `records` and `history`.
+/// Length of a record key, the prefix of every key in `records`.
 const RECORD_PREFIX_BYTES: usize = 32;
 
 /// How a node's rocksdb is tuned (`db_cache_mb` in the node config).
@@ -155,24 +161,32 @@ impl RocksKv {
         // Verify answers read a code's history lines on every query: a shared block cache
         // and bloom filters keep those reads in memory (the default cache is 8 MiB).
         let cache = rocksdb::Cache::new_lru_cache(tuning.block_cache_bytes);
-        let table = |whole_keys: bool| {
+        let table = |col: Col| {
             let mut table = rocksdb::BlockBasedOptions::default();
             table.set_block_cache(&cache);
-            table.set_bloom_filter(10.0, false);
-            table.set_whole_key_filtering(whole_keys);
+            // The EPC index is only ever scanned from an EPC's first row; a filter there is
+            // built at every compaction and never read.
+            if col != Col::EpcIndex {
+                table.set_bloom_filter(10.0, false);
+            }
+            table.set_whole_key_filtering(!col.keyed_by_record());
             table.set_cache_index_and_filter_blocks(true);
             // Index and filter blocks stay in the cache: with random reads over a ledger
             // larger than the cache, data blocks evicted them, and every read first re-read
             // them (about 2% of the data: 100 MB per node at 10 M bottles).
             table.set_unpartitioned_pinning_tier(rocksdb::BlockBasedTablePinningTier::All);
             // A hash index inside each data block answers a point lookup (a record's
-            // newest version) without a binary search.
-            table.set_data_block_index_type(rocksdb::DataBlockIndexType::BinaryAndHash);
+            // newest version, a code's history) without a binary search. Only those two
+            // are read by point lookup; elsewhere the index was 5% of a node's CPU,
+            // hashing every key again at every compaction, for nothing.
+            if matches!(col, Col::Records | Col::History) {
+                table.set_data_block_index_type(rocksdb::DataBlockIndexType::BinaryAndHash);
+            }
             table
         };
-        options.set_block_based_table_factory(&table(true));
         let columns = Col::ALL.map(|col| {
             let mut cf = options.clone();
+            cf.set_block_based_table_factory(&table(col));
             if col.keyed_by_record() {
                 // Every read of these columns seeks within one record key: with the key as a
                 // fixed prefix, bloom filters let a seek skip the files (and memtable) that
@@ -181,7 +195,9 @@ impl RocksKv {
                     RECORD_PREFIX_BYTES,
                 ));
                 cf.set_memtable_prefix_bloom_ratio(0.05);
-                cf.set_block_based_table_factory(&table(false));
+            }
+            if col.appends() {
+                cf.set_merge_operator_associative("jiu.append", append);
             }
             rocksdb::ColumnFamilyDescriptor::new(col.name(), cf)
         });
@@ -211,6 +227,23 @@ impl RocksKv {
     }
 }
 
+/// The merge operator of an appending column: the operands after the existing value, in
+/// the order they were written. Concatenation is associative, so rocksdb may combine
+/// operands in any grouping.
+fn append(
+    _key: &[u8],
+    existing: Option<&[u8]>,
+    operands: &rocksdb::MergeOperands,
+) -> Option<Vec<u8>> {
+    let size = existing.map_or(0, <[u8]>::len) + operands.iter().map(<[u8]>::len).sum::<usize>();
+    let mut out = Vec::with_capacity(size);
+    out.extend_from_slice(existing.unwrap_or_default());
+    for operand in operands {
+        out.extend_from_slice(operand);
+    }
+    Some(out)
+}
+
 impl Kv for RocksKv {
     fn get(&self, col: Col, key: &[u8]) -> Result<Option<Vec<u8>>> {
         Ok(self.db.get_cf(self.cf(col), key)?)
@@ -222,6 +255,7 @@ impl Kv for RocksKv {
             match op {
                 Op::Put(col, key, value) => batch.put_cf(self.cf(col), key, value),
                 Op::Delete(col, key) => batch.delete_cf(self.cf(col), key),
+                Op::Append(col, key, bytes) => batch.merge_cf(self.cf(col), key, bytes),
             }
         }
         let mut options = rocksdb::WriteOptions::default();

@@ -153,3 +153,123 @@ fn test_record_versions_on_memory_and_rocks() {
     );
     assert_eq!(db.record_at(&[2; 32], 9).unwrap(), None);
 }
+
+#[test]
+fn test_storage_format_is_checked_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Db::open(dir.path()).unwrap();
+        db.commit(record(1, &[], b"s")).unwrap();
+    }
+    // Reopening a store of this format works.
+    let db = Db::open(dir.path()).unwrap();
+    // A store from before the format key (a tip, no key) is format 1.
+    db.kv
+        .write(vec![Op::Delete(Col::Meta, KEY_FORMAT.to_vec())])
+        .unwrap();
+    drop(db);
+    let refused = |dir: &std::path::Path| match Db::open(dir) {
+        Err(DbError::Format { found, expected }) => (found, expected),
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("opened a store of another format"),
+    };
+    assert_eq!(refused(dir.path()), (1, STORAGE_FORMAT));
+    let other = tempfile::tempdir().unwrap();
+    {
+        let db = Db::open(other.path()).unwrap();
+        db.kv
+            .write(vec![Op::Put(
+                Col::Meta,
+                KEY_FORMAT.to_vec(),
+                (STORAGE_FORMAT + 1).to_be_bytes().to_vec(),
+            )])
+            .unwrap();
+    }
+    assert_eq!(refused(other.path()), (STORAGE_FORMAT + 1, STORAGE_FORMAT));
+}
+
+/// The EPC index lists a tx's events under one row per EPC: the events come back in chain
+/// order, cut at the limit; a malformed row is an error, not a guess.
+#[test]
+fn test_events_of_epc_expand_rows_per_tx() {
+    for db in [
+        Db::in_memory(),
+        Db::open(tempfile::tempdir().unwrap().path()).unwrap(),
+    ] {
+        let event_key = |height: u64, tx: u32, event: u32| {
+            [
+                &height.to_be_bytes()[..],
+                &tx.to_be_bytes(),
+                &event.to_be_bytes(),
+            ]
+            .concat()
+        };
+        let index_key = |epc: &str, height: u64, tx: u32| {
+            [
+                epc.as_bytes(),
+                &[0],
+                &height.to_be_bytes(),
+                &tx.to_be_bytes(),
+            ]
+            .concat()
+        };
+        let indexes = |list: &[u32]| list.iter().flat_map(|i| i.to_be_bytes()).collect();
+        let rows = vec![
+            (Col::Events, event_key(1, 0, 0), b"e100".to_vec()),
+            (Col::Events, event_key(1, 0, 2), b"e102".to_vec()),
+            (Col::Events, event_key(2, 1, 0), b"e210".to_vec()),
+            (Col::EpcIndex, index_key("urn:a", 1, 0), indexes(&[0, 2])),
+            (Col::EpcIndex, index_key("urn:a", 2, 1), indexes(&[0])),
+            // Another EPC that extends "urn:a": not read under it.
+            (Col::EpcIndex, index_key("urn:ab", 1, 0), indexes(&[2])),
+        ];
+        db.commit(CommitRecord {
+            index_rows: &rows,
+            ..record(2, &[], b"s")
+        })
+        .unwrap();
+        let events = |epc: &str, limit: usize| db.events_of_epc(epc, limit).unwrap();
+        assert_eq!(events("urn:a", 10), [b"e100", b"e102", b"e210"]);
+        assert_eq!(events("urn:a", 2), [b"e100", b"e102"]);
+        assert_eq!(events("urn:ab", 10), [b"e102"]);
+        assert!(events("urn:b", 10).is_empty());
+        db.commit(CommitRecord {
+            index_rows: &[(Col::EpcIndex, index_key("urn:c", 3, 0), vec![1, 2])],
+            ..record(3, &[], b"s")
+        })
+        .unwrap();
+        assert!(matches!(
+            db.events_of_epc("urn:c", 10),
+            Err(DbError::Corrupt("epc_index"))
+        ));
+    }
+}
+
+/// History rows are appended under their key, in batch order and across heights, and
+/// survive a reopen (rocksdb replays the merges from its log).
+#[test]
+fn test_history_appends_on_memory_and_rocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |db: &Db| {
+        assert_eq!(db.history(&[1; 32]).unwrap().as_deref(), Some(&b"abc"[..]));
+        assert_eq!(db.history(&[2; 32]).unwrap().as_deref(), Some(&b"x"[..]));
+        assert_eq!(db.history(&[3; 32]).unwrap(), None);
+    };
+    let rocks = Db::open(dir.path()).unwrap();
+    for db in [&Db::in_memory(), &rocks] {
+        let row = |key: u8, bytes: &[u8]| (Col::History, vec![key; 32], bytes.to_vec());
+        db.commit(CommitRecord {
+            index_rows: &[row(1, b"a"), row(2, b"x"), row(1, b"b")],
+            ..record(1, &[], b"s")
+        })
+        .unwrap();
+        db.commit(CommitRecord {
+            index_rows: &[row(1, b"c")],
+            ..record(2, &[], b"s")
+        })
+        .unwrap();
+        check(db);
+    }
+    drop(rocks);
+    check(&Db::open(dir.path()).unwrap());
+}

@@ -330,3 +330,36 @@ fn test_answer_shows_container_lines_and_hides_distributors() {
         .all(|l| l["tx_id"].as_str().map(str::len) == Some(64)));
     assert!(partner.get("scan_stats").is_none());
 }
+
+/// A tx that named a code in several ops stores one history row for the code; a container's
+/// row that starts before the bottle went in is read from the op after the packing.
+#[test]
+fn test_history_reads_one_row_per_code_and_tx() {
+    let chain = chain();
+    let rows = |serial: &str| crate::history::stored_rows(&chain.db, &Code::Item(bottle(serial)));
+    // B4: commissioned and packed by the first tx, nothing else of its own.
+    assert_eq!(rows("B4"), vec![(1, 0)]);
+    // CASE2: packed (as parent), then into the pallet (as child), in that same tx.
+    assert_eq!(rows("CASE2"), vec![(1, 0)]);
+    // PAL1: packed and shipped in the first block, received and shipped in the second, ...
+    assert_eq!(rows("PAL1")[..2], [(1, 0), (2, 0)]);
+    let history = history_of(&chain.db, &Code::Item(bottle("B4"))).expect("history");
+    let lines: Vec<(u64, u32, &str, Option<&str>)> = history
+        .iter()
+        .map(|e| (e.height, e.op_index, e.op.as_str(), e.via.as_deref()))
+        .take(5)
+        .collect();
+    let case2 = Some("https://id.gs1.org/01/09506000134352/21/CASE2");
+    let pallet = Some("https://id.gs1.org/01/09506000134352/21/PAL1");
+    assert_eq!(
+        lines,
+        vec![
+            (1, 0, "commission", None),
+            (1, 2, "pack", None),
+            (1, 3, "pack", case2),
+            (1, 4, "ship", pallet),
+            (2, 0, "receive", pallet),
+        ],
+        "{history:#?}"
+    );
+}
