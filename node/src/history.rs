@@ -21,8 +21,9 @@ use serde::Serialize;
 
 use crate::db::{Db, DbError};
 
-/// Most rows (one per tx that named the code) one history answer keeps per code.
-pub const HISTORY_ROWS_MAX: usize = 256;
+/// Most own lines one history answer keeps per code (the oldest), however many ops named
+/// it: one tx may carry thousands of ops on one code.
+pub const HISTORY_ENTRIES_MAX: usize = 256;
 
 /// One line of a code's history, as the verify answer shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -257,7 +258,6 @@ fn collect(
         }
     }
     rows.sort_by_key(|row| (row.height, row.tx_index));
-    rows.truncate(HISTORY_ROWS_MAX);
     let mut own = Vec::new();
     'rows: for row in rows {
         for line in row.lines {
@@ -279,7 +279,7 @@ fn collect(
             if entry.position() < from {
                 continue;
             }
-            if entry.position() >= until {
+            if entry.position() >= until || own.len() >= HISTORY_ENTRIES_MAX {
                 break 'rows;
             }
             own.push(entry);
@@ -334,4 +334,57 @@ pub(crate) fn stored_rows(db: &Db, code: &Code) -> Vec<(u64, u32)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Col, CommitRecord};
+
+    /// A code named by more ops than an answer keeps: the oldest lines are kept, in order.
+    #[test]
+    fn test_history_keeps_the_oldest_lines_of_a_busy_code() {
+        let db = Db::in_memory();
+        let code = parse_code("(01)09506000134352(21)BUSY").expect("code");
+        let row = |height: u64, lines: u32| HistoryRow {
+            height,
+            tx_index: 0,
+            time_ms: height * 1_000,
+            tx_id: [height as u8; 32],
+            org_id: "producer".into(),
+            lines: (0..lines)
+                .map(|op_index| RowLine {
+                    op_index,
+                    op: "set_flag".into(),
+                    ..RowLine::default()
+                })
+                .collect(),
+        };
+        for (height, lines) in [(1, 200), (2, 200)] {
+            let rows = [(
+                Col::History,
+                record_key(&code).to_vec(),
+                borsh::to_vec(&row(height, lines)).expect("borsh"),
+            )];
+            db.commit(CommitRecord {
+                height,
+                block: &[],
+                certificate: &[],
+                tx_ids: &[],
+                tx_events: &[],
+                state: &[],
+                records: &[],
+                index_rows: &rows,
+            })
+            .expect("commit");
+        }
+        let history = history_of(&db, &code).expect("history");
+        assert_eq!(history.len(), HISTORY_ENTRIES_MAX);
+        let positions: Vec<(u64, u32)> = history.iter().map(|e| (e.height, e.op_index)).collect();
+        let expected: Vec<(u64, u32)> = (0..200)
+            .map(|i| (1, i))
+            .chain((0..56).map(|i| (2, i)))
+            .collect();
+        assert_eq!(positions, expected);
+    }
 }
