@@ -126,7 +126,9 @@ mod kv;
 
 pub use kv::{DbOptions, Kv, MemKv, Op, RocksKv};
 
-/// Everything one decided height writes, atomically.
+/// Everything one decided height writes, atomically. `Default` is an empty height 0, for
+/// tests that write only some parts.
+#[derive(Default)]
 pub struct CommitRecord<'a> {
     pub height: u64,
     pub block: &'a [u8],

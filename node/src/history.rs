@@ -368,13 +368,8 @@ mod tests {
             )];
             db.commit(CommitRecord {
                 height,
-                block: &[],
-                certificate: &[],
-                tx_ids: &[],
-                tx_events: &[],
-                state: &[],
-                records: &[],
                 index_rows: &rows,
+                ..CommitRecord::default()
             })
             .expect("commit");
         }

@@ -87,13 +87,8 @@ impl Chain {
         self.db
             .commit(CommitRecord {
                 height,
-                block: &[],
-                certificate: &[],
-                tx_ids: &[],
-                tx_events: &[],
-                state: &[],
-                records: &[],
                 index_rows: &index_rows,
+                ..CommitRecord::default()
             })
             .expect("commit");
         self.parent = Parent {
