@@ -26,6 +26,11 @@ pub(crate) fn trim(s: &str) -> &str {
 /// Canonical form of a (trimmed, non-time) value: CBV URNs become Web URIs, numbers lose
 /// redundant digits, GS1 keys become constrained canonical Digital Link URIs.
 pub(crate) fn canonize(text: &str) -> String {
+    // A canonical GTIN + serial or SSCC URI has no CBV URN in it (no ':' after the scheme)
+    // and is not a number: every step below would leave it as it is.
+    if dl::is_plain_canonical(text) {
+        return text.to_owned();
+    }
     let mut out = text.to_owned();
     for (urn, web) in CBV_URN_TO_WEB {
         if out.contains(urn) {

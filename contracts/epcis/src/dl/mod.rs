@@ -21,6 +21,12 @@ pub(crate) fn normalise(uri: &str) -> Option<String> {
     uri::normalise(uri)
 }
 
+/// True if `uri` is a canonical GTIN + serial or SSCC Digital Link URI, which every step of
+/// canonicalisation leaves as it is (see `uri::is_plain_canonical`).
+pub(crate) fn is_plain_canonical(uri: &str) -> bool {
+    uri::is_plain_canonical(uri)
+}
+
 fn digits(s: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
 }
