@@ -20,7 +20,7 @@ pub use jiu_types::{gs1, merkle, types};
 pub(crate) use jiu_types::serde_hex;
 
 pub use error::TxError;
-pub use state::{BlockCtx, Event, ProofLeaves, Receipt, State};
+pub use state::{BlockCtx, DirtyRecord, Event, ProofLeaves, Receipt, State};
 pub use tx::{
     check_stateless, verify_batch, Payload, SignedTx, TxBody, VerifiedTx, ANCHOR_DATA_BYTES_MAX,
     ORG_ID_CHARS_MAX, ORG_KEYS_MAX, ORG_NAME_BYTES_MAX, TX_BYTES_MAX, TX_DOMAIN,

@@ -66,6 +66,7 @@ mod record_proof;
 pub use record_proof::{verify_record, RecordProof, RecordProofError};
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use imbl::{OrdMap, OrdSet};
 
@@ -76,7 +77,9 @@ use crate::error::TxError;
 use crate::gs1::Code;
 use crate::merkle;
 use crate::product::{Product, ProductProof};
-use crate::provenance::{Alert, Ledger, Parties, RecordLeaf, RecordStore, UNDO_WINDOW_MS_DEFAULT};
+use crate::provenance::{
+    Alert, Ledger, Parties, RecordLeaf, RecordStore, StoredRecord, UNDO_WINDOW_MS_DEFAULT,
+};
 use crate::smt::{self, Smt};
 use crate::tx::{validate_org, VerifiedTx};
 use crate::types::{sha256, Hash, Org, PublicKey, Role};
@@ -116,14 +119,25 @@ pub struct State {
     ledger: Ledger,
     /// The committed lifecycle: one leaf per code, kept in step with `ledger` by `commit`.
     records: Smt,
-    /// Codes whose leaves changed since [`State::take_dirty`] last ran: what the node writes.
-    dirty: OrdSet<Code>,
+    /// Codes whose leaves changed since [`State::take_dirty`] last ran, each with what the
+    /// node writes for it: its record key and stored bytes as the last tx touching it left
+    /// them. Encoded once, when the tx commits (the leaf's hash needs the bytes anyway).
+    dirty: OrdMap<Code, DirtyRecord>,
     /// How long a store may undo a sale, from the genesis.
     undo_window_ms: u64,
     /// The reservation lotteries and their pending seed shares.
     lotteries: crate::lottery::Lotteries,
     /// Product master data by GTIN ([`crate::product`]).
     products: OrdMap<crate::gs1::Gtin, Product>,
+}
+
+/// What a node writes for one changed code after a block (see [`State::take_dirty`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirtyRecord {
+    /// [`crate::provenance::record_key`] of the code: its key in the store and the tree.
+    pub key: Hash,
+    /// [`StoredRecord::encode`] of its record; `None` if the record is gone.
+    pub stored: Option<Arc<[u8]>>,
 }
 
 /// What applying a tx did.
@@ -224,7 +238,7 @@ impl State {
             replay_by_expiry: OrdSet::new(),
             ledger: Ledger::new(),
             records: Smt::new(),
-            dirty: OrdSet::new(),
+            dirty: OrdMap::new(),
             undo_window_ms: UNDO_WINDOW_MS_DEFAULT,
             lotteries: Default::default(),
             products: OrdMap::new(),
@@ -311,18 +325,11 @@ impl State {
         }
     }
 
-    /// The codes whose records changed since the last call, with their new stored bytes
-    /// ([`StoredRecord::encode`]: the leaf, and a container's children; `None`: the record is
-    /// gone), in code order; what a node writes after a block.
-    pub fn take_dirty(&mut self) -> Vec<(Code, Option<Vec<u8>>)> {
-        let dirty = std::mem::take(&mut self.dirty);
-        dirty
-            .into_iter()
-            .map(|code| {
-                let stored = self.ledger.stored_record(&code).map(|s| s.encode());
-                (code, stored)
-            })
-            .collect()
+    /// The codes whose records changed since the last call, with their record keys and new
+    /// stored bytes ([`StoredRecord::encode`]: the leaf, and a container's children; `None`:
+    /// the record is gone), in code order; what a node writes after a block.
+    pub fn take_dirty(&mut self) -> Vec<(Code, DirtyRecord)> {
+        std::mem::take(&mut self.dirty).into_iter().collect()
     }
 
     /// The records tree (for a node's store, which answers which codes exist from it).
@@ -619,18 +626,22 @@ impl State {
                 captured: _,
             } => {
                 self.ledger = ledger;
-                let updates: Vec<(Hash, Option<Hash>)> = touched
-                    .iter()
-                    .map(|code| {
-                        let value = self
-                            .ledger
-                            .leaf(code)
-                            .map(|leaf| smt::value_hash(&leaf.encode()));
-                        (crate::provenance::record_key(code), value)
-                    })
-                    .collect();
+                let mut updates: Vec<(Hash, Option<Hash>)> = Vec::with_capacity(touched.len());
+                for code in touched {
+                    let key = crate::provenance::record_key(&code);
+                    let stored: Option<Arc<[u8]>> =
+                        self.ledger.stored_record(&code).map(|s| s.encode().into());
+                    // The tree commits to the leaf bytes, the first part of the stored bytes.
+                    let value = stored.as_deref().map(|bytes| {
+                        smt::value_hash(
+                            StoredRecord::leaf_bytes(bytes)
+                                .expect("stored bytes encoded just above"),
+                        )
+                    });
+                    updates.push((key, value));
+                    self.dirty.insert(code, DirtyRecord { key, stored });
+                }
                 self.records.apply_batch(updates);
-                self.dirty.extend(touched);
                 event
             }
         }

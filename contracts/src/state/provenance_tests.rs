@@ -281,8 +281,13 @@ fn test_proof_leaves_made_once_prove_like_fresh_ones() {
 
 fn write(state: &mut State, stored: &mut BTreeMap<Code, Vec<u8>>) {
     for (code, record) in state.take_dirty() {
-        match record {
-            Some(bytes) => stored.insert(code, bytes),
+        assert_eq!(
+            record.key,
+            record_key(&code),
+            "the dirty record's key is its code's"
+        );
+        match record.stored {
+            Some(bytes) => stored.insert(code, bytes.to_vec()),
             None => stored.remove(&code),
         };
     }

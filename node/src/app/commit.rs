@@ -4,7 +4,6 @@ use super::*;
 use crate::db::Col;
 use crate::proof::certificate_json;
 use crate::shared::Committed;
-use jiu_contracts::provenance::record_key;
 
 impl App {
     pub(super) fn on_decided(
@@ -64,7 +63,7 @@ impl App {
         let records: Vec<(Hash, Option<Vec<u8>>)> = state
             .take_dirty()
             .into_iter()
-            .map(|(code, leaf)| (record_key(&code), leaf))
+            .map(|(_, record)| (record.key, record.stored.map(|bytes| bytes.to_vec())))
             .collect();
         // Captured documents come as the receipts carry them, mapped when they applied.
         let mut index_rows: Vec<(Col, Vec<u8>, Vec<u8>)> = crate::history::rows_for_block(
