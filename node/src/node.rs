@@ -14,7 +14,7 @@ use jiu_contracts::provenance::StoredRecord;
 use jiu_contracts::{PublicKey, State, TX_TTL_HEIGHTS_MAX};
 use jiu_genesis::Genesis;
 use malachitebft_app_channel::app::config::{
-    ConsensusConfig, NodeConfig as MalachiteNodeConfig, P2pConfig, ValueSyncConfig,
+    ConsensusConfig, NodeConfig as MalachiteNodeConfig, P2pConfig, PubSubProtocol, ValueSyncConfig,
 };
 use malachitebft_app_channel::app::metrics::SharedRegistry;
 use malachitebft_app_channel::app::types::core::LinearTimeouts;
@@ -134,6 +134,12 @@ fn malachite_config(
         persistent_peers,
         // Only the genesis validators, pinned by peer id, may connect.
         persistent_peers_only: true,
+        // Every validator dials every other (the persistent peers above), so consensus
+        // messages go straight to each peer. GossipSub would also relay them: with four
+        // validators each proposal chunk arrived up to three times, and each copy's
+        // signature was checked before the duplicate was dropped (5% of a node during
+        // ingest). A peer that misses a message catches up through value sync.
+        protocol: PubSubProtocol::Broadcast,
         rpc_max_size: bytesize::ByteSize::b(4 * block_bytes + (1 << 20)),
         ..P2pConfig::default()
     };
