@@ -52,12 +52,16 @@ impl Ledger {
 
     /// Creates `parent` for the first child if it does not exist yet.
     fn open_container(&mut self, parent: &ContainerId, first: &Child, actor: &Actor) -> Result<()> {
-        if self.has_container(parent) {
-            return Ok(());
-        }
-        if let ContainerId::Case(id) = parent {
-            if self.has_bottle(id) {
-                return Err(ProvenanceError::CodeInUse(parent.code()));
+        match parent {
+            ContainerId::Case(id) => match self.item_records(id) {
+                (_, Some(_)) => return Ok(()),
+                (Some(_), None) => return Err(ProvenanceError::CodeInUse(parent.code())),
+                (None, None) => {}
+            },
+            ContainerId::Sscc(_) => {
+                if self.has_container(parent) {
+                    return Ok(());
+                }
             }
         }
         let state = self.check_custodian(first, actor)?;

@@ -228,7 +228,8 @@ impl Ledger {
 
     /// Refuses a code already used by a bottle or a case.
     fn check_unused(&self, id: &Sgtin) -> Result<()> {
-        if self.has_bottle(id) || self.has_container(&ContainerId::Case(id.clone())) {
+        let (bottle, case) = self.item_records(id);
+        if bottle.is_some() || case.is_some() {
             return Err(ProvenanceError::CodeInUse(Code::Item(id.clone())));
         }
         Ok(())
@@ -304,19 +305,24 @@ fn touched_codes(before: &Ledger, after: &Ledger, op: &Op) -> Vec<Code> {
     for ledger in [before, after] {
         for code in &codes {
             // A serialised item is a bottle or a case, never both (commission and the first
-            // pack into a case refuse a code in use), so a bottle needs one lookup.
-            let id = match code {
-                Code::Item(id) => {
-                    if let Some(bottle) = ledger.bottle(id) {
+            // pack into a case refuse a code in use): a bottle found ends the search, and
+            // one read of the store answers both.
+            let (id, container) = match code {
+                Code::Item(id) => match ledger.item_records(id) {
+                    (Some(bottle), _) => {
                         more.extend(bottle.parent.as_ref().map(ContainerId::code));
                         continue;
                     }
-                    ContainerId::Case(id.clone())
+                    (None, case) => (ContainerId::Case(id.clone()), case),
+                },
+                Code::Logistic(sscc) => {
+                    let id = ContainerId::Sscc(*sscc);
+                    let container = ledger.container(&id);
+                    (id, container)
                 }
-                Code::Logistic(sscc) => ContainerId::Sscc(*sscc),
                 Code::Party(_) | Code::Location(_) => continue,
             };
-            let Some(container) = ledger.container(&id) else {
+            let Some(container) = container else {
                 continue;
             };
             more.extend(container.parent.as_ref().map(ContainerId::code));
