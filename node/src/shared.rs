@@ -190,8 +190,11 @@ impl Shared {
         *self.progress.write().unwrap_or_else(|e| e.into_inner()) = progress;
     }
 
-    pub(crate) fn set_committed(&self, committed: Committed) {
-        *self.committed.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(committed);
+    /// Publishes `committed` to readers and returns the snapshot it replaces, for the
+    /// caller to drop outside the lock (freeing an old state is slow).
+    pub(crate) fn set_committed(&self, committed: Committed) -> Arc<Committed> {
+        let mut current = self.committed.write().unwrap_or_else(|e| e.into_inner());
+        std::mem::replace(&mut *current, Arc::new(committed))
     }
 
     /// Admits a client's encoded transaction: size, decoding, chain id, signature, then the

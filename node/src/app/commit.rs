@@ -110,7 +110,9 @@ impl App {
             time_ms: header.time_ms,
         };
         self.shared.mempool.remove_committed(&tx_ids);
-        self.shared.set_committed(Committed::new(
+        // The snapshot it replaces is dropped here, outside the readers' lock: it may be the
+        // last owner of the old state, and freeing the tree paths this block rewrote is slow.
+        let _replaced = self.shared.set_committed(Committed::new(
             Tip {
                 height: header.height,
                 block_id: executed.id,
