@@ -18,6 +18,10 @@ use jiu_contracts::{sha256, Hash};
 
 const PROBES: usize = 10_000;
 
+/// The node's allocator: run with `MIMALLOC_PURGE_DELAY=-1`, as the node sets it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn key(i: usize) -> Hash {
     sha256(&[b"key", &(i as u64).to_le_bytes()])
 }
