@@ -110,9 +110,7 @@ impl App {
             time_ms: header.time_ms,
         };
         self.shared.mempool.remove_committed(&tx_ids);
-        // The snapshot it replaces is dropped here, outside the readers' lock: it may be the
-        // last owner of the old state, and freeing the tree paths this block rewrote is slow.
-        let _replaced = self.shared.set_committed(Committed::new(
+        let replaced = self.shared.set_committed(Committed::new(
             Tip {
                 height: header.height,
                 block_id: executed.id,
@@ -123,6 +121,9 @@ impl App {
             Some(header.clone()),
             Some(certificate_json(certificate)),
         ));
+        // Dropped here, outside the readers' lock: it may be the last owner of the old
+        // state, and freeing the tree paths this block rewrote is slow.
+        drop(replaced);
         self.prune(header.height);
         self.record_metrics(header.height, tx_ids.len());
         self.lottery.after_commit(&self.state, &self.shared)?;
