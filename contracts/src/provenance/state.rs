@@ -358,31 +358,30 @@ impl Ledger {
             .map(Cow::Owned)
     }
 
-    /// The bottle and the case a serialised item's code names, as [`Ledger::bottle`] and
-    /// [`Ledger::container`] of `Case(id)` return them, reading the base once instead of
-    /// twice: both live in the one record stored under the code. Commissioning asks both
-    /// questions of every new code, and each base read of a code never stored hashes it.
+    /// The bottle and the case a serialised item's code names. A code is a bottle or a case,
+    /// never both (commission and the first pack refuse a code in use), so one found in the
+    /// overlay is the answer; otherwise one read of the base answers both questions, where
+    /// [`Ledger::bottle`] and [`Ledger::container`] would read the same record twice.
+    /// Commissioning asks both of every new code, and each base read of a code never stored
+    /// hashes it.
     pub(super) fn item_records(
         &self,
         id: &Sgtin,
     ) -> (Option<Cow<'_, BottleRecord>>, Option<Cow<'_, Container>>) {
-        let case = ContainerId::Case(id.clone());
-        let (bottle, container) = (self.bottles.get(id), self.containers.get(&case));
-        let (mut base_bottle, mut base_container) = (None, None);
-        if bottle.is_none() || container.is_none() {
-            if let Some(StoredRecord { mut leaf, children }) = self.stored(&case.code()) {
-                base_bottle = leaf.bottle.take();
-                base_container = leaf
-                    .container
-                    .map(|record| Container::from_record(record, children.into_iter().collect()));
-            }
+        if let Some(bottle) = self.bottles.get(id) {
+            return (Some(Cow::Borrowed(bottle)), None);
         }
-        (
-            bottle.map(Cow::Borrowed).or(base_bottle.map(Cow::Owned)),
-            container
-                .map(Cow::Borrowed)
-                .or(base_container.map(Cow::Owned)),
-        )
+        let case = ContainerId::Case(id.clone());
+        if let Some(container) = self.containers.get(&case) {
+            return (None, Some(Cow::Borrowed(container)));
+        }
+        let Some(StoredRecord { leaf, children }) = self.stored(&case.code()) else {
+            return (None, None);
+        };
+        let container = leaf
+            .container
+            .map(|record| Container::from_record(record, children.into_iter().collect()));
+        (leaf.bottle.map(Cow::Owned), container.map(Cow::Owned))
     }
 
     pub(super) fn has_container(&self, id: &ContainerId) -> bool {
