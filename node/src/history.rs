@@ -246,18 +246,7 @@ fn collect(
     out: &mut Vec<HistoryEntry>,
 ) -> Result<(), DbError> {
     let stored = db.history(&record_key(code))?.unwrap_or_default();
-    let mut rows = Vec::new();
-    let mut rest = stored.as_slice();
-    // Appended in chain order; a row that does not decode ends the read (never a panic).
-    while !rest.is_empty() {
-        let Ok(row) = HistoryRow::deserialize(&mut rest) else {
-            break;
-        };
-        if (row.height, row.tx_index) >= (from.0, from.1) {
-            rows.push(row);
-        }
-    }
-    rows.sort_by_key(|row| (row.height, row.tx_index));
+    let rows = decode_rows(&stored).filter(|row| (row.height, row.tx_index) >= (from.0, from.1));
     let mut own = Vec::new();
     'rows: for row in rows {
         for line in row.lines {
@@ -318,6 +307,18 @@ fn collect(
     Ok(())
 }
 
+/// A code's stored rows, in the order they were appended: chain order, since blocks are
+/// written in height order and a block's rows in tx order. A row that does not decode ends
+/// the read (never a panic).
+fn decode_rows(mut stored: &[u8]) -> impl Iterator<Item = HistoryRow> + '_ {
+    std::iter::from_fn(move || {
+        if stored.is_empty() {
+            return None;
+        }
+        HistoryRow::deserialize(&mut stored).ok()
+    })
+}
+
 /// The (height, tx index) of each stored row of `code`, as appended.
 #[cfg(test)]
 pub(crate) fn stored_rows(db: &Db, code: &Code) -> Vec<(u64, u32)> {
@@ -325,15 +326,9 @@ pub(crate) fn stored_rows(db: &Db, code: &Code) -> Vec<(u64, u32)> {
         .history(&record_key(code))
         .expect("history")
         .unwrap_or_default();
-    let mut rest = stored.as_slice();
-    let mut out = Vec::new();
-    while let Ok(row) = HistoryRow::deserialize(&mut rest) {
-        out.push((row.height, row.tx_index));
-        if rest.is_empty() {
-            break;
-        }
-    }
-    out
+    decode_rows(&stored)
+        .map(|row| (row.height, row.tx_index))
+        .collect()
 }
 
 #[cfg(test)]
