@@ -32,7 +32,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use jiu_contracts::Hash;
+use jiu_contracts::{DirtyRecord, Hash};
 
 use crate::records::KnownCodes;
 
@@ -137,9 +137,9 @@ pub struct CommitRecord<'a> {
     /// The receipt events of each tx (JSON), in the order of `tx_ids`.
     pub tx_events: &'a [Vec<u8>],
     pub state: &'a [u8],
-    /// Lifecycle records changed at this height: record key -> new stored record, `None` to
-    /// delete.
-    pub records: &'a [(Hash, Option<Vec<u8>>)],
+    /// Lifecycle records changed at this height: record key and new stored record, `None`
+    /// to delete (as the state hands them over, so nothing is copied before the batch).
+    pub records: &'a [DirtyRecord],
     /// Derived index rows of this height (history, EPCIS events and their EPC index). A
     /// row of a column that [`Col::appends`] is appended to the value under its key.
     pub index_rows: &'a [(Col, Vec<u8>, Vec<u8>)],
@@ -253,17 +253,17 @@ impl Db {
             KEY_STATE.to_vec(),
             record.state.to_vec(),
         ));
-        for (key, stored) in record.records {
-            let value = stored.clone().unwrap_or_default();
+        for dirty in record.records {
+            let value = dirty.stored.as_deref().unwrap_or_default().to_vec();
             ops.push(Op::Put(
                 Col::Records,
-                record_version(key, record.height),
+                record_version(&dirty.key, record.height),
                 value,
             ));
         }
         // Before the write: a reader must never find a stored record its index misses.
         self.known
-            .extend(record.records.iter().map(|(key, _)| key), record.height);
+            .extend(record.records.iter().map(|dirty| &dirty.key), record.height);
         for (col, key, value) in record.index_rows {
             ops.push(if col.appends() {
                 Op::Append(*col, key.clone(), value.clone())

@@ -214,7 +214,10 @@ mod tests {
                 tx_ids: &[],
                 tx_events: &[],
                 state: b"s",
-                records: &[(record_key(&code), Some(record.encode()))],
+                records: &[jiu_contracts::DirtyRecord {
+                    key: record_key(&code),
+                    stored: Some(record.encode().into()),
+                }],
                 index_rows: &[],
             })
             .expect("commit");

@@ -4,6 +4,7 @@ use super::*;
 use crate::db::Col;
 use crate::proof::certificate_json;
 use crate::shared::Committed;
+use jiu_contracts::DirtyRecord;
 
 impl App {
     pub(super) fn on_decided(
@@ -60,10 +61,10 @@ impl App {
         let certificate_bytes = encode_certificate(certificate);
         let state_bytes = executed.state.encode_persistent();
         let mut state = executed.state.clone();
-        let records: Vec<(Hash, Option<Vec<u8>>)> = state
+        let records: Vec<DirtyRecord> = state
             .take_dirty()
             .into_iter()
-            .map(|(_, record)| (record.key, record.stored.map(|bytes| bytes.to_vec())))
+            .map(|(_, record)| record)
             .collect();
         // Captured documents come as the receipts carry them, mapped when they applied.
         let mut index_rows: Vec<(Col, Vec<u8>, Vec<u8>)> = crate::history::rows_for_block(

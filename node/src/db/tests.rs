@@ -88,8 +88,15 @@ fn test_rocks_db_commits_reads_and_survives_reopen() {
 fn check_record_versions(db: &Db) {
     let (a, b, c) = ([1u8; 32], [2u8; 32], [3u8; 32]);
     let write = |height: u64, records: &[(Hash, Option<Vec<u8>>)]| {
+        let records: Vec<DirtyRecord> = records
+            .iter()
+            .map(|(key, stored)| DirtyRecord {
+                key: *key,
+                stored: stored.as_deref().map(Into::into),
+            })
+            .collect();
         db.commit(CommitRecord {
-            records,
+            records: &records,
             ..record(height, &[], b"s")
         })
         .unwrap();
