@@ -98,6 +98,13 @@ impl Col {
         matches!(self, Col::Records)
     }
 
+    /// Columns that take a row per code per block: tens of millions of rows at 10 M bottles,
+    /// with keys spread over the whole key space (record keys are hashes), so every memtable
+    /// flush overlaps every file below it (see `RocksKv::open`).
+    pub(crate) fn bulk(self) -> bool {
+        matches!(self, Col::Records | Col::History | Col::EpcIndex)
+    }
+
     /// Whether writes to the column append to the value under their key (see
     /// [`CommitRecord::index_rows`]).
     pub fn appends(self) -> bool {
