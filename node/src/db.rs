@@ -148,8 +148,9 @@ pub struct CommitRecord<'a> {
     /// to delete (as the state hands them over, so nothing is copied before the batch).
     pub records: &'a [DirtyRecord],
     /// Derived index rows of this height (history, EPCIS events and their EPC index). A
-    /// row of a column that [`Col::appends`] is appended to the value under its key.
-    pub index_rows: &'a [(Col, Vec<u8>, Vec<u8>)],
+    /// row of a column that [`Col::appends`] is appended to the value under its key. Owned:
+    /// they move into the batch uncopied.
+    pub index_rows: Vec<(Col, Vec<u8>, Vec<u8>)>,
 }
 
 /// Where a finalized transaction is.
@@ -273,9 +274,9 @@ impl Db {
             .extend(record.records.iter().map(|dirty| &dirty.key), record.height);
         for (col, key, value) in record.index_rows {
             ops.push(if col.appends() {
-                Op::Append(*col, key.clone(), value.clone())
+                Op::Append(col, key, value)
             } else {
-                Op::Put(*col, key.clone(), value.clone())
+                Op::Put(col, key, value)
             });
         }
         for (key, _) in self.kv.scan_prefix(Col::Undecided, &[])? {

@@ -356,14 +356,14 @@ mod tests {
                 .collect(),
         };
         for (height, lines) in [(1, 200), (2, 200)] {
-            let rows = [(
+            let rows = vec![(
                 Col::History,
                 record_key(&code).to_vec(),
                 borsh::to_vec(&row(height, lines)).expect("borsh"),
             )];
             db.commit(CommitRecord {
                 height,
-                index_rows: &rows,
+                index_rows: rows,
                 ..CommitRecord::default()
             })
             .expect("commit");

@@ -218,7 +218,7 @@ mod tests {
                     key: record_key(&code),
                     stored: Some(record.encode().into()),
                 }],
-                index_rows: &[],
+                index_rows: Vec::new(),
             })
             .expect("commit");
             let at = |height| StoreAt::new(db.clone(), height);

@@ -99,7 +99,7 @@ impl App {
             tx_events: &tx_events,
             state: &state_bytes,
             records: &records,
-            index_rows: &index_rows,
+            index_rows,
         })?;
         // The block's records are on disk now: read them from there, keeping memory to the
         // records tree.

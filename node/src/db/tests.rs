@@ -11,7 +11,7 @@ fn record<'a>(height: u64, ids: &'a [Hash], state: &'a [u8]) -> CommitRecord<'a>
         tx_events: &[],
         state,
         records: &[],
-        index_rows: &[],
+        index_rows: Vec::new(),
     }
 }
 
@@ -46,7 +46,7 @@ fn check_last(db: &Db) {
         .chain(std::iter::once((Col::EpcIndex, vec![9], vec![])))
         .collect();
     db.commit(CommitRecord {
-        index_rows: &rows,
+        index_rows: rows,
         ..record(1, &[], b"s")
     })
     .unwrap();
@@ -231,7 +231,7 @@ fn test_events_of_epc_expand_rows_per_tx() {
             (Col::EpcIndex, index_key("urn:ab", 1, 0), indexes(&[2])),
         ];
         db.commit(CommitRecord {
-            index_rows: &rows,
+            index_rows: rows,
             ..record(2, &[], b"s")
         })
         .unwrap();
@@ -241,7 +241,7 @@ fn test_events_of_epc_expand_rows_per_tx() {
         assert_eq!(events("urn:ab", 10), [b"e102"]);
         assert!(events("urn:b", 10).is_empty());
         db.commit(CommitRecord {
-            index_rows: &[(Col::EpcIndex, index_key("urn:c", 3, 0), vec![1, 2])],
+            index_rows: vec![(Col::EpcIndex, index_key("urn:c", 3, 0), vec![1, 2])],
             ..record(3, &[], b"s")
         })
         .unwrap();
@@ -266,12 +266,12 @@ fn test_history_appends_on_memory_and_rocks() {
     for db in [&Db::in_memory(), &rocks] {
         let row = |key: u8, bytes: &[u8]| (Col::History, vec![key; 32], bytes.to_vec());
         db.commit(CommitRecord {
-            index_rows: &[row(1, b"a"), row(2, b"x"), row(1, b"b")],
+            index_rows: vec![row(1, b"a"), row(2, b"x"), row(1, b"b")],
             ..record(1, &[], b"s")
         })
         .unwrap();
         db.commit(CommitRecord {
-            index_rows: &[row(1, b"c")],
+            index_rows: vec![row(1, b"c")],
             ..record(2, &[], b"s")
         })
         .unwrap();

@@ -87,7 +87,7 @@ impl Chain {
         self.db
             .commit(CommitRecord {
                 height,
-                index_rows: &index_rows,
+                index_rows,
                 ..CommitRecord::default()
             })
             .expect("commit");
