@@ -136,6 +136,16 @@ impl Leaf {
     }
 }
 
+/// Dropping a tree version frees the nodes only it holds: along each path a block rewrote,
+/// a node it alone holds and a sibling it shares with the newer version. Both children are
+/// cold by then, and the atomic decrements of their reference counts each wait for their
+/// cache miss in turn; plain reads of both counts first let the two misses overlap.
+impl Drop for Internal {
+    fn drop(&mut self) {
+        self.touch_children();
+    }
+}
+
 impl Internal {
     fn new(left: Node, right: Node) -> Self {
         Self {
@@ -152,6 +162,16 @@ impl Internal {
         } else {
             (&self.left, &self.right)
         }
+    }
+
+    /// Reads both children's reference counts, changing nothing (see the `Drop` impl).
+    fn touch_children(&self) {
+        let count = |node: &Node| match node {
+            Node::Empty => 0,
+            Node::Leaf(leaf) => Arc::strong_count(leaf),
+            Node::Internal(internal) => Arc::strong_count(internal),
+        };
+        std::hint::black_box(count(&self.left) + count(&self.right));
     }
 
     /// Mutable access for an update: copies the node if a clone shares it, and forgets its
