@@ -99,8 +99,9 @@ impl Col {
     }
 
     /// Columns that take a row per code per block: tens of millions of rows at 10 M bottles,
-    /// with keys spread over the whole key space (record keys are hashes), so every memtable
-    /// flush overlaps every file below it (see `RocksKv::open`).
+    /// with each memtable's keys spread over the whole key space (record keys are hashes;
+    /// an EPCIS block's EPCs run from its first bottle to its last case), so every flush
+    /// overlaps every file below it (see `RocksKv::open`).
     pub(crate) fn bulk(self) -> bool {
         matches!(self, Col::Records | Col::History | Col::EpcIndex)
     }
