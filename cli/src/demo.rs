@@ -176,7 +176,6 @@ impl Seeder {
     }
 }
 
-/// A party GLN under the demo prefix: `950600` + 6 digits of `n` + check digit.
 /// CPU time this process has used so far, user and system, in seconds.
 fn cpu_seconds() -> f64 {
     // SAFETY: getrusage(2) only writes the struct it is given, which is zeroed and ours.
@@ -188,6 +187,7 @@ fn cpu_seconds() -> f64 {
     seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
+/// A party GLN under the demo prefix: `950600` + 6 digits of `n` + check digit.
 fn demo_gln(n: u64) -> Result<Gln> {
     Ok(Gln::from_body(950_600_000_000 + n % 1_000_000)?)
 }
@@ -614,7 +614,6 @@ fn simulated_tap(dir: &std::path::Path, counter: u32) -> Option<(String, String)
 
 #[cfg(test)]
 mod tests {
-
     use super::*;
     use jiu_contracts::capture::map_document;
 
