@@ -375,13 +375,14 @@ impl Ledger {
         if let Some(container) = self.containers.get(&case) {
             return (None, Some(Cow::Borrowed(container)));
         }
-        let Some(StoredRecord { leaf, children }) = self.stored(&case.code()) else {
+        let Some(mut stored) = self.stored(&case.code()) else {
             return (None, None);
         };
-        let container = leaf
-            .container
-            .map(|record| Container::from_record(record, children.into_iter().collect()));
-        (leaf.bottle.map(Cow::Owned), container.map(Cow::Owned))
+        let bottle = stored.leaf.bottle.take();
+        (
+            bottle.map(Cow::Owned),
+            stored.into_container().map(Cow::Owned),
+        )
     }
 
     pub(super) fn has_container(&self, id: &ContainerId) -> bool {
