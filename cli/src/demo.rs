@@ -51,6 +51,11 @@ pub struct DemoArgs {
     /// Only commission and pack, print the ingest rate, and stop (the ingest benchmark).
     #[arg(long)]
     pub ingest_only: bool,
+    /// The first bottle number to commission (a multiple of a pallet's 600 bottles), to
+    /// extend an earlier ingest on the same devnet: e.g. to profile a node at 10 M bottles
+    /// without ingesting them again.
+    #[arg(long, default_value_t = 0, requires = "ingest_only")]
+    pub first_bottle: u64,
     /// Nodes to spread the commissioning txs over, in turn (repeat the flag; default: the
     /// `--rpc` node). Nodes do not gossip their mempools yet, so a tx waits for its own
     /// node's turn to propose; spreading lets every proposer fill its block.
@@ -187,6 +192,21 @@ fn cpu_seconds() -> f64 {
     seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
+/// The bottle numbers an ingest of `bottles` from `first` commissions: batches start on a
+/// pallet boundary, and a serial has 9 digits.
+fn ingest_range(first: u64, bottles: u64) -> Result<std::ops::Range<u64>> {
+    if !first.is_multiple_of(PALLET_BOTTLES) {
+        bail!("--first-bottle must be a multiple of {PALLET_BOTTLES} (a pallet's bottles)");
+    }
+    match first.checked_add(bottles) {
+        Some(end) if end <= SERIALS_MAX => Ok(first..end),
+        _ => bail!("--first-bottle + --bottles goes past bottle {SERIALS_MAX} (9-digit serials)"),
+    }
+}
+
+/// Bottle serials are `B` + 9 digits.
+const SERIALS_MAX: u64 = 1_000_000_000;
+
 /// A party GLN under the demo prefix: `950600` + 6 digits of `n` + check digit.
 fn demo_gln(n: u64) -> Result<Gln> {
     Ok(Gln::from_body(950_600_000_000 + n % 1_000_000)?)
@@ -285,12 +305,13 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     } else {
         TX_BOTTLES
     };
+    let end = ingest_range(args.first_bottle, args.bottles)?.end;
     let started = std::time::Instant::now();
     let mut outstanding: std::collections::VecDeque<(String, String)> = Default::default();
-    let (mut first, mut done, mut sent, mut reported) = (0, 0, 0usize, 0);
+    let (mut first, mut done, mut sent, mut reported) = (args.first_bottle, 0, 0usize, 0);
     while done < args.bottles {
-        if first < args.bottles && outstanding.len() < args.in_flight.max(1) {
-            let count = batch.min(args.bottles - first);
+        if first < end && outstanding.len() < args.in_flight.max(1) {
+            let count = batch.min(end - first);
             let ops = commission_and_pack(gtin, SSCC_PREFIX, first, count);
             let payload = if args.epcis {
                 Payload::Capture {
@@ -629,6 +650,47 @@ mod tests {
         std::hint::black_box(hash);
         let used = cpu_seconds() - before;
         assert!(used > 0.02, "500,000 hashes counted as {used} CPU-s");
+    }
+
+    /// An ingest extends an earlier one from a pallet boundary, within 9-digit serials.
+    #[test]
+    fn test_ingest_range_starts_on_a_pallet_and_fits_the_serials() {
+        assert_eq!(ingest_range(0, 4200).unwrap(), 0..4200);
+        assert_eq!(
+            ingest_range(10_000_800, 600_000).unwrap(),
+            10_000_800..10_600_800
+        );
+        let off_pallet = ingest_range(PALLET_BOTTLES + 6, 600).unwrap_err();
+        assert!(
+            off_pallet.to_string().contains("multiple of 600"),
+            "{off_pallet}"
+        );
+        // The last pallet boundary below 10^9: up to serial 999,999,999 fits.
+        let last_pallet = 999_999_600;
+        assert_eq!(
+            ingest_range(last_pallet, 400).unwrap(),
+            last_pallet..SERIALS_MAX
+        );
+        for (first, bottles) in [(last_pallet, 401), (0, u64::MAX)] {
+            let past = ingest_range(first, bottles).unwrap_err();
+            assert!(past.to_string().contains("9-digit"), "{past}");
+        }
+    }
+
+    /// `--first-bottle` only extends an ingest: the scenario after it assumes bottle 0.
+    #[test]
+    fn test_first_bottle_needs_ingest_only() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Demo {
+            #[command(flatten)]
+            args: DemoArgs,
+        }
+        let parse = |extra: &[&str]| {
+            Demo::try_parse_from(["demo", "--first-bottle", "600"].iter().chain(extra))
+        };
+        assert!(parse(&[]).is_err());
+        assert_eq!(parse(&["--ingest-only"]).unwrap().args.first_bottle, 600);
     }
 
     /// A document of the `--epcis` ingest maps, as every validator maps it, to exactly the
