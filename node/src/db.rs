@@ -19,8 +19,9 @@
 //!   yet.
 //! - `history`: record key -> borsh(HistoryRow) for each finalized tx that named the code,
 //!   appended in chain order (a merge operator, so a block adds a code's row without
-//!   reading its history): what the ops did to the code, for the verify answer, read with
-//!   one point lookup. Not consensus state (the blocks are), so it carries no proof.
+//!   reading its history; the first row of a code created at that height is a plain put):
+//!   what the ops did to the code, for the verify answer, read with one point lookup. Not
+//!   consensus state (the blocks are), so it carries no proof.
 //! - `events`: height || tx index (u32 BE) || event index (u32 BE) -> a captured EPCIS
 //!   event as JSON, with `recordTime` (the block time) and `eventID` (its CBV hash ID if
 //!   the document gave none).
@@ -196,6 +197,11 @@ impl Db {
             known: Default::default(),
         };
         db.check_format()?;
+        // An empty store's known codes are all there are; otherwise `load_records` fills
+        // them in.
+        if db.tip()?.is_none() {
+            db.known.set_complete();
+        }
         Ok(db)
     }
 
@@ -228,10 +234,12 @@ impl Db {
 
     /// An empty in-memory store.
     pub fn in_memory() -> Self {
-        Self {
+        let db = Self {
             kv: Arc::new(MemKv::default()),
             known: Default::default(),
-        }
+        };
+        db.known.set_complete();
+        db
     }
 
     /// Writes one decided height and drops undecided blocks at or below it.
@@ -270,11 +278,19 @@ impl Db {
                 value,
             ));
         }
+        // The codes this height creates have no rows in an appending column yet (a code's
+        // history starts with the op that creates it), so their first row is a plain put:
+        // rocksdb then has no merge to resolve for it at every compaction and read.
+        let mut created = self
+            .known
+            .never_stored(record.records.iter().map(|dirty| &dirty.key));
         // Before the write: a reader must never find a stored record its index misses.
         self.known
             .extend(record.records.iter().map(|dirty| &dirty.key), record.height);
         for (col, key, value) in record.index_rows {
-            ops.push(if col.appends() {
+            let append = col.appends()
+                && !<&Hash>::try_from(key.as_slice()).is_ok_and(|code| created.remove(code));
+            ops.push(if append {
                 Op::Append(col, key, value)
             } else {
                 Op::Put(col, key, value)
@@ -438,7 +454,9 @@ impl Db {
                 }
             }
             true
-        })
+        })?;
+        self.known.set_complete();
+        Ok(())
     }
 
     /// The history rows of the code with `record_key`, as appended (see `history`).

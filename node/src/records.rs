@@ -19,8 +19,9 @@
 //! first level of the tree that holds the key, where a seek positions an iterator in every
 //! level.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use jiu_contracts::gs1::Code;
@@ -36,6 +37,8 @@ use crate::db::Db;
 #[derive(Default)]
 pub struct KnownCodes {
     prefixes: RwLock<HashMap<u64, u32, BuildHasherDefault<PrefixHasher>>>,
+    /// Whether the map holds every key of the store (see [`KnownCodes::set_complete`]).
+    complete: AtomicBool,
 }
 
 /// Stands for every height that does not fit in a `u32` (a chain of 136 years at one block
@@ -68,6 +71,24 @@ impl KnownCodes {
         let prefixes = self.prefixes.read().unwrap_or_else(|e| e.into_inner());
         let height = *prefixes.get(&Self::prefix(key))?;
         Some((height != HEIGHT_UNKNOWN).then_some(u64::from(height)))
+    }
+
+    /// Marks the map as holding every key ever stored: the store was empty, or every
+    /// stored key has been added. Until then [`KnownCodes::never_stored`] answers nothing.
+    pub fn set_complete(&self) {
+        self.complete.store(true, Ordering::Release);
+    }
+
+    /// Those of `keys` under which no record was ever stored (one lock for all), or none
+    /// if the map is not [complete](KnownCodes::set_complete) and cannot tell.
+    pub fn never_stored<'a>(&self, keys: impl IntoIterator<Item = &'a Hash>) -> HashSet<&'a Hash> {
+        if !self.complete.load(Ordering::Acquire) {
+            return HashSet::new();
+        }
+        let prefixes = self.prefixes.read().unwrap_or_else(|e| e.into_inner());
+        keys.into_iter()
+            .filter(|key| !prefixes.contains_key(&Self::prefix(key)))
+            .collect()
     }
 
     pub fn len(&self) -> usize {
