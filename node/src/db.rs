@@ -278,14 +278,12 @@ impl Db {
                 value,
             ));
         }
+        // Before the write: a reader must never find a stored record its index misses.
         // The codes this height creates have no rows in an appending column yet (a code's
         // history starts with the op that creates it), so their first row is a plain put:
         // rocksdb then has no merge to resolve for it at every compaction and read.
         let mut created = self
             .known
-            .never_stored(record.records.iter().map(|dirty| &dirty.key));
-        // Before the write: a reader must never find a stored record its index misses.
-        self.known
             .extend(record.records.iter().map(|dirty| &dirty.key), record.height);
         for (col, key, value) in record.index_rows {
             let append = col.appends()

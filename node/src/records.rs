@@ -19,6 +19,7 @@
 //! first level of the tree that holds the key, where a seek positions an iterator in every
 //! level.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,14 +51,30 @@ impl KnownCodes {
         u64::from_le_bytes(key[..8].try_into().expect("8 bytes of a 32-byte key"))
     }
 
-    /// Notes a version of each of `keys` stored at `height`.
-    pub fn extend<'a>(&self, keys: impl IntoIterator<Item = &'a Hash>, height: u64) {
+    /// Notes a version of each of `keys` stored at `height`. Returns those under which no
+    /// record was stored before (a new prefix), or none if the map is not
+    /// [complete](KnownCodes::set_complete) and cannot tell: one lock and one probe per key.
+    pub fn extend<'a>(
+        &self,
+        keys: impl IntoIterator<Item = &'a Hash>,
+        height: u64,
+    ) -> HashSet<&'a Hash> {
+        let complete = self.complete.load(Ordering::Acquire);
         let height = u32::try_from(height).unwrap_or(HEIGHT_UNKNOWN);
         let mut prefixes = self.prefixes.write().unwrap_or_else(|e| e.into_inner());
+        let mut new = HashSet::new();
         for key in keys {
-            let newest = prefixes.entry(Self::prefix(key)).or_insert(height);
-            *newest = (*newest).max(height);
+            match prefixes.entry(Self::prefix(key)) {
+                Entry::Occupied(mut newest) => *newest.get_mut() = (*newest.get()).max(height),
+                Entry::Vacant(slot) => {
+                    slot.insert(height);
+                    if complete {
+                        new.insert(key);
+                    }
+                }
+            }
         }
+        new
     }
 
     /// False if no record was ever stored under `key`; true may be another key's prefix.
@@ -74,21 +91,9 @@ impl KnownCodes {
     }
 
     /// Marks the map as holding every key ever stored: the store was empty, or every
-    /// stored key has been added. Until then [`KnownCodes::never_stored`] answers nothing.
+    /// stored key has been added. Until then [`KnownCodes::extend`] reports no new keys.
     pub fn set_complete(&self) {
         self.complete.store(true, Ordering::Release);
-    }
-
-    /// Those of `keys` under which no record was ever stored (one lock for all), or none
-    /// if the map is not [complete](KnownCodes::set_complete) and cannot tell.
-    pub fn never_stored<'a>(&self, keys: impl IntoIterator<Item = &'a Hash>) -> HashSet<&'a Hash> {
-        if !self.complete.load(Ordering::Acquire) {
-            return HashSet::new();
-        }
-        let prefixes = self.prefixes.read().unwrap_or_else(|e| e.into_inner());
-        keys.into_iter()
-            .filter(|key| !prefixes.contains_key(&Self::prefix(key)))
-            .collect()
     }
 
     pub fn len(&self) -> usize {
