@@ -16,8 +16,8 @@ use ed25519_dalek::SigningKey;
 use eyre::{bail, eyre, Result};
 use jiu_contracts::gs1::{Gln, Gtin};
 use jiu_contracts::provenance::workload::{
-    bottle, case, commission_and_pack, pallet, CASE_BOTTLES, PALLET_BOTTLES, PALLET_CASES,
-    TX_BOTTLES,
+    bottle, case, commission_and_pack, pallet, CASE_BOTTLES, PALLETS_MAX, PALLET_BOTTLES,
+    PALLET_CASES, TX_BOTTLES,
 };
 use jiu_contracts::provenance::{Child, Flag, Op};
 use jiu_contracts::{Payload, PublicKey, Role, SignedTx, TxBody};
@@ -193,19 +193,17 @@ fn cpu_seconds() -> f64 {
 }
 
 /// The bottle numbers an ingest of `bottles` from `first` commissions: batches start on a
-/// pallet boundary, and a serial has 9 digits.
+/// pallet boundary, and past the workload's last distinct pallet code pallets would repeat.
 fn ingest_range(first: u64, bottles: u64) -> Result<std::ops::Range<u64>> {
     if !first.is_multiple_of(PALLET_BOTTLES) {
         bail!("--first-bottle must be a multiple of {PALLET_BOTTLES} (a pallet's bottles)");
     }
+    let max = PALLETS_MAX * PALLET_BOTTLES;
     match first.checked_add(bottles) {
-        Some(end) if end <= SERIALS_MAX => Ok(first..end),
-        _ => bail!("--first-bottle + --bottles goes past bottle {SERIALS_MAX} (9-digit serials)"),
+        Some(end) if end <= max => Ok(first..end),
+        _ => bail!("--first-bottle + --bottles goes past bottle {max} (distinct pallet codes)"),
     }
 }
-
-/// Bottle serials are `B` + 9 digits.
-const SERIALS_MAX: u64 = 1_000_000_000;
 
 /// A party GLN under the demo prefix: `950600` + 6 digits of `n` + check digit.
 fn demo_gln(n: u64) -> Result<Gln> {
@@ -665,15 +663,21 @@ mod tests {
             off_pallet.to_string().contains("multiple of 600"),
             "{off_pallet}"
         );
-        // The last pallet boundary below 10^9: up to serial 999,999,999 fits.
-        let last_pallet = 999_999_600;
+        // The last pallet with a code of its own is full; one bottle more would reuse the
+        // first pallet's code.
+        let last_pallet = (PALLETS_MAX - 1) * PALLET_BOTTLES;
+        let end = PALLETS_MAX * PALLET_BOTTLES;
         assert_eq!(
-            ingest_range(last_pallet, 400).unwrap(),
-            last_pallet..SERIALS_MAX
+            ingest_range(last_pallet, PALLET_BOTTLES).unwrap(),
+            last_pallet..end
         );
-        for (first, bottles) in [(last_pallet, 401), (0, u64::MAX)] {
+        assert_eq!(
+            pallet(SSCC_PREFIX, end / PALLET_BOTTLES),
+            pallet(SSCC_PREFIX, 0)
+        );
+        for (first, bottles) in [(last_pallet, PALLET_BOTTLES + 1), (0, u64::MAX)] {
             let past = ingest_range(first, bottles).unwrap_err();
-            assert!(past.to_string().contains("9-digit"), "{past}");
+            assert!(past.to_string().contains("distinct pallet"), "{past}");
         }
     }
 

@@ -22,10 +22,14 @@ pub fn case(gtin: Gtin, n: u64) -> ContainerId {
     ContainerId::Case(Sgtin::new(gtin, serial))
 }
 
+/// Distinct pallets under one company prefix: the SSCC's 7-digit serial reference. Pallet
+/// `n` and `n + PALLETS_MAX` get the same code.
+pub const PALLETS_MAX: u64 = 10_000_000;
+
 /// The pallet `n` under GS1 company prefix digits `prefix` (9 digits): an SSCC.
 pub fn pallet(prefix: u64, n: u64) -> ContainerId {
     // SSCC: extension digit 0, 9-digit company prefix, 7-digit serial reference.
-    let body = (prefix % 1_000_000_000) * 10_000_000 + n % 10_000_000;
+    let body = (prefix % 1_000_000_000) * PALLETS_MAX + n % PALLETS_MAX;
     let sscc = Sscc::from_body(body).expect("17 body digits fit an SSCC");
     ContainerId::Sscc(sscc)
 }
