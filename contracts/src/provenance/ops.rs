@@ -58,8 +58,8 @@ pub enum Op {
 pub struct Outcome {
     /// Bottle and container records changed or created.
     pub records_changed: usize,
-    /// Every code whose committed leaf may have changed (a superset, in code order): the
-    /// node re-hashes exactly these leaves.
+    /// Every code whose record the op wrote, in code order: a superset of the leaves that
+    /// changed (a write may leave a record as it was). The node re-hashes exactly these.
     pub touched: Vec<Code>,
 }
 
@@ -182,8 +182,9 @@ impl Ledger {
             return Err(ProvenanceError::UnknownActor(actor.org_id.clone()));
         }
         let mut next = self.clone();
+        next.take_written();
         let records_changed = next.dispatch(op, actor, parties, ctx)?;
-        let touched = touched_codes(self, &next, op);
+        let touched = next.take_written();
         *self = next;
         Ok(Outcome {
             records_changed,
@@ -290,49 +291,6 @@ impl Ledger {
         }
         Ok(items.len())
     }
-}
-
-/// The codes whose leaves `op` may have changed, going from `before` to `after`: the codes it
-/// names, the container a pack or unpack names, everything under a named container (a ship
-/// moves a whole subtree), and the parents of all of those before and after (a pack, unpack,
-/// sale or destroy changes a parent's child count).
-fn touched_codes(before: &Ledger, after: &Ledger, op: &Op) -> Vec<Code> {
-    let mut codes: BTreeSet<Code> = op.codes().into_iter().collect();
-    if let Op::Pack { parent, .. } | Op::Unpack { parent, .. } = op {
-        codes.insert(parent.code());
-    }
-    let mut more = Vec::new();
-    for ledger in [before, after] {
-        for code in &codes {
-            // A serialised item is a bottle or a case, never both (commission and the first
-            // pack into a case refuse a code in use): a bottle found ends the search, and
-            // one read of the store answers both.
-            let (id, container) = match code {
-                Code::Item(id) => match ledger.item_records(id) {
-                    (Some(bottle), _) => {
-                        more.extend(bottle.parent.as_ref().map(ContainerId::code));
-                        continue;
-                    }
-                    (None, case) => (ContainerId::Case(id.clone()), case),
-                },
-                Code::Logistic(sscc) => {
-                    let id = ContainerId::Sscc(*sscc);
-                    let container = ledger.container(&id);
-                    (id, container)
-                }
-                Code::Party(_) | Code::Location(_) => continue,
-            };
-            let Some(container) = container else {
-                continue;
-            };
-            more.extend(container.parent.as_ref().map(ContainerId::code));
-            let (containers, bottles) = ledger.subtree(&id);
-            more.extend(containers.iter().map(ContainerId::code));
-            more.extend(bottles.into_iter().map(Code::Item));
-        }
-    }
-    codes.extend(more);
-    codes.into_iter().collect()
 }
 
 fn check_brand(id: &Sgtin, actor: &Actor, parties: &dyn Parties) -> Result<()> {

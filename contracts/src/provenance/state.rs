@@ -277,6 +277,10 @@ pub struct Ledger {
     /// The alerts about each code (section 7.4 queries), bounded per code.
     pub(super) alerts: OrdMap<Code, AlertLog>,
     base: Option<Arc<dyn RecordStore>>,
+    /// The codes whose records were written since [`Ledger::take_written`] last ran, in
+    /// write order, with repeats: how [`Ledger::apply`] knows which leaves an op may have
+    /// changed. Not part of the ledger's value (equality ignores it).
+    written: Vec<Code>,
 }
 
 /// Equal overlays over the same base (the same store object) are the same ledger.
@@ -395,6 +399,7 @@ impl Ledger {
             let bottle = self.bottle(id)?.into_owned();
             self.bottles.insert(id.clone(), bottle);
         }
+        self.written.push(Code::Item(id.clone()));
         self.bottles.get_mut(id)
     }
 
@@ -404,21 +409,35 @@ impl Ledger {
             let container = self.container(id)?.into_owned();
             self.containers.insert(id.clone(), container);
         }
+        self.written.push(id.code());
         self.containers.get_mut(id)
     }
 
     pub(super) fn put_bottle(&mut self, id: Sgtin, bottle: BottleRecord) {
+        self.written.push(Code::Item(id.clone()));
         self.bottles.insert(id, bottle);
     }
 
     pub(super) fn put_container(&mut self, id: ContainerId, container: Container) {
+        self.written.push(id.code());
         self.containers.insert(id, container);
+    }
+
+    /// The codes whose records were written since the last call, sorted and distinct: every
+    /// code whose leaf may differ. Every write of a record goes through the methods above
+    /// and [`Ledger::record_alert`], which note the code.
+    pub fn take_written(&mut self) -> Vec<Code> {
+        let mut written = std::mem::take(&mut self.written);
+        written.sort_unstable();
+        written.dedup();
+        written
     }
 
     /// Records an alert about its subject (the committed effect of a refused attempt; see
     /// [`super::alert_for`]). Only the latest [`ALERTS_KEPT_PER_CODE`] per code are kept.
     pub fn record_alert(&mut self, alert: Alert) {
         let subject = alert.subject.clone();
+        self.written.push(subject.clone());
         if !self.alerts.contains_key(&subject) {
             let log = self.alert_log(&subject).into_owned();
             self.alerts.insert(subject.clone(), log);

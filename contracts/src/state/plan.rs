@@ -231,10 +231,11 @@ impl State {
                         return Err(TxError::Lifecycle { index, error });
                     };
                     let mut ledger = self.ledger.clone();
+                    ledger.take_written();
                     ledger.record_alert(alert.clone());
                     return Ok(Change::Lifecycle {
+                        touched: ledger.take_written(),
                         ledger,
-                        touched: vec![alert.subject.clone()],
                         event: Event::AlertRaised {
                             op_index: index,
                             reason_code: error.code().to_string(),
