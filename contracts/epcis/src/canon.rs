@@ -3,6 +3,8 @@
 //! Every function here is pure and total: a value that is not recognised is returned
 //! unchanged, except timestamps, whose failure the caller reports as a typed error.
 
+use std::borrow::Cow;
+
 use crate::dl;
 
 /// Old CBV URN prefixes and their CBV 2.0 Web URI replacements.
@@ -25,11 +27,11 @@ pub(crate) fn trim(s: &str) -> &str {
 
 /// Canonical form of a (trimmed, non-time) value: CBV URNs become Web URIs, numbers lose
 /// redundant digits, GS1 keys become constrained canonical Digital Link URIs.
-pub(crate) fn canonize(text: &str) -> String {
+pub(crate) fn canonize(text: &str) -> Cow<'_, str> {
     // A canonical GTIN + serial or SSCC URI has no CBV URN in it (no ':' after the scheme)
     // and is not a number: every step below would leave it as it is.
     if dl::is_plain_canonical(text) {
-        return text.to_owned();
+        return Cow::Borrowed(text);
     }
     let mut out = text.to_owned();
     for (urn, web) in CBV_URN_TO_WEB {
@@ -40,7 +42,7 @@ pub(crate) fn canonize(text: &str) -> String {
     if let Some(number) = numeric(&out) {
         out = number;
     }
-    dl::normalise(&out).unwrap_or(out)
+    Cow::Owned(dl::normalise(&out).unwrap_or(out))
 }
 
 /// If `text` is a number in Python `float()` syntax, its Python `str()` form after

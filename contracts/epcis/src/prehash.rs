@@ -11,6 +11,8 @@
 //!
 //! `recordTime`, `eventID`, `type` and `errorDeclaration` never enter the hash.
 
+use std::borrow::Cow;
+
 use crate::canon;
 use crate::tree::Node;
 use crate::Problem;
@@ -167,8 +169,11 @@ pub(crate) fn event(
 fn ordered(children: &mut Vec<Node>, order: &[Prop]) -> Result<String, (String, Problem)> {
     let extensions = take_user_extensions(children);
     let mut out = String::new();
+    let mut texts = Vec::new();
     for prop in order {
-        let mut texts = Vec::new();
+        if !children.iter().any(|c| c.name == prop.name) {
+            continue;
+        }
         for child in children.iter_mut().filter(|c| c.name == prop.name) {
             let text = element(child, prop.sub)?;
             if !text.is_empty() {
@@ -176,8 +181,10 @@ fn ordered(children: &mut Vec<Node>, order: &[Prop]) -> Result<String, (String, 
             }
         }
         children.retain(|c| c.name != prop.name || !c.children.is_empty());
-        texts.sort();
-        out.extend(texts);
+        texts.sort_unstable();
+        for text in texts.drain(..) {
+            out.push_str(&text);
+        }
     }
     out.push_str(&generic(&extensions));
     Ok(out)
@@ -192,19 +199,28 @@ fn element(node: &mut Node, sub: &[Prop]) -> Result<String, (String, Problem)> {
             .map_err(|(path, p)| (format!("{}.{path}", node.name), p))?
     };
     let raw = canon::trim(&node.value);
-    let text = if raw.is_empty() {
-        String::new()
+    let value: Option<Cow<'_, str>> = if raw.is_empty() {
+        None
     } else if is_time(&node.name) {
         let utc =
             canon::timestamp(raw).ok_or_else(|| (node.name.clone(), Problem::BadTimestamp))?;
-        format!("={utc}")
+        Some(Cow::Owned(utc))
     } else {
-        format!("={}", canon::canonize(raw))
+        Some(canon::canonize(raw))
     };
-    if text.is_empty() && grand.is_empty() {
+    if value.is_none() && grand.is_empty() {
         return Ok(String::new());
     }
-    Ok(format!("{}{text}{grand}", node.name))
+    // `name=value` then the children (no `=` without a value): one allocation per element.
+    let value_len = value.as_ref().map_or(0, |v| v.len() + 1);
+    let mut text = String::with_capacity(node.name.len() + value_len + grand.len());
+    text.push_str(&node.name);
+    if let Some(value) = value {
+        text.push('=');
+        text.push_str(&value);
+    }
+    text.push_str(&grand);
+    Ok(text)
 }
 
 fn is_time(name: &str) -> bool {
