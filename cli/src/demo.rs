@@ -650,9 +650,10 @@ mod tests {
         assert!(used > 0.02, "500,000 hashes counted as {used} CPU-s");
     }
 
-    /// An ingest extends an earlier one from a pallet boundary, within 9-digit serials.
+    /// An ingest extends an earlier one from a pallet boundary, within the workload's
+    /// distinct pallet codes.
     #[test]
-    fn test_ingest_range_starts_on_a_pallet_and_fits_the_serials() {
+    fn test_ingest_range_starts_on_a_pallet_and_fits_the_pallet_codes() {
         assert_eq!(ingest_range(0, 4200).unwrap(), 0..4200);
         assert_eq!(
             ingest_range(10_000_800, 600_000).unwrap(),

@@ -182,6 +182,7 @@ impl Ledger {
             return Err(ProvenanceError::UnknownActor(actor.org_id.clone()));
         }
         let mut next = self.clone();
+        // Drop any writes a caller made outside `apply`: the op reports its own.
         next.take_written();
         let records_changed = next.dispatch(op, actor, parties, ctx)?;
         let touched = next.take_written();
