@@ -78,6 +78,8 @@ pub struct App {
     streams: Streams,
     /// This node's lottery duties (seed share, draw, results).
     lottery: crate::lottery::LotteryWorker,
+    /// Frees old states and blocks off this loop.
+    reaper: crate::reaper::Reaper,
 }
 
 fn now_ms() -> u64 {
@@ -123,6 +125,7 @@ impl App {
             future: Vec::new(),
             streams,
             lottery,
+            reaper: crate::reaper::Reaper::spawn("jiu-reaper"),
         }
     }
 

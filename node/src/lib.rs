@@ -24,6 +24,7 @@ pub mod mempool;
 pub mod metrics;
 pub mod node;
 pub mod proof;
+pub mod reaper;
 pub mod records;
 pub mod rpc;
 pub mod shared;

@@ -122,13 +122,14 @@ impl App {
             Some(header.clone()),
             Some(certificate_json(certificate)),
         ));
-        // Dropped here, outside the readers' lock: it may be the last owner of the old
+        // Outside the readers' lock and off this loop: it may be the last owner of the old
         // state, and freeing the tree paths this block rewrote is slow.
-        drop(replaced);
+        self.reaper.drop_later(replaced);
         self.prune(header.height);
         self.record_metrics(header.height, tx_ids.len());
         self.lottery.after_commit(&self.state, &self.shared)?;
         info!(height = header.height, txs = tx_ids.len(), block = %executed.id, "committed");
+        self.reaper.drop_later(executed);
         Ok(())
     }
 
