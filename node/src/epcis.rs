@@ -32,7 +32,7 @@ pub fn rows_for_block(
     time_ms: u64,
     receipts: &[Receipt],
 ) -> Vec<(Col, Vec<u8>, Vec<u8>)> {
-    let record_time = Value::from(rfc3339(time_ms));
+    let record_time = rfc3339(time_ms);
     let mut rows = Vec::new();
     for (tx_index, receipt) in receipts.iter().enumerate() {
         let Some(captured) = &receipt.captured else {
@@ -46,16 +46,15 @@ pub fn rows_for_block(
         // (EPC, event index) for every EPC an event names, then one index row per EPC.
         let mut named: Vec<(&str, u32)> = Vec::new();
         for mapped in &captured.mapped {
-            let Some(mut event) = captured.events.get(mapped.index).cloned() else {
+            let Some(event) = captured.events.get(mapped.index) else {
                 continue;
             };
             let event_index = mapped.index as u32;
-            if let Some(fields) = event.as_object_mut() {
-                fields.insert("recordTime".into(), record_time.clone());
-                if !fields.contains_key("eventID") {
-                    fields.insert("eventID".into(), Value::from(mapped.hash_id.clone()));
-                }
-            }
+            let stored = StoredEvent {
+                event,
+                record_time: &record_time,
+                hash_id: &mapped.hash_id,
+            };
             named.extend(
                 mapped
                     .epcs
@@ -65,7 +64,7 @@ pub fn rows_for_block(
             rows.push((
                 Col::Events,
                 [tx_key.as_slice(), &event_index.to_be_bytes()].concat(),
-                serde_json::to_vec(&event).unwrap_or_default(),
+                serde_json::to_vec(&stored).unwrap_or_default(),
             ));
         }
         named.sort_unstable();
@@ -81,6 +80,48 @@ pub fn rows_for_block(
         }
     }
     rows
+}
+
+/// A captured event as the store keeps it: its fields with `recordTime` (the block's time,
+/// replacing any the document gave) and, if it has none, `eventID` (its CBV hash ID). Written
+/// in key order, as a `serde_json` map of the same fields would be, without copying the
+/// event (a packing event names hundreds of EPCs). An event that is not an object is
+/// written as it is.
+struct StoredEvent<'a> {
+    event: &'a Value,
+    record_time: &'a str,
+    hash_id: &'a str,
+}
+
+impl serde::Serialize for StoredEvent<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Some(fields) = self.event.as_object() else {
+            return self.event.serialize(serializer);
+        };
+        // In key order ("eventID" < "recordTime"); each goes where a map would put it.
+        let mut added: Vec<(&str, &str)> = Vec::with_capacity(2);
+        if !fields.contains_key("eventID") {
+            added.push(("eventID", self.hash_id));
+        }
+        added.push(("recordTime", self.record_time));
+        let mut added = added.into_iter().peekable();
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in fields {
+            while let Some((name, text)) = added.next_if(|(name, _)| *name < key.as_str()) {
+                map.serialize_entry(name, text)?;
+            }
+            if let Some((name, text)) = added.next_if(|(name, _)| *name == key.as_str()) {
+                map.serialize_entry(name, text)?;
+                continue;
+            }
+            map.serialize_entry(key, value)?;
+        }
+        for (name, text) in added {
+            map.serialize_entry(name, text)?;
+        }
+        map.end()
+    }
 }
 
 /// Milliseconds since the epoch as RFC 3339 UTC with milliseconds.
@@ -386,6 +427,49 @@ mod tests {
         // Round trip through the EPCIS time parser.
         for ms in [1u64, 86_399_999, 4_102_444_800_000] {
             assert_eq!(jiu_epcis::parse_time_ms(&rfc3339(ms)), Some(ms as i64));
+        }
+    }
+
+    /// What the store kept before `StoredEvent`: a copy of the event with the two fields
+    /// inserted, written as a map.
+    fn copied(event: &Value, record_time: &str, hash_id: &str) -> Vec<u8> {
+        let mut event = event.clone();
+        if let Some(fields) = event.as_object_mut() {
+            fields.insert("recordTime".into(), Value::from(record_time));
+            if !fields.contains_key("eventID") {
+                fields.insert("eventID".into(), Value::from(hash_id));
+            }
+        }
+        serde_json::to_vec(&event).expect("a value serializes")
+    }
+
+    #[test]
+    fn test_stored_event_writes_what_a_copied_map_would() {
+        let events = [
+            serde_json::json!({"type": "ObjectEvent", "action": "ADD", "epcList": ["a", "b"]}),
+            serde_json::json!({"eventID": "ni:///sha-256;00?ver=CBV2.0", "type": "ObjectEvent"}),
+            serde_json::json!({"recordTime": "2001-01-01T00:00:00Z", "eventTime": "x", "z": 1}),
+            serde_json::json!({"action": "ADD", "eventID": "urn:uuid:1", "recordTime": "old"}),
+            serde_json::json!({"eventTimeZoneOffset": "+01:00", "readPoint": {"id": "r"}}),
+            serde_json::json!({}),
+            serde_json::json!(["not", "an", "object"]),
+            serde_json::json!("text"),
+        ];
+        for event in &events {
+            let stored = StoredEvent {
+                event,
+                record_time: "2026-11-27T21:00:00.000Z",
+                hash_id: "ni:///sha-256;ab?ver=CBV2.0",
+            };
+            assert_eq!(
+                String::from_utf8(serde_json::to_vec(&stored).expect("serializes")),
+                String::from_utf8(copied(
+                    event,
+                    "2026-11-27T21:00:00.000Z",
+                    "ni:///sha-256;ab?ver=CBV2.0"
+                )),
+                "{event}"
+            );
         }
     }
 }
