@@ -2,7 +2,7 @@
 //!
 //! Committing a block replaces the committed state, and freeing the old one is slow: the
 //! records-tree paths the block rewrote are cold by then, and each freed node waits for a
-//! cache miss (about 9% of a node's CPU during a 10 M-bottle ingest). On the consensus
+//! cache miss (about 8% of a node's CPU during a 10 M-bottle ingest). On the consensus
 //! thread that time delays the next height; here it overlaps with it. The queue is short,
 //! so a reaper that falls behind makes the loop wait instead of holding old states.
 
