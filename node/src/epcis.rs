@@ -99,13 +99,13 @@ impl serde::Serialize for StoredEvent<'_> {
         let Some(fields) = self.event.as_object() else {
             return self.event.serialize(serializer);
         };
-        // In key order ("eventID" < "recordTime"); each goes where a map would put it.
-        let mut added: Vec<(&str, &str)> = Vec::with_capacity(2);
-        if !fields.contains_key("eventID") {
-            added.push(("eventID", self.hash_id));
-        }
-        added.push(("recordTime", self.record_time));
-        let mut added = added.into_iter().peekable();
+        // In key order ("eventID" < "recordTime"); each goes where a map would put it. An
+        // event's own eventID stays.
+        let has_id = fields.contains_key("eventID");
+        let mut added = [("eventID", self.hash_id), ("recordTime", self.record_time)]
+            .into_iter()
+            .filter(|(name, _)| !(has_id && *name == "eventID"))
+            .peekable();
         let mut map = serializer.serialize_map(None)?;
         for (key, value) in fields {
             while let Some((name, text)) = added.next_if(|(name, _)| *name < key.as_str()) {
