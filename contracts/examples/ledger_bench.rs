@@ -64,6 +64,7 @@ fn main() {
         let mut next = state.clone();
         next.begin_block(&ctx);
         next.apply(&tx, &ctx).expect("applies");
+        next.end_block();
         let _root = next.root();
         let _dirty = next.take_dirty();
         state = next;

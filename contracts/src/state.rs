@@ -117,8 +117,9 @@ pub struct State {
     replay_by_expiry: OrdSet<(u64, Hash)>,
     /// The bottle lifecycle.
     ledger: Ledger,
-    /// The committed lifecycle: one leaf per code, kept in step with `ledger` by `commit`.
-    records: Smt,
+    /// The committed lifecycle: one leaf per code, kept in step with `ledger` by `commit`
+    /// and written into the tree once per block ([`State::end_block`]).
+    records: Records,
     /// Codes whose leaves changed since [`State::take_dirty`] last ran, each with what the
     /// node writes for it: its record key and stored bytes as the last tx touching it left
     /// them. Encoded once, when the tx commits (the leaf's hash needs the bytes anyway).
@@ -237,7 +238,7 @@ impl State {
             replay: OrdSet::new(),
             replay_by_expiry: OrdSet::new(),
             ledger: Ledger::new(),
-            records: Smt::new(),
+            records: Records::default(),
             dirty: OrdMap::new(),
             undo_window_ms: UNDO_WINDOW_MS_DEFAULT,
             lotteries: Default::default(),
@@ -284,7 +285,7 @@ impl State {
 
     /// The sparse Merkle root over the lifecycle leaves.
     pub fn records_root(&self) -> Hash {
-        self.records.root()
+        self.records.current().root()
     }
 
     /// Proof that `code` has the leaf [`State::record`] returns (or none): its path in the
@@ -298,13 +299,14 @@ impl State {
     ///
     /// Panics if `leaves` are another state's: a caller bug.
     pub fn prove_record_in(&self, code: &Code, leaves: &ProofLeaves) -> RecordProof {
-        let records_root = self.records.root();
+        let records = self.records.current();
+        let records_root = records.root();
         assert!(
             leaves.leaves.last() == Some(&records_leaf_hash(&records_root)),
             "proof leaves are made from the state they prove"
         );
         RecordProof {
-            smt: self.records.prove(&crate::provenance::record_key(code)),
+            smt: records.prove(&crate::provenance::record_key(code)),
             records_root,
             state_leaf_index: (leaves.leaves.len() - 1) as u64,
             state_leaf_count: leaves.leaves.len() as u64,
@@ -330,11 +332,6 @@ impl State {
     /// the record is gone), in code order; what a node writes after a block.
     pub fn take_dirty(&mut self) -> Vec<(Code, DirtyRecord)> {
         std::mem::take(&mut self.dirty).into_iter().collect()
-    }
-
-    /// The records tree (for a node's store, which answers which codes exist from it).
-    pub fn records_tree(&self) -> &Smt {
-        &self.records
     }
 
     /// Drops the in-memory lifecycle records and reads them from `base` from now on: a node
@@ -506,6 +503,14 @@ impl State {
         }
     }
 
+    /// Ends a block: writes its txs' record changes into the records tree, so that
+    /// [`State::root`] and proofs read the tree as it is. Without it they still answer
+    /// correctly, from a copy with the changes written (slower: the node calls this before
+    /// taking a block's root).
+    pub fn end_block(&mut self) {
+        self.records.flush();
+    }
+
     /// Every check `apply` makes, without changing anything. `ctx` is the block the tx would
     /// go in (for the mempool: the next block).
     pub fn check(&self, tx: &VerifiedTx, ctx: &BlockCtx) -> Result<(), TxError> {
@@ -641,7 +646,7 @@ impl State {
                     updates.push((key, value));
                     self.dirty.insert(code, DirtyRecord { key, stored });
                 }
-                self.records.apply_batch(updates);
+                self.records.pending.extend(updates);
                 event
             }
         }
@@ -722,8 +727,63 @@ impl State {
             &[b"height\0".as_slice(), &height].concat(),
         ));
         leaves.push(self.lotteries.leaf_hash());
-        leaves.push(records_leaf_hash(&self.records.root()));
+        leaves.push(records_leaf_hash(&self.records.current().root()));
         leaves
+    }
+}
+
+/// The records tree and the changes of the block being applied. The tree takes a block's
+/// changes in one batch (`State::end_block`) rather than one per tx: a block of several
+/// EPCIS documents then hashes the top of the tree, where every tx's paths meet, once.
+#[derive(Clone, Default)]
+struct Records {
+    tree: Smt,
+    /// Record key and new value hash (`None`: deleted) of each code a tx of this block
+    /// touched, in tx order; the last update of a key wins.
+    pending: Vec<(Hash, Option<Hash>)>,
+}
+
+impl Records {
+    fn of(tree: Smt) -> Self {
+        Self {
+            tree,
+            pending: Vec::new(),
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.pending.is_empty() {
+            self.tree.apply_batch(std::mem::take(&mut self.pending));
+        }
+    }
+
+    /// The tree with the pending changes written: itself after a flush, else a copy.
+    fn current(&self) -> std::borrow::Cow<'_, Smt> {
+        if self.pending.is_empty() {
+            std::borrow::Cow::Borrowed(&self.tree)
+        } else {
+            let mut tree = self.tree.clone();
+            tree.apply_batch(self.pending.iter().copied());
+            std::borrow::Cow::Owned(tree)
+        }
+    }
+}
+
+/// Two states hold the same records when their trees, with what is pending, are equal.
+impl PartialEq for Records {
+    fn eq(&self, other: &Self) -> bool {
+        *self.current() == *other.current()
+    }
+}
+
+impl Eq for Records {}
+
+impl std::fmt::Debug for Records {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Records")
+            .field("tree", &self.tree)
+            .field("pending", &self.pending.len())
+            .finish()
     }
 }
 

@@ -177,6 +177,7 @@ pub fn build(
             Err(error) => rejected.push((tx.id(), error)),
         }
     }
+    state.end_block();
     let header = BlockHeader {
         chain_id: chain_id.to_string(),
         height: ctx.height,
@@ -275,6 +276,7 @@ pub fn validate(
         receipts.push(receipt);
         txs.push(tx.into_inner());
     }
+    state.end_block();
     let computed = state.root();
     if computed != header.state_root {
         return Err(BlockError::StateRoot {

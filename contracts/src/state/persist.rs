@@ -5,7 +5,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use crate::error::TxError;
 use crate::provenance::{Ledger, StoredRecord};
 use crate::smt::{self, Smt};
-use crate::state::State;
+use crate::state::{Records, State};
 use crate::tx::ORG_KEYS_MAX;
 use crate::types::{Hash, Org};
 
@@ -73,7 +73,7 @@ impl State {
     /// records themselves stay. It then compares [`State::root`] with the stored tip header,
     /// which checks every value hash at once.
     pub fn restore_records(&mut self, records: Smt) {
-        self.records = records;
+        self.records = Records::of(records);
         self.dirty = Default::default();
         self.ledger = Ledger::new();
     }
@@ -99,7 +99,7 @@ impl State {
         let mut records = Smt::new();
         records.apply_batch(updates);
         self.ledger = ledger;
-        self.records = records;
+        self.records = Records::of(records);
         self.dirty = Default::default();
         Ok(())
     }
@@ -153,9 +153,10 @@ impl State {
     /// (O(records), for tests); with one, the tree holds each changed leaf's value.
     fn check_records_invariants(&self) -> Result<(), String> {
         let leaves = self.ledger.leaves();
+        let records = self.records.current();
         if self.ledger.has_base() {
             for leaf in &leaves {
-                if self.records.get(&leaf.key()) != Some(smt::value_hash(&leaf.encode())) {
+                if records.get(&leaf.key()) != Some(smt::value_hash(&leaf.encode())) {
                     return Err(format!(
                         "records tree does not hold the leaf of {}",
                         leaf.code
@@ -170,7 +171,7 @@ impl State {
                 .iter()
                 .map(|leaf| (leaf.key(), Some(smt::value_hash(&leaf.encode())))),
         );
-        if expected.root() != self.records.root() {
+        if expected.root() != records.root() {
             return Err("records tree does not match the ledger's leaves".to_string());
         }
         Ok(())

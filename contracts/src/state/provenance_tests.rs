@@ -162,6 +162,51 @@ fn test_refused_sale_is_recorded_as_an_alert() {
     state.check_invariants().expect("invariants");
 }
 
+/// A block's record changes reach the tree once, at `end_block`: roots and proofs taken
+/// before then already count them, and the tree is the one writing after every tx gives.
+#[test]
+fn test_records_written_at_block_end_match_writing_every_tx() {
+    let (start, at) = stocked(4);
+    let unpack = ops(
+        PRODUCER,
+        30,
+        vec![Op::Unpack {
+            parent: case(1),
+            children: vec![Child::Bottle(bottle(2))],
+        }],
+    );
+    let hold = ops(
+        AUDITOR,
+        1,
+        vec![Op::SetFlag {
+            items: bottles(&[2, 3]),
+            flag: Flag::Hold,
+        }],
+    );
+    let mut each = start.clone();
+    each.end_block();
+    let mut once = start.clone();
+    for tx in [&unpack, &hold] {
+        admit(&mut each, tx, &at).expect("applies");
+        each.end_block();
+        admit(&mut once, tx, &at).expect("applies");
+    }
+    let (root, proof) = (once.root(), once.prove_record(&code(2)));
+    assert_eq!(
+        root,
+        each.root(),
+        "a root read mid-block counts the pending changes"
+    );
+    assert_ne!(root, start.root());
+    assert_eq!(once, each);
+    let leaf = once.record(&code(2)).expect("bottle 2");
+    verify_record(&root, &code(2), Some(&leaf), &proof).expect("a mid-block proof verifies");
+    once.end_block();
+    assert_eq!(once.root(), root);
+    assert_eq!(once.prove_record(&code(2)), proof);
+    once.check_invariants().expect("invariants");
+}
+
 #[test]
 fn test_auditor_may_hold_but_not_anchor() {
     let (mut state, at) = stocked(1);
