@@ -15,8 +15,8 @@
 //!   empty if the height removed it. Only the codes a height changed are written with it,
 //!   and older versions stay, so the newest version at or below any height is the first
 //!   key at or after `key || !height`: readers holding an older state read that state's
-//!   records while later blocks are written (see `records`). Old versions are not pruned
-//!   yet.
+//!   records while later blocks are written (see `records`). A compaction drops the
+//!   versions no registered reader can see (see `prune`).
 //! - `history`: record key -> borsh(HistoryRow) for each finalized tx that named the code,
 //!   appended in chain order (a merge operator, so a block adds a code's row without
 //!   reading its history; the first row of a code created at that height is a plain put):
@@ -132,8 +132,10 @@ impl Col {
 }
 
 mod kv;
+mod prune;
 
 pub use kv::{DbOptions, Kv, MemKv, Op, RocksKv};
+pub use prune::{ReaderGuard, ReaderHeights};
 
 /// Everything one decided height writes, atomically. `Default` is an empty height 0, for
 /// tests that write only some parts.
@@ -182,6 +184,8 @@ pub struct Db {
     kv: Arc<dyn Kv>,
     /// The codes with a stored record, kept by `commit` and `load_records`.
     known: Arc<KnownCodes>,
+    /// The heights records are read at; older versions are pruned (see `prune`).
+    readers: Arc<ReaderHeights>,
 }
 
 impl Db {
@@ -192,9 +196,11 @@ impl Db {
 
     /// rocksdb at `path`, tuned by `tuning`.
     pub fn open_with(path: &Path, tuning: &DbOptions) -> Result<Self> {
+        let readers = Arc::new(ReaderHeights::default());
         let db = Self {
-            kv: Arc::new(RocksKv::open(path, tuning)?),
+            kv: Arc::new(RocksKv::open(path, tuning, &readers)?),
             known: Default::default(),
+            readers,
         };
         db.check_format()?;
         // An empty store's known codes are all there are; otherwise `load_records` fills
@@ -237,6 +243,7 @@ impl Db {
         let db = Self {
             kv: Arc::new(MemKv::default()),
             known: Default::default(),
+            readers: Default::default(),
         };
         db.known.set_complete();
         db
@@ -426,6 +433,12 @@ impl Db {
             },
         )?;
         Ok(found.filter(|value| !value.is_empty()))
+    }
+
+    /// Registers a reader of records at `height` until the guard drops: the versions it
+    /// reads outlive compaction (see `prune`).
+    pub fn read_records_at(&self, height: u64) -> ReaderGuard {
+        self.readers.enter(height)
     }
 
     /// The codes with a stored record (see `records`).

@@ -129,15 +129,21 @@ impl Hasher for PrefixHasher {
     }
 }
 
-/// The records as of `height`.
+/// The records as of `height`, kept readable while the store lives.
 pub struct StoreAt {
     db: Db,
     height: u64,
+    _reading: crate::db::ReaderGuard,
 }
 
 impl StoreAt {
     pub fn new(db: Db, height: u64) -> StoreAt {
-        StoreAt { db, height }
+        let reading = db.read_records_at(height);
+        StoreAt {
+            db,
+            height,
+            _reading: reading,
+        }
     }
 
     /// A store for `state`, which must be the state whose records `db` holds at its height.

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use super::prune::{PruneFactory, ReaderHeights};
 use super::{Col, Result};
 
 /// One write in an atomic batch.
@@ -41,6 +42,13 @@ pub trait Kv: Send + Sync + 'static {
 
     /// The last `limit` entries of `col`, in descending key order.
     fn last(&self, col: Col, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+
+    /// Compacts all of `col` now, as rocksdb would in time (tests of what compaction
+    /// drops); nothing to do in memory.
+    #[cfg(test)]
+    fn compact(&self, _col: Col) -> Result<()> {
+        Ok(())
+    }
 
     /// All entries of `col` whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, col: Col, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
@@ -157,8 +165,9 @@ pub struct RocksKv {
 }
 
 impl RocksKv {
-    /// Opens (or creates) the database at `path`.
-    pub fn open(path: &Path, tuning: &DbOptions) -> Result<Self> {
+    /// Opens (or creates) the database at `path`. Compactions of `records` drop the
+    /// versions no reader in `readers` can see (see `prune`).
+    pub fn open(path: &Path, tuning: &DbOptions, readers: &Arc<ReaderHeights>) -> Result<Self> {
         let mut options = rocksdb::Options::default();
         options.create_if_missing(true);
         options.create_missing_column_families(true);
@@ -209,6 +218,11 @@ impl RocksKv {
             }
             if col.appends() {
                 cf.set_merge_operator_associative("jiu.append", append);
+            }
+            if col == Col::Records {
+                cf.set_compaction_filter_factory(PruneFactory {
+                    readers: Arc::clone(readers),
+                });
             }
             if col.bulk() {
                 // Every flush of a bulk column spans the whole key space, so each compaction
@@ -314,6 +328,13 @@ impl Kv for RocksKv {
         Ok(self.db.write_opt(batch, &options)?)
     }
 
+    #[cfg(test)]
+    fn compact(&self, col: Col) -> Result<()> {
+        self.db
+            .compact_range_cf(self.cf(col), None::<&[u8]>, None::<&[u8]>);
+        Ok(())
+    }
+
     fn last(&self, col: Col, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let mut out = Vec::new();
         for item in self.db.iterator_cf_opt(
@@ -358,7 +379,7 @@ mod tests {
     #[test]
     fn test_batch_bytes_bounds_the_encoded_batch() {
         let dir = tempfile::tempdir().unwrap();
-        let kv = RocksKv::open(dir.path(), &DbOptions::default()).unwrap();
+        let kv = RocksKv::open(dir.path(), &DbOptions::default(), &Default::default()).unwrap();
         let sizes = [0, 1, 127, 128, 16_383, 16_384, 300_000];
         let mut ops = Vec::new();
         for (i, &size) in sizes.iter().enumerate() {

@@ -161,6 +161,55 @@ fn test_record_versions_on_memory_and_rocks() {
     assert_eq!(db.record_at(&[2; 32], 9).unwrap(), None);
 }
 
+/// A compaction drops the record versions no store reading records can see, and none that
+/// one reads.
+#[test]
+fn test_compaction_prunes_record_versions_no_reader_sees() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path()).unwrap();
+    let (a, b) = ([1u8; 32], [2u8; 32]);
+    for height in 1..=6u64 {
+        let mut records = vec![DirtyRecord {
+            key: a,
+            stored: Some(format!("a{height}").into_bytes().into()),
+        }];
+        if height == 2 {
+            records.push(DirtyRecord {
+                key: b,
+                stored: Some(b"b2".as_slice().into()),
+            });
+        }
+        db.commit(CommitRecord {
+            records: &records,
+            ..record(height, &[], b"s")
+        })
+        .unwrap();
+    }
+    let versions = |key: &Hash| db.kv.scan_prefix(Col::Records, key).unwrap().len();
+    let read = |key: &Hash, height: u64| db.record_at(key, height).unwrap();
+    assert_eq!(versions(&a), 6);
+    let store = crate::records::StoreAt::new(db.clone(), 4);
+    db.kv.compact(Col::Records).unwrap();
+    assert_eq!(
+        versions(&a),
+        3,
+        "versions 1 to 3 are below version 4, which 4 reads"
+    );
+    for height in 4..=6 {
+        assert_eq!(read(&a, height), Some(format!("a{height}").into_bytes()));
+    }
+    assert_eq!(read(&b, 4).as_deref(), Some(&b"b2"[..]));
+    drop(store);
+    db.kv.compact(Col::Records).unwrap();
+    assert_eq!(
+        (versions(&a), versions(&b)),
+        (1, 1),
+        "each code's newest stays"
+    );
+    assert_eq!(read(&a, 6).as_deref(), Some(&b"a6"[..]));
+    assert_eq!(read(&b, 6).as_deref(), Some(&b"b2"[..]));
+}
+
 #[test]
 fn test_storage_format_is_checked_at_open() {
     let dir = tempfile::tempdir().unwrap();
