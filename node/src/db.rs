@@ -36,6 +36,7 @@ use std::sync::Arc;
 use jiu_contracts::{DirtyRecord, Hash};
 
 use crate::records::KnownCodes;
+use malachitebft_metrics::prometheus::metrics::counter::Counter;
 
 /// A storage failure. The node stops on one: continuing risks divergence.
 #[derive(Debug, thiserror::Error)]
@@ -439,6 +440,11 @@ impl Db {
     /// reads outlive compaction (see `prune`).
     pub fn read_records_at(&self, height: u64) -> ReaderGuard {
         self.readers.enter(height)
+    }
+
+    /// How many record versions compactions have dropped since the store opened.
+    pub fn pruned_record_versions(&self) -> &Counter {
+        self.readers.pruned()
     }
 
     /// The codes with a stored record (see `records`).

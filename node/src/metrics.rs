@@ -20,8 +20,9 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Creates the metrics and registers them under the `jiu` prefix.
-    pub fn register(registry: &SharedRegistry) -> Self {
+    /// Creates the metrics and registers them under the `jiu` prefix, with the store's
+    /// count of pruned record versions.
+    pub fn register(registry: &SharedRegistry, pruned_record_versions: &Counter) -> Self {
         let metrics = Self {
             height: Gauge::default(),
             round: Gauge::default(),
@@ -62,6 +63,11 @@ impl Metrics {
                 "txs_per_block",
                 "Transactions per finalized block",
                 metrics.txs_per_block.clone(),
+            );
+            r.register(
+                "record_versions_pruned",
+                "Old record versions dropped by compactions since the node started",
+                pruned_record_versions.clone(),
             );
         });
         metrics

@@ -307,7 +307,7 @@ pub async fn run(home: &Path) -> Result<()> {
     info!(name = %config.name, height = tip.height, %address, is_validator, "starting node");
 
     let registry = SharedRegistry::global().with_moniker(config.name.clone());
-    let metrics = Metrics::register(&registry);
+    let metrics = Metrics::register(&registry, db.pruned_record_versions());
     metrics.height.set(tip.height as i64);
 
     let mut seed = key.to_bytes();

@@ -20,13 +20,17 @@ use std::collections::BTreeMap;
 use std::ffi::CStr;
 use std::sync::{Arc, Mutex};
 
+use malachitebft_metrics::prometheus::metrics::counter::Counter;
+
 use rocksdb::compaction_filter::{CompactionFilter, Decision};
 use rocksdb::compaction_filter_factory::{CompactionFilterContext, CompactionFilterFactory};
 
-/// The heights at which stores read records, each with how many read there.
+/// The heights at which stores read records, each with how many read there, and how many
+/// versions compactions have dropped (`jiu_record_versions_pruned_total`).
 #[derive(Debug, Default)]
 pub struct ReaderHeights {
     heights: Mutex<BTreeMap<u64, usize>>,
+    pruned: Counter,
 }
 
 /// A store reading records at a height; the height stays registered until it drops.
@@ -47,6 +51,11 @@ impl ReaderHeights {
             readers: Arc::clone(self),
             height,
         }
+    }
+
+    /// The versions compactions have dropped since the store opened.
+    pub fn pruned(&self) -> &Counter {
+        &self.pruned
     }
 
     /// The oldest height a registered reader reads; with none, every version but each
@@ -83,7 +92,9 @@ impl CompactionFilterFactory for PruneFactory {
     type Filter = PruneVersions;
 
     fn create(&mut self, _context: CompactionFilterContext) -> PruneVersions {
-        PruneVersions::new(self.readers.horizon())
+        let mut filter = PruneVersions::new(self.readers.horizon());
+        filter.pruned = Some(self.readers.pruned.clone());
+        filter
     }
 
     fn name(&self) -> &CStr {
@@ -99,6 +110,8 @@ pub(super) struct PruneVersions {
     /// was kept (then every older one is unseen).
     code: Option<[u8; 32]>,
     covered: bool,
+    /// Counts the versions dropped.
+    pruned: Option<Counter>,
 }
 
 impl PruneVersions {
@@ -107,6 +120,7 @@ impl PruneVersions {
             horizon,
             code: None,
             covered: false,
+            pruned: None,
         }
     }
 
@@ -139,6 +153,9 @@ impl CompactionFilter for PruneVersions {
         if self.keep(key) {
             Decision::Keep
         } else {
+            if let Some(pruned) = &self.pruned {
+                pruned.inc();
+            }
             Decision::Remove
         }
     }

@@ -195,6 +195,7 @@ fn test_compaction_prunes_record_versions_no_reader_sees() {
         3,
         "versions 1 to 3 are below version 4, which 4 reads"
     );
+    assert_eq!(db.pruned_record_versions().get(), 3);
     for height in 4..=6 {
         assert_eq!(read(&a, height), Some(format!("a{height}").into_bytes()));
     }
@@ -206,6 +207,7 @@ fn test_compaction_prunes_record_versions_no_reader_sees() {
         (1, 1),
         "each code's newest stays"
     );
+    assert_eq!(db.pruned_record_versions().get(), 5);
     assert_eq!(read(&a, 6).as_deref(), Some(&b"a6"[..]));
     assert_eq!(read(&b, 6).as_deref(), Some(&b"b2"[..]));
 }
