@@ -58,6 +58,11 @@ fn check_invariants(smt: &Smt) {
                     "internal node holding {} leaves",
                     left + right
                 );
+                assert_eq!(
+                    internal.hash,
+                    internal_hash(&internal.left.hash(), &internal.right.hash()),
+                    "an internal node's hash is out of step with its children"
+                );
                 left + right
             }
         }
@@ -89,6 +94,14 @@ fn node(left: Hash, right: Hash) -> Hash {
 enum Op {
     Insert(Hash, u8),
     Remove(Hash),
+}
+
+/// Two child pointers and a hash: 64 bytes (80 with the `Arc` counts), where a lazily set
+/// hash made it 72 (88, allocated as 96).
+#[test]
+fn test_internal_node_is_64_bytes() {
+    assert_eq!(std::mem::size_of::<Internal>(), 64);
+    assert_eq!(std::mem::size_of::<Node>(), 16);
 }
 
 #[test]
@@ -313,7 +326,7 @@ fn test_verify_rejects_too_many_siblings() {
 }
 
 #[test]
-fn test_clone_is_independent_and_shares_cached_hashes() {
+fn test_clone_is_independent_and_shares_hashes() {
     let mut smt = golden_tree();
     let root = smt.root();
     let mut candidate = smt.clone();
