@@ -173,20 +173,22 @@ mod tests {
         super::super::record_version(&[code; 32], height)
     }
 
-    /// Keys in compaction order: code 1 at 9, 6, 4, 2, 1; code 2 at 3; code 3 at 8, 7.
+    /// Code and height of the keys of a compaction, in its order: code 1 at 9, 6, 4, 2, 1;
+    /// code 2 at 3; code 3 at 8, 7.
+    const KEYS: [(u8, u64); 8] = [
+        (1, 9),
+        (1, 6),
+        (1, 4),
+        (1, 2),
+        (1, 1),
+        (2, 3),
+        (3, 8),
+        (3, 7),
+    ];
+
     fn kept(horizon: u64) -> Vec<(u8, u64)> {
-        let keys = [
-            (1, 9),
-            (1, 6),
-            (1, 4),
-            (1, 2),
-            (1, 1),
-            (2, 3),
-            (3, 8),
-            (3, 7),
-        ];
         let mut filter = PruneVersions::new(horizon);
-        keys.into_iter()
+        KEYS.into_iter()
             .filter(|&(code, height)| filter.keep(&version(code, height)))
             .collect()
     }
@@ -199,19 +201,7 @@ mod tests {
             "4 reads code 1's version 4, code 2's 3, nothing of code 3"
         );
         assert_eq!(kept(5), kept(4), "no version between 4 and 5");
-        assert_eq!(
-            kept(1),
-            vec![
-                (1, 9),
-                (1, 6),
-                (1, 4),
-                (1, 2),
-                (1, 1),
-                (2, 3),
-                (3, 8),
-                (3, 7)
-            ]
-        );
+        assert_eq!(kept(1), KEYS, "readers from 1 up may read any of them");
         assert_eq!(kept(0), kept(1), "nothing is at or below 0");
         assert_eq!(
             kept(u64::MAX),
