@@ -9,6 +9,7 @@ use super::prune::{PruneFactory, ReaderHeights};
 use super::{Col, Result};
 
 /// One write in an atomic batch.
+#[derive(Clone)]
 pub enum Op {
     Put(Col, Vec<u8>, Vec<u8>),
     Delete(Col, Vec<u8>),
@@ -389,7 +390,7 @@ mod tests {
         }
         ops.push(Op::Append(Col::History, vec![4; 40], vec![5; 16_384]));
         for tail in 0..=ops.len() {
-            let part: Vec<Op> = ops[..tail].iter().map(copy).collect();
+            let part = ops[..tail].to_vec();
             let bound = batch_bytes(&part);
             let encoded = kv.batch(part).size_in_bytes();
             assert!(
@@ -397,14 +398,6 @@ mod tests {
                 "{encoded} encoded bytes over the bound {bound}"
             );
             assert!(bound - encoded <= BATCH_ENTRY_FRAMING_BYTES * tail);
-        }
-    }
-
-    fn copy(op: &Op) -> Op {
-        match op {
-            Op::Put(col, key, value) => Op::Put(*col, key.clone(), value.clone()),
-            Op::Delete(col, key) => Op::Delete(*col, key.clone()),
-            Op::Append(col, key, value) => Op::Append(*col, key.clone(), value.clone()),
         }
     }
 }

@@ -83,6 +83,9 @@ impl Drop for ReaderGuard {
     }
 }
 
+/// The name rocksdb logs for the factory and its filters.
+const NAME: &CStr = c"jiu.prune_record_versions";
+
 /// Makes a [`PruneVersions`] for each compaction of `records`, with the horizon of its start.
 pub(super) struct PruneFactory {
     pub(super) readers: Arc<ReaderHeights>,
@@ -92,13 +95,11 @@ impl CompactionFilterFactory for PruneFactory {
     type Filter = PruneVersions;
 
     fn create(&mut self, _context: CompactionFilterContext) -> PruneVersions {
-        let mut filter = PruneVersions::new(self.readers.horizon());
-        filter.pruned = Some(self.readers.pruned.clone());
-        filter
+        PruneVersions::new(self.readers.horizon(), self.readers.pruned.clone())
     }
 
     fn name(&self) -> &CStr {
-        c"jiu.prune_record_versions"
+        NAME
     }
 }
 
@@ -111,16 +112,16 @@ pub(super) struct PruneVersions {
     code: Option<[u8; 32]>,
     covered: bool,
     /// Counts the versions dropped.
-    pruned: Option<Counter>,
+    pruned: Counter,
 }
 
 impl PruneVersions {
-    pub(super) fn new(horizon: u64) -> Self {
+    pub(super) fn new(horizon: u64, pruned: Counter) -> Self {
         Self {
             horizon,
             code: None,
             covered: false,
-            pruned: None,
+            pruned,
         }
     }
 
@@ -153,15 +154,13 @@ impl CompactionFilter for PruneVersions {
         if self.keep(key) {
             Decision::Keep
         } else {
-            if let Some(pruned) = &self.pruned {
-                pruned.inc();
-            }
+            self.pruned.inc();
             Decision::Remove
         }
     }
 
     fn name(&self) -> &CStr {
-        c"jiu.prune_record_versions"
+        NAME
     }
 }
 
@@ -187,7 +186,7 @@ mod tests {
     ];
 
     fn kept(horizon: u64) -> Vec<(u8, u64)> {
-        let mut filter = PruneVersions::new(horizon);
+        let mut filter = PruneVersions::new(horizon, Counter::default());
         KEYS.into_iter()
             .filter(|&(code, height)| filter.keep(&version(code, height)))
             .collect()
@@ -212,7 +211,7 @@ mod tests {
 
     #[test]
     fn test_keys_not_of_the_layout_stay() {
-        let mut filter = PruneVersions::new(u64::MAX);
+        let mut filter = PruneVersions::new(u64::MAX, Counter::default());
         assert!(filter.keep(&version(1, 5)));
         assert!(filter.keep(b"short"));
         assert!(filter.keep(&[version(1, 4), vec![0]].concat()), "41 bytes");
