@@ -179,12 +179,6 @@ impl Internal {
         std::hint::black_box(count(&self.left) + count(&self.right));
     }
 
-    /// Mutable access for an update: copies the node if a clone shares it. The caller
-    /// rehashes it once its children are updated.
-    fn make_mut(node: &mut Arc<Internal>) -> &mut Internal {
-        Arc::make_mut(node)
-    }
-
     fn child_mut(&mut self, right: bool) -> &mut Node {
         if right {
             &mut self.right
@@ -390,7 +384,7 @@ fn insert_at(node: &mut Node, depth: usize, leaf: Leaf) {
         }
         Node::Internal(internal) => {
             let right = bit(&leaf.key, depth);
-            let internal = Internal::make_mut(internal);
+            let internal = Arc::make_mut(internal);
             insert_at(internal.child_mut(right), depth + 1, leaf);
             internal.rehash();
         }
@@ -410,7 +404,7 @@ fn remove_at(node: &mut Node, depth: usize, key: &Hash) {
             *node = Node::Empty;
         }
         Node::Internal(internal) => {
-            let internal = Internal::make_mut(internal);
+            let internal = Arc::make_mut(internal);
             remove_at(internal.child_mut(bit(key, depth)), depth + 1, key);
             match internal.collapsed() {
                 Some(collapsed) => *node = collapsed,
@@ -436,7 +430,7 @@ fn apply_at(
     match node {
         Node::Internal(internal) => {
             let (left, right) = updates.split_at(updates.partition_point(|(k, _)| !bit(k, depth)));
-            let internal = Internal::make_mut(internal);
+            let internal = Arc::make_mut(internal);
             apply_at(&mut internal.left, depth + 1, left, len, scratch);
             apply_at(&mut internal.right, depth + 1, right, len, scratch);
             match internal.collapsed() {
