@@ -45,6 +45,12 @@ pub struct NodeConfig {
     /// genesis ceremony; mode 0600). Without it the node signs no seed shares.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub beacon_share: Option<std::path::PathBuf>,
+    /// Nodes besides the genesis validators that this node dials and accepts, each as
+    /// `<multiaddr>/p2p/<peer id>` (`jiu init` prints a node's). A validator lists the
+    /// followers it serves: a store's or an auditor's own node, which holds the chain and
+    /// answers verify queries with proofs but never votes. Everyone else is refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<String>,
     /// rocksdb block cache, in MiB. A node serving many verify queries over a large ledger
     /// on its own machine gains from a larger one (see docs/benchmarks.md). At least 8.
     #[serde(default = "default_db_cache_mb")]
@@ -94,6 +100,7 @@ impl NodeConfig {
             epcis_schema: None,
             sun_keys: None,
             beacon_share: None,
+            peers: Vec::new(),
             db_cache_mb: default_db_cache_mb(),
         }
     }

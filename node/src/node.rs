@@ -84,6 +84,20 @@ pub fn peer_id_of(key: &PublicKey) -> Result<libp2p_identity::PeerId> {
     Ok(libp2p_identity::PublicKey::from(key).to_peer_id())
 }
 
+/// An entry of the config's `peers`: a multiaddr that ends in the peer id it must answer as,
+/// so a node is never connected to whoever happens to listen at an address.
+fn pinned_peer(text: &str) -> Result<Multiaddr> {
+    let addr: Multiaddr = text
+        .parse()
+        .map_err(|e| eyre!("peers: '{text}' is not a multiaddr: {e}"))?;
+    match addr.iter().last() {
+        Some(multiaddr::Protocol::P2p(_)) if addr.iter().count() > 1 => Ok(addr),
+        _ => Err(eyre!(
+            "peers: '{text}' must be an address ending in /p2p/<peer id> (jiu init prints it)"
+        )),
+    }
+}
+
 /// The genesis validators as a consensus validator set.
 pub fn validator_set(genesis: &Genesis) -> ValidatorSet {
     ValidatorSet::new(
@@ -128,11 +142,18 @@ fn malachite_config(
         );
         persistent_peers.push(addr.parse()?);
     }
+    for peer in &config.peers {
+        let addr = pinned_peer(peer)?;
+        if !persistent_peers.contains(&addr) {
+            persistent_peers.push(addr);
+        }
+    }
     let block_bytes = genesis.consensus.block_bytes_max as u64;
     let p2p = P2pConfig {
         listen_addr,
         persistent_peers,
-        // Only the genesis validators, pinned by peer id, may connect.
+        // Only the genesis validators and the configured `peers`, pinned by peer id, may
+        // connect.
         persistent_peers_only: true,
         // Every validator dials every other (the persistent peers above), so consensus
         // messages go straight to each peer. GossipSub would also relay them: with four
@@ -473,4 +494,60 @@ fn load_sun_keys(path: &Path) -> Result<(jiu_sun::AesKey, jiu_sun::AesKey)> {
     let data = jiu_sun::AesKey::from_hex(&file.file_read_master)
         .map_err(|e| eyre!("sun_keys file_read_master: {e}"))?;
     Ok((meta, data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn genesis_and_keys() -> (Genesis, Vec<ed25519_dalek::SigningKey>) {
+        let net = jiu_genesis::devnet::devnet("jiu-test", 4, 27000, None);
+        (net.genesis, net.validator_keys)
+    }
+
+    #[test]
+    fn test_persistent_peers_are_the_other_validators_and_the_configured_peers() {
+        let (genesis, keys) = genesis_and_keys();
+        let me = PublicKey::from_signing_key(&keys[0]);
+        let follower = peer_id_of(&PublicKey::from_signing_key(&jiu_genesis::keys::generate()))
+            .expect("peer id");
+        let mut config =
+            NodeConfig::new("v0", "/ip4/127.0.0.1/tcp/27000", ([127, 0, 0, 1], 1).into());
+        let listed = format!("/ip4/10.0.0.9/tcp/27000/p2p/{follower}");
+        // A genesis validator listed again is not dialled twice.
+        let validator = format!(
+            "{}/p2p/{}",
+            genesis.validators[1].p2p_addr,
+            peer_id_of(&genesis.validators[1].public_key).expect("peer id")
+        );
+        config.peers = vec![listed.clone(), validator];
+        let peers = malachite_config(&config, &genesis, &me)
+            .expect("config")
+            .consensus
+            .p2p
+            .persistent_peers;
+        let peers: Vec<String> = peers.iter().map(ToString::to_string).collect();
+        assert_eq!(peers.len(), 4, "{peers:?}");
+        assert_eq!(peers[3], listed);
+        assert!(!peers
+            .iter()
+            .any(|p| p.contains(&peer_id_of(&me).unwrap().to_string())));
+    }
+
+    #[test]
+    fn test_a_peer_must_name_its_peer_id_and_an_address() {
+        let id = peer_id_of(&PublicKey::from_signing_key(&jiu_genesis::keys::generate()))
+            .expect("peer id");
+        assert!(pinned_peer(&format!("/dns4/store-7.example/tcp/27000/p2p/{id}")).is_ok());
+        for bad in [
+            "/ip4/10.0.0.9/tcp/27000".to_string(),
+            format!("/p2p/{id}"),
+            format!("/p2p/{id}/ip4/10.0.0.9/tcp/27000"),
+            "10.0.0.9:27000".to_string(),
+            String::new(),
+        ] {
+            let error = pinned_peer(&bad).expect_err(&bad).to_string();
+            assert!(error.starts_with("peers: "), "{bad}: {error}");
+        }
+    }
 }

@@ -502,8 +502,14 @@ async fn status(State(shared): AppState) -> Json<Value> {
         .collect();
     // A node is catching up while consensus runs at a height well past its committed tip.
     let catching_up = progress.height > tip.height + 1;
+    // A follower holds the chain and answers queries but never votes (docs/operations.md).
+    let role = if info.is_validator {
+        "validator"
+    } else {
+        "follower"
+    };
     Json(json!({
-        "node": { "name": info.name, "address": info.address, "peer_id": info.peer_id, "rpc_addr": info.rpc_addr },
+        "node": { "name": info.name, "address": info.address, "peer_id": info.peer_id, "rpc_addr": info.rpc_addr, "role": role },
         "chain": { "chain_id": info.genesis.chain_id, "genesis_hash": hex::encode(info.genesis_hash) },
         "latest": tip,
         "consensus": progress,
