@@ -98,6 +98,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         no_start: true,
         empty_block_wait_ms: 50,
         epcis_schema: None,
+        followers: 0,
     };
     let homes = testnet::prepare(&net)?;
     let live = &homes[..args.nodes - args.crashed];

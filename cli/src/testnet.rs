@@ -49,10 +49,18 @@ pub fn init(args: InitArgs) -> Result<()> {
         &genesis,
         &key,
     )?;
+    let public = jiu_contracts::PublicKey::from_signing_key(&key);
+    let role = if genesis.validators.iter().any(|v| v.public_key == public) {
+        "a genesis validator"
+    } else {
+        "a follower: genesis validators accept it once their config lists it in `peers`"
+    };
     println!(
-        "initialised {} (genesis {})",
+        "initialised {} (genesis {}), {role}\npeer address: {}/p2p/{}",
         args.home.display(),
-        genesis.hash_hex()
+        genesis.hash_hex(),
+        args.p2p,
+        jiu_node::node::peer_id_of(&public)?
     );
     Ok(())
 }
@@ -103,6 +111,11 @@ pub struct TestnetArgs {
     /// The official EPCIS 2.0 JSON schema each node validates captures against.
     #[arg(long)]
     pub epcis_schema: Option<PathBuf>,
+    /// Followers to add: nodes outside the genesis (as a store without a validator seat
+    /// runs one), listed in every validator's `peers`. Follower j is `follower-j`, on the
+    /// ports after the validators' (base + nodes + j).
+    #[arg(long, default_value_t = 0)]
+    pub followers: usize,
 }
 
 /// The devnet's NFC tag master keys file, in the devnet directory.
@@ -139,15 +152,18 @@ pub fn prepare(args: &TestnetArgs) -> Result<Vec<PathBuf>> {
     }
     let homes: Vec<PathBuf> = (0..args.nodes)
         .map(|i| args.dir.join(format!("node-{i}")))
+        .chain((0..args.followers).map(|j| args.dir.join(format!("follower-{j}"))))
         .collect();
     if homes.iter().all(|h| h.join(files::GENESIS).exists()) {
         return Ok(homes);
     }
     if args.dir.exists() {
         bail!(
-            "{} exists but is not a {}-node devnet; pass --reset to recreate it",
+            "{} exists but is not a devnet of {} validators and {} followers; pass --reset \
+             to recreate it",
             args.dir.display(),
-            args.nodes
+            args.nodes,
+            args.followers
         );
     }
     let net = devnet::devnet(&args.chain_id, args.nodes, args.p2p_port, None);
@@ -162,12 +178,31 @@ pub fn prepare(args: &TestnetArgs) -> Result<Vec<PathBuf>> {
             "file_read_master": hex::encode(rand::random::<[u8; 16]>()),
         }))?,
     )?;
-    for (i, home) in homes.iter().enumerate() {
+    let ports = |i: usize| -> Result<(u16, u16)> {
+        let p2p = u16::try_from(usize::from(args.p2p_port) + i);
+        let rpc = u16::try_from(usize::from(args.rpc_port) + i);
+        match (p2p, rpc) {
+            (Ok(p2p), Ok(rpc)) => Ok((p2p, rpc)),
+            _ => bail!("node {i}'s ports would pass 65535: lower --p2p-port or --rpc-port"),
+        }
+    };
+    // Every validator serves every follower.
+    let mut followers = Vec::new();
+    for j in 0..args.followers {
+        let (p2p, rpc) = ports(args.nodes + j)?;
+        let key = keys::generate();
+        let peer = jiu_node::node::peer_id_of(&jiu_contracts::PublicKey::from_signing_key(&key))?;
+        let p2p = format!("/ip4/127.0.0.1/tcp/{p2p}");
+        followers.push((format!("{p2p}/p2p/{peer}"), p2p, rpc, key));
+    }
+    let validator_homes = &homes[..args.nodes];
+    for (i, home) in validator_homes.iter().enumerate() {
         let mut config = NodeConfig::new(
             &format!("validator-{i}"),
             &net.genesis.validators[i].p2p_addr,
-            SocketAddr::from(([127, 0, 0, 1], args.rpc_port + i as u16)),
+            SocketAddr::from(([127, 0, 0, 1], ports(i)?.1)),
         );
+        config.peers = followers.iter().map(|f| f.0.clone()).collect();
         config.empty_block_wait_ms = args.empty_block_wait_ms;
         // Each node captures EPCIS for the org that runs it.
         let org = &net.genesis.validators[i].org_id;
@@ -186,6 +221,17 @@ pub fn prepare(args: &TestnetArgs) -> Result<Vec<PathBuf>> {
             &home.join(BEACON_SHARE_FILE),
             &net.beacon_shares[i],
         )?;
+    }
+    for (j, (_, p2p, rpc, key)) in followers.iter().enumerate() {
+        let mut config = NodeConfig::new(
+            &format!("follower-{j}"),
+            p2p,
+            SocketAddr::from(([127, 0, 0, 1], *rpc)),
+        );
+        // It answers queries like a validator's RPC; it captures nothing (no org key).
+        config.rpc_partner_tokens = vec![DEVNET_PARTNER_TOKEN.to_string()];
+        config.sun_keys = Some(sun_keys.clone());
+        write_home(&homes[args.nodes + j], &config, &net.genesis, key)?;
     }
     let orgs = args.dir.join("orgs");
     std::fs::create_dir_all(&orgs)?;
@@ -234,21 +280,24 @@ pub async fn stop_node(child: &mut Child) {
 /// Runs the devnet until Ctrl-C.
 pub async fn run(args: TestnetArgs) -> Result<()> {
     let homes = prepare(&args)?;
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     println!(
-        "devnet in {} ({} validators)",
+        "devnet in {} ({}, {})",
         args.dir.display(),
-        homes.len()
+        plural(args.nodes, "validator"),
+        plural(args.followers, "follower")
     );
     println!("organisation keys: {}", args.dir.join("orgs").display());
     if args.no_start {
         return Ok(());
     }
     let mut children = Vec::new();
-    for (i, home) in homes.iter().enumerate() {
+    for home in &homes {
         children.push(spawn_node(home)?);
         let config = NodeConfig::load(&home.join(files::CONFIG))?;
         println!(
-            "validator-{i}: rpc http://{}  log {}",
+            "{}: rpc http://{}  log {}",
+            config.name,
             config.rpc_listen,
             home.join("node.log").display()
         );
@@ -260,4 +309,53 @@ pub async fn run(args: TestnetArgs) -> Result<()> {
         stop_node(child).await;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_every_validator_serves_every_follower() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let args = TestnetArgs {
+            nodes: 4,
+            dir: dir.path().join("net"),
+            chain_id: "jiu-test".into(),
+            p2p_port: 27100,
+            rpc_port: 26750,
+            reset: false,
+            no_start: true,
+            empty_block_wait_ms: 100,
+            epcis_schema: None,
+            followers: 2,
+        };
+        let homes = prepare(&args).expect("prepare");
+        assert_eq!(homes.len(), 6);
+        let genesis = Genesis::load(&args.dir.join(files::GENESIS)).expect("genesis");
+        let config = |home: &PathBuf| NodeConfig::load(&home.join(files::CONFIG)).expect("config");
+        let mut followers = Vec::new();
+        for (j, home) in homes[4..].iter().enumerate() {
+            let key = keys::read_key_file(&home.join(files::NODE_KEY)).expect("key");
+            let public = jiu_contracts::PublicKey::from_signing_key(&key);
+            assert!(!genesis.validators.iter().any(|v| v.public_key == public));
+            let follower = config(home);
+            assert_eq!(follower.rpc_listen.port(), 26754 + j as u16);
+            assert!(follower.peers.is_empty() && follower.capture_key.is_none());
+            let peer = jiu_node::node::peer_id_of(&public).expect("peer id");
+            followers.push(format!("{}/p2p/{peer}", follower.p2p_listen));
+        }
+        assert!(followers[1].starts_with("/ip4/127.0.0.1/tcp/27105/p2p/12D3KooW"));
+        for home in &homes[..4] {
+            assert_eq!(config(home).peers, followers, "{}", home.display());
+        }
+        // Run again, it keeps the devnet; asked for a follower it lacks, it refuses.
+        assert_eq!(prepare(&args).expect("again"), homes);
+        let other = TestnetArgs {
+            followers: 3,
+            ..args.clone()
+        };
+        let error = prepare(&other).expect_err("a missing follower").to_string();
+        assert!(error.contains("3 followers; pass --reset"), "{error}");
+    }
 }
