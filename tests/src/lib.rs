@@ -130,11 +130,48 @@ impl Cluster {
         self.children[i] = Some(child);
     }
 
-    /// Starts the extra node pushed after the cluster's own (index `homes.len() - 1`).
-    pub fn start_outsider(&mut self) {
+    /// Makes a home for a node outside the genesis (a fresh key, the cluster's genesis),
+    /// listening on the given ports; starts nothing. Returns its index and the peer address
+    /// `jiu init` prints for other nodes' `peers`.
+    pub fn add_outsider(&mut self, name: &str, p2p_port: u16, rpc_port: u16) -> (usize, String) {
+        let home = self.dir.path().join(name);
+        let key = self.dir.path().join(format!("{name}-key.json"));
+        jiu(&["keys", "gen", "--out", key.to_str().expect("utf-8 path")]);
+        let genesis = self.net_dir().join("genesis.json");
+        let printed = jiu(&[
+            "init",
+            "--home",
+            home.to_str().expect("utf-8 path"),
+            "--name",
+            name,
+            "--genesis",
+            genesis.to_str().expect("utf-8 path"),
+            "--key",
+            key.to_str().expect("utf-8 path"),
+            "--p2p",
+            &format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
+            "--rpc",
+            &format!("127.0.0.1:{rpc_port}"),
+        ]);
+        let peer = printed
+            .lines()
+            .find_map(|line| line.strip_prefix("peer address: "))
+            .unwrap_or_else(|| panic!("jiu init printed no peer address: {printed}"))
+            .to_string();
+        self.homes.push(home);
+        self.rpcs.push(format!("http://127.0.0.1:{rpc_port}"));
         self.children.push(None);
-        let i = self.homes.len() - 1;
-        self.start(i);
+        (self.homes.len() - 1, peer)
+    }
+
+    /// Sets node `i`'s `peers` (its config must not set them yet).
+    pub fn add_peers(&self, i: usize, peers: &[&str]) {
+        let path = self.homes[i].join("config.toml");
+        let mut config = std::fs::read_to_string(&path).expect("config.toml");
+        let quoted: Vec<String> = peers.iter().map(|p| format!("{p:?}")).collect();
+        // Top-level keys must come before any table: put it first.
+        config.insert_str(0, &format!("peers = [{}]\n", quoted.join(", ")));
+        std::fs::write(&path, config).expect("write config.toml");
     }
 
     /// Starts every node.

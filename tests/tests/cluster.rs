@@ -1,12 +1,13 @@
 //! Multi-process scenarios: 4 validators on 127.0.0.1 finalize signed transactions, agree
-//! block by block, survive kill -9, and refuse a node that is not in the genesis.
+//! block by block, survive kill -9, refuse a node that is not in the genesis, and serve one
+//! that their config lists as a follower.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use jiu_contracts::{sha256, Payload, PublicKey, SignedTx, TxBody};
-use jiu_tests::{jiu, serial, Cluster};
+use jiu_tests::{jiu_result, serial, Cluster};
 use serde_json::{json, Value};
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -280,28 +281,8 @@ async fn node_outside_genesis_cannot_take_part() {
     let _serial = serial().await;
     let mut cluster = Cluster::new(4, 31400, 31500);
     cluster.start_all();
-    let outsider = cluster.dir.path().join("outsider");
-    let key = cluster.dir.path().join("outsider-key.json");
-    jiu(&["keys", "gen", "--out", key.to_str().unwrap()]);
-    let genesis = cluster.net_dir().join("genesis.json");
-    jiu(&[
-        "init",
-        "--home",
-        outsider.to_str().unwrap(),
-        "--name",
-        "outsider",
-        "--genesis",
-        genesis.to_str().unwrap(),
-        "--key",
-        key.to_str().unwrap(),
-        "--p2p",
-        "/ip4/127.0.0.1/tcp/31450",
-        "--rpc",
-        "127.0.0.1:31550",
-    ]);
-    cluster.homes.push(outsider);
-    cluster.rpcs.push("http://127.0.0.1:31550".into());
-    cluster.start_outsider();
+    cluster.add_outsider("outsider", 31450, 31550);
+    cluster.start(4);
     cluster.wait_height(0, 10, 2 * MINUTE).await;
     let outsider_status = cluster.get(4, "/status").await.expect("outsider answers");
     let outsider_address = outsider_status["node"]["address"]
@@ -336,4 +317,90 @@ async fn node_outside_genesis_cannot_take_part() {
         (503, "NOT_A_VALIDATOR".into())
     );
     assert_same_chain(&cluster, &[0, 1], 10).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follower_listed_in_peers_follows_and_answers_with_proofs() {
+    let _serial = serial().await;
+    let mut cluster = Cluster::new(4, 32400, 32500);
+    let (follower, peer) = cluster.add_outsider("store-node", 32450, 32550);
+    // Two of the four validators serve it: it hears their consensus messages and fetches
+    // decided blocks from them by value sync. The other two drop its connections.
+    cluster.add_peers(0, &[&peer]);
+    cluster.add_peers(1, &[&peer]);
+    cluster.start_all();
+    cluster.wait_height(0, 2, MINUTE).await;
+    let status = cluster
+        .get(follower, "/status")
+        .await
+        .expect("follower answers");
+    assert_eq!(status["node"]["role"], "follower", "{status}");
+    let validator = cluster.get(2, "/status").await.expect("status");
+    assert_eq!(validator["node"]["role"], "validator", "{validator}");
+    let chain_id = status["chain"]["chain_id"].as_str().unwrap().to_string();
+    let producer = org_key(&cluster, "producer");
+
+    let id = submit_ok(&cluster, 0, &anchor(&producer, &chain_id, 1, 500, "seen")).await;
+    let done = cluster.wait_final(0, &id).await;
+    let height = done["height"].as_u64().expect("height");
+    let seen = cluster.wait_final(follower, &id).await;
+    assert_eq!(seen["height"], done["height"], "{seen}");
+    // The same blocks, each with a certificate of genesis validators only.
+    assert_same_chain(&cluster, &[0, follower], height).await;
+    let address = status["node"]["address"].as_str().unwrap();
+    assert!(!validator_addresses(&cluster).await.contains(address));
+
+    // Connected to the two validators that list it, not to the two that do not (counts
+    // are sampled each second and a refused dial can show for an instant: wait for them).
+    let nodes = &cluster;
+    let peers = |node: usize| async move {
+        nodes.get(node, "/status").await.expect("status")["peers"].as_u64()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut counts = (None, None, None);
+    while std::time::Instant::now() < deadline {
+        counts = (peers(follower).await, peers(0).await, peers(2).await);
+        if counts == (Some(2), Some(4), Some(3)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        counts,
+        (Some(2), Some(4), Some(3)),
+        "peers of the follower, node 0, node 2"
+    );
+
+    // It admits no tx (it never proposes); a POS submits to a validator.
+    let tx = anchor(&producer, &chain_id, 2, 500, "to a follower");
+    assert_eq!(
+        submit_err(&cluster, follower, &tx_json(&tx)).await,
+        (503, "NOT_A_VALIDATOR".into())
+    );
+
+    // Its verify answers carry proofs a client checks against the genesis alone.
+    let answer = cluster
+        .get(follower, "/verify/(01)09506000134352(21)NOPE")
+        .await
+        .expect("verify answer");
+    assert_eq!(answer["verdict"], "UNKNOWN", "{answer}");
+    let file = cluster.dir.path().join("follower-answer.json");
+    std::fs::write(&file, answer.to_string()).expect("write answer");
+    let genesis = cluster.net_dir().join("genesis.json");
+    let (ok, out) = jiu_result(&[
+        "verify",
+        "--offline",
+        file.to_str().unwrap(),
+        "--genesis",
+        genesis.to_str().unwrap(),
+    ]);
+    assert!(ok, "offline check of the follower's answer failed: {out}");
+
+    // It keeps following: a later tx reaches it too.
+    let id = submit_ok(&cluster, 1, &anchor(&producer, &chain_id, 3, 500, "later")).await;
+    let done = cluster.wait_final(1, &id).await;
+    assert_eq!(
+        cluster.wait_final(follower, &id).await["height"],
+        done["height"]
+    );
 }
