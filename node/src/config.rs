@@ -51,6 +51,11 @@ pub struct NodeConfig {
     /// answers verify queries with proofs but never votes. Everyone else is refused.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<String>,
+    /// A follower's validators: the RPC base URLs (`http://host:port`) it hands the
+    /// transactions and captures it is given to, tried in order. Without them a follower
+    /// refuses transactions with `NOT_A_VALIDATOR`. A validator ignores it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub submit_to: Vec<String>,
     /// rocksdb block cache, in MiB. A node serving many verify queries over a large ledger
     /// on its own machine gains from a larger one (see docs/benchmarks.md). At least 8.
     #[serde(default = "default_db_cache_mb")]
@@ -101,6 +106,7 @@ impl NodeConfig {
             sun_keys: None,
             beacon_share: None,
             peers: Vec::new(),
+            submit_to: Vec::new(),
             db_cache_mb: default_db_cache_mb(),
         }
     }

@@ -155,11 +155,11 @@ use axum::extract::{Path, Query, State as AxumState};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use jiu_contracts::{PublicKey, TxBody};
+use jiu_contracts::{Hash, PublicKey, TxBody};
 use serde_json::json;
 
 use crate::rpc::{parse_hash, ApiError, ApiResult};
-use crate::shared::Shared;
+use crate::shared::{Shared, SubmitError};
 
 /// How long a capture tx stays valid, in heights.
 const CAPTURE_TTL_HEIGHTS: u64 = 100;
@@ -199,77 +199,92 @@ pub async fn capture(
         )
     })?;
     let shared2 = shared.clone();
-    tokio::task::spawn_blocking(move || -> ApiResult<Response> {
-        if let Some(schema) = &shared2.info.epcis_schema {
-            if let Err(violations) = schema.validate(&doc) {
-                let details: Vec<Value> = violations
-                    .iter()
-                    .map(|v| json!({ "pointer": v.pointer, "message": v.message }))
-                    .collect();
+    let checked =
+        tokio::task::spawn_blocking(move || -> ApiResult<(Hash, Option<Vec<u8>>, usize)> {
+            if let Some(schema) = &shared2.info.epcis_schema {
+                if let Err(violations) = schema.validate(&doc) {
+                    let details: Vec<Value> = violations
+                        .iter()
+                        .map(|v| json!({ "pointer": v.pointer, "message": v.message }))
+                        .collect();
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "SCHEMA_INVALID",
+                        format!(
+                            "the document does not match the EPCIS 2.0 JSON schema ({} violations)",
+                            details.len()
+                        ),
+                    )
+                    .with_details(Value::Array(details)));
+                }
+            }
+            let committed = shared2.committed();
+            let events = committed
+                .state
+                .preview_capture(&doc)
+                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()))?;
+            let refused: Vec<Value> = events
+                .iter()
+                .filter_map(|e| e.as_ref().err())
+                .map(|e| {
+                    json!({
+                        "event": e.event_index(),
+                        "code": e.code(),
+                        "message": e.to_string(),
+                    })
+                })
+                .collect();
+            if !refused.is_empty() {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
-                    "SCHEMA_INVALID",
+                    "CAPTURE_INVALID",
                     format!(
-                        "the document does not match the EPCIS 2.0 JSON schema ({} violations)",
-                        details.len()
+                        "{} of {} events refused; nothing captured",
+                        refused.len(),
+                        events.len()
                     ),
                 )
-                .with_details(Value::Array(details)));
+                .with_details(Value::Array(refused)));
             }
+            let body = TxBody {
+                chain_id: shared2.info.genesis.chain_id.clone(),
+                signer: PublicKey::from_signing_key(&key),
+                // Distinct per submission, so capturing the same document again is a new tx (the
+                // lifecycle then refuses what cannot happen twice).
+                nonce: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(0),
+                expires_at_height: committed.tip.height + CAPTURE_TTL_HEIGHTS,
+                payload: Payload::Capture { document },
+            };
+            let tx = SignedTx::sign(body, &key).encode();
+            // A follower hands the signed capture to a validator (outside the blocking pool).
+            match shared2.submit(&tx) {
+                Ok(id) => Ok((id, None, events.len())),
+                Err(SubmitError::NotAValidator(id)) if shared2.forwarder.is_some() => {
+                    Ok((id, Some(tx), events.len()))
+                }
+                Err(error) => Err(error.into()),
+            }
+        })
+        .await
+        .map_err(ApiError::internal)?;
+    let (id, hand_on, events) = checked?;
+    if let (Some(tx), Some(forwarder)) = (hand_on, &shared.forwarder) {
+        let answer = forwarder.tx(id, tx).await;
+        if !answer.status.is_success() {
+            return Ok(crate::rpc::forwarded(answer));
         }
-        let committed = shared2.committed();
-        let events = committed
-            .state
-            .preview_capture(&doc)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()))?;
-        let refused: Vec<Value> = events
-            .iter()
-            .filter_map(|e| e.as_ref().err())
-            .map(|e| {
-                json!({
-                    "event": e.event_index(),
-                    "code": e.code(),
-                    "message": e.to_string(),
-                })
-            })
-            .collect();
-        if !refused.is_empty() {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "CAPTURE_INVALID",
-                format!(
-                    "{} of {} events refused; nothing captured",
-                    refused.len(),
-                    events.len()
-                ),
-            )
-            .with_details(Value::Array(refused)));
-        }
-        let body = TxBody {
-            chain_id: shared2.info.genesis.chain_id.clone(),
-            signer: PublicKey::from_signing_key(&key),
-            // Distinct per submission, so capturing the same document again is a new tx (the
-            // lifecycle then refuses what cannot happen twice).
-            nonce: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(0),
-            expires_at_height: committed.tip.height + CAPTURE_TTL_HEIGHTS,
-            payload: Payload::Capture { document },
-        };
-        let tx = SignedTx::sign(body, &key);
-        let id = shared2.submit(&tx.encode())?;
-        let id = hex::encode(id);
-        let location = format!("/capture/{id}");
-        Ok((
-            StatusCode::ACCEPTED,
-            [(header::LOCATION, location.clone())],
-            Json(json!({ "captureID": id, "location": location, "events": events.len() })),
-        )
-            .into_response())
-    })
-    .await
-    .map_err(ApiError::internal)?
+    }
+    let id = hex::encode(id);
+    let location = format!("/capture/{id}");
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location.clone())],
+        Json(json!({ "captureID": id, "location": location, "events": events })),
+    )
+        .into_response())
 }
 
 /// `GET /capture/{id}`: the capture job, per the REST binding.
@@ -297,7 +312,11 @@ pub async fn capture_job(
             "height": location.height, "errors": errors, "receipt": events,
         })));
     }
-    if shared.mempool.contains(&hash) {
+    let forwarded = shared
+        .forwarder
+        .as_ref()
+        .is_some_and(|f| f.forwarded(&hash));
+    if shared.mempool.contains(&hash) || forwarded {
         return Ok(Json(json!({
             "captureID": id, "running": true, "success": false,
             "captureErrorBehaviour": "rollback", "errors": [],

@@ -16,6 +16,7 @@ pub mod config;
 pub mod context;
 pub mod db;
 pub mod epcis;
+pub mod forward;
 pub mod history;
 pub mod lottery;
 pub mod lottery_proof;

@@ -347,46 +347,58 @@ pub async fn run(home: &Path) -> Result<()> {
         proof_bytes,
     );
 
+    let submit_to = crate::forward::parse_urls(&config.submit_to).map_err(|e| eyre!(e))?;
+    if is_validator && !submit_to.is_empty() {
+        warn!("submit_to is set but this node is a validator: it admits transactions itself");
+    }
+    let forwarder = if is_validator {
+        None
+    } else {
+        crate::forward::Forwarder::new(submit_to)
+    };
     let state = Arc::new(state);
-    let shared = Arc::new(Shared::new(
-        NodeInfo {
-            name: config.name.clone(),
-            address,
-            peer_id: peer_id.to_string(),
-            rpc_addr: config.rpc_listen.to_string(),
-            genesis: genesis.clone(),
-            genesis_hash,
-            validator_set: validator_set.clone(),
-            is_validator,
-            partner_tokens: config.rpc_partner_tokens.clone(),
-            capture_key: match &config.capture_key {
-                Some(path) => Some(
-                    jiu_genesis::keys::read_key_file(path)
-                        .map_err(|e| eyre!("capture_key {}: {e}", path.display()))?,
-                ),
-                None => None,
+    let shared = Arc::new(
+        Shared::new(
+            NodeInfo {
+                name: config.name.clone(),
+                address,
+                peer_id: peer_id.to_string(),
+                rpc_addr: config.rpc_listen.to_string(),
+                genesis: genesis.clone(),
+                genesis_hash,
+                validator_set: validator_set.clone(),
+                is_validator,
+                partner_tokens: config.rpc_partner_tokens.clone(),
+                capture_key: match &config.capture_key {
+                    Some(path) => Some(
+                        jiu_genesis::keys::read_key_file(path)
+                            .map_err(|e| eyre!("capture_key {}: {e}", path.display()))?,
+                    ),
+                    None => None,
+                },
+                sun_keys: match &config.sun_keys {
+                    Some(path) => Some(load_sun_keys(path)?),
+                    None => None,
+                },
+                epcis_schema: match &config.epcis_schema {
+                    Some(path) => Some(
+                        jiu_epcis::schema::SchemaValidator::from_path(path)
+                            .map_err(|e| eyre!("epcis_schema {}: {e}", path.display()))?,
+                    ),
+                    None => None,
+                },
             },
-            sun_keys: match &config.sun_keys {
-                Some(path) => Some(load_sun_keys(path)?),
-                None => None,
-            },
-            epcis_schema: match &config.epcis_schema {
-                Some(path) => Some(
-                    jiu_epcis::schema::SchemaValidator::from_path(path)
-                        .map_err(|e| eyre!("epcis_schema {}: {e}", path.display()))?,
-                ),
-                None => None,
-            },
-        },
-        db,
-        Mempool::new(MempoolConfig {
-            txs_max: config.mempool_txs_max,
-            bytes_max: config.mempool_bytes_max,
-            ..MempoolConfig::default()
-        }),
-        metrics,
-        committed,
-    ));
+            db,
+            Mempool::new(MempoolConfig {
+                txs_max: config.mempool_txs_max,
+                bytes_max: config.mempool_bytes_max,
+                ..MempoolConfig::default()
+            }),
+            metrics,
+            committed,
+        )
+        .with_forwarder(forwarder),
+    );
 
     let consensus = if is_validator {
         ConsensusContext::new_validator(

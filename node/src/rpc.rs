@@ -85,7 +85,7 @@ impl From<SubmitError> for ApiError {
             SubmitError::Mempool(MempoolError::Duplicate) => {
                 Self::new(StatusCode::CONFLICT, "DUPLICATE", &error)
             }
-            SubmitError::NotAValidator => {
+            SubmitError::NotAValidator(_) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "NOT_A_VALIDATOR", &error)
             }
         }
@@ -183,7 +183,7 @@ async fn submit_tx(
     State(shared): AppState,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let binary = headers
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"));
@@ -192,10 +192,23 @@ async fn submit_tx(
     } else {
         decode_tx_json(&body)?
     };
-    let id = tokio::task::spawn_blocking(move || shared.submit(&bytes))
+    let checker = shared.clone();
+    let (outcome, bytes) = tokio::task::spawn_blocking(move || (checker.submit(&bytes), bytes))
         .await
-        .map_err(ApiError::internal)??;
-    Ok(Json(json!({ "tx_id": hex::encode(id) })))
+        .map_err(ApiError::internal)?;
+    match (outcome, &shared.forwarder) {
+        (Ok(id), _) => Ok(Json(json!({ "tx_id": hex::encode(id) })).into_response()),
+        // A follower hands a checked tx on; the validator's answer is the client's.
+        (Err(SubmitError::NotAValidator(id)), Some(forwarder)) => {
+            Ok(forwarded(forwarder.tx(id, bytes).await))
+        }
+        (Err(error), _) => Err(error.into()),
+    }
+}
+
+/// A validator's answer to a forwarded tx, passed back as is.
+pub(crate) fn forwarded(answer: crate::forward::Answer) -> Response {
+    (answer.status, Json(answer.body)).into_response()
 }
 
 fn decode_tx_json(body: &[u8]) -> ApiResult<Vec<u8>> {
@@ -254,11 +267,12 @@ async fn submit_txs(State(shared): AppState, body: Bytes) -> ApiResult<Json<Valu
             }
         }
     }
-    let outcomes = tokio::task::spawn_blocking(move || shared.submit_many(&raw))
+    let checker = shared.clone();
+    let (outcomes, raw) = tokio::task::spawn_blocking(move || (checker.submit_many(&raw), raw))
         .await
         .map_err(ApiError::internal)?;
-    let results: Vec<Value> = outcomes
-        .into_iter()
+    let mut results: Vec<Value> = outcomes
+        .iter()
         .enumerate()
         .map(|(index, outcome)| {
             if bad.contains(&index) {
@@ -267,12 +281,37 @@ async fn submit_txs(State(shared): AppState, body: Bytes) -> ApiResult<Json<Valu
             match outcome {
                 Ok(id) => json!({ "tx_id": hex::encode(id) }),
                 Err(e) => {
-                    let e = ApiError::from(e);
+                    let e = ApiError::from(e.clone());
                     json!({ "error": { "code": e.code, "message": e.message } })
                 }
             }
         })
         .collect();
+    // A follower hands the checked ones on as one batch; each gets the validator's result.
+    if let Some(forwarder) = &shared.forwarder {
+        let (indexes, ids): (Vec<usize>, Vec<Hash>) = outcomes
+            .iter()
+            .enumerate()
+            .filter_map(|(index, outcome)| match outcome {
+                Err(SubmitError::NotAValidator(id)) => Some((index, *id)),
+                _ => None,
+            })
+            .unzip();
+        if !indexes.is_empty() {
+            let batch: Vec<Vec<u8>> = indexes.iter().map(|&i| raw[i].clone()).collect();
+            let answer = forwarder.txs(&ids, &batch).await;
+            let given = answer.body["results"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for (n, &index) in indexes.iter().enumerate() {
+                results[index] = match given.get(n) {
+                    Some(result) if answer.status.is_success() => result.clone(),
+                    _ => json!({ "error": answer.body["error"].clone() }),
+                };
+            }
+        }
+    }
     Ok(Json(json!({ "results": results })))
 }
 
@@ -309,6 +348,10 @@ async fn tx_status(State(shared): AppState, Path(id): Path<String>) -> ApiResult
             "tx_id": id_hex, "status": "rejected",
             "error": { "code": error.code(), "message": error.to_string() },
         })));
+    }
+    // A follower's: handed to a validator, not yet in a block it has.
+    if shared.forwarder.as_ref().is_some_and(|f| f.forwarded(&id)) {
+        return Ok(Json(json!({ "tx_id": id_hex, "status": "forwarded" })));
     }
     Ok(Json(json!({ "tx_id": id_hex, "status": "unknown" })))
 }

@@ -63,8 +63,10 @@ pub enum SubmitError {
     Tx(#[from] TxError),
     #[error(transparent)]
     Mempool(#[from] MempoolError),
+    /// The tx passed every check this node makes, but a follower admits nothing: it hands
+    /// the tx (this id) to a validator when it has `submit_to`, else refuses it.
     #[error("this node follows the chain but never proposes; submit to a validator")]
-    NotAValidator,
+    NotAValidator(Hash),
 }
 
 /// State shared between the consensus loop and the RPC.
@@ -82,6 +84,8 @@ pub struct Shared {
     committed: RwLock<Arc<Committed>>,
     progress: RwLock<Progress>,
     peers: AtomicUsize,
+    /// A follower's hand-off to validators (config `submit_to`).
+    pub forwarder: Option<crate::forward::Forwarder>,
 }
 
 /// The committed tip, its state, and what a proof about that state needs: the header that
@@ -152,7 +156,14 @@ impl Shared {
             committed: RwLock::new(Arc::new(committed)),
             progress: RwLock::new(Progress::default()),
             peers: AtomicUsize::new(0),
+            forwarder: None,
         }
+    }
+
+    /// Hands a follower's transactions to `forwarder`'s validators.
+    pub fn with_forwarder(mut self, forwarder: Option<crate::forward::Forwarder>) -> Self {
+        self.forwarder = forwarder;
+        self
     }
 
     /// The committed tip.
@@ -251,9 +262,6 @@ impl Shared {
     }
 
     fn admit(&self, tx: VerifiedTx, bytes: usize) -> Result<Hash, SubmitError> {
-        if !self.info.is_validator {
-            return Err(SubmitError::NotAValidator);
-        }
         let committed = self.committed();
         let (state, tip) = (&committed.state, &committed.tip);
         // The next block's time is its proposer's clock, never before the tip's: checked at
@@ -267,6 +275,9 @@ impl Shared {
         };
         state.check(&tx, &ctx)?;
         let id = tx.id();
+        if !self.info.is_validator {
+            return Err(SubmitError::NotAValidator(id));
+        }
         self.mempool.insert(tx, bytes)?;
         self.metrics.mempool_size.set(self.mempool.len() as i64);
         Ok(id)
