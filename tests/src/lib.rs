@@ -164,14 +164,26 @@ impl Cluster {
         (self.homes.len() - 1, peer)
     }
 
-    /// Sets node `i`'s `peers` (its config must not set them yet).
-    pub fn add_peers(&self, i: usize, peers: &[&str]) {
+    /// Sets the list `key` (e.g. `peers`) in node `i`'s config.
+    pub fn set_list(&self, i: usize, key: &str, values: &[&str]) {
+        let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+        self.set_config(i, key, &format!("[{}]", quoted.join(", ")));
+    }
+
+    /// Sets `key` to `value` (TOML) in node `i`'s config, replacing a one-line setting.
+    pub fn set_config(&self, i: usize, key: &str, value: &str) {
         let path = self.homes[i].join("config.toml");
-        let mut config = std::fs::read_to_string(&path).expect("config.toml");
-        let quoted: Vec<String> = peers.iter().map(|p| format!("{p:?}")).collect();
+        let config = std::fs::read_to_string(&path).expect("config.toml");
+        let prefix = format!("{key} = ");
         // Top-level keys must come before any table: put it first.
-        config.insert_str(0, &format!("peers = [{}]\n", quoted.join(", ")));
-        std::fs::write(&path, config).expect("write config.toml");
+        let mut lines = vec![format!("{prefix}{value}")];
+        lines.extend(
+            config
+                .lines()
+                .filter(|line| !line.starts_with(&prefix))
+                .map(str::to_string),
+        );
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write config.toml");
     }
 
     /// Starts every node.

@@ -46,8 +46,12 @@ async fn capture(cluster: &Cluster, node: usize, doc: &str) -> (u16, Value) {
 }
 
 async fn wait_job(cluster: &Cluster, id: &str) -> Value {
+    wait_job_on(cluster, 0, id).await
+}
+
+async fn wait_job_on(cluster: &Cluster, node: usize, id: &str) -> Value {
     for _ in 0..600 {
-        if let Some(job) = cluster.get(0, &format!("/capture/{id}")).await {
+        if let Some(job) = cluster.get(node, &format!("/capture/{id}")).await {
             if job["running"] == false {
                 return job;
             }
@@ -206,4 +210,51 @@ async fn n4_epcis_capture_and_query() {
         }
     }
     assert!(captured > 0, "no official example was captured");
+}
+
+/// A store's follower captures with its org key and hands the signed capture to a
+/// validator; the job is followed on the follower until the block reaches it.
+#[tokio::test(flavor = "multi_thread")]
+async fn follower_hands_captures_to_a_validator() {
+    let _serial = serial().await;
+    let mut cluster = Cluster::new(4, 32600, 32700);
+    let (follower, peer) = cluster.add_outsider("store-node", 32650, 32750);
+    for validator in 0..4 {
+        cluster.set_list(validator, "peers", &[&peer]);
+    }
+    let key = cluster.net_dir().join("orgs/producer.json");
+    cluster.set_config(
+        follower,
+        "capture_key",
+        &format!("{:?}", key.display().to_string()),
+    );
+    cluster.set_list(follower, "rpc_partner_tokens", &[TOKEN]);
+    cluster.set_list(follower, "submit_to", &[&cluster.rpcs[2].clone()]);
+    cluster.start_all();
+    cluster.wait_height(follower, 2, MINUTE).await;
+
+    let (status, answer) = capture(&cluster, follower, &liquor_document()).await;
+    assert_eq!(status, 202, "{answer}");
+    let id = answer["captureID"].as_str().expect("id").to_string();
+    let job = wait_job_on(&cluster, follower, &id).await;
+    assert_eq!(job["success"], true, "{job}");
+    // Finalized by the validators, at the height the follower reports.
+    let tx = cluster.get(2, &format!("/tx/{id}")).await.expect("tx");
+    assert_eq!(
+        (&tx["status"], &tx["height"]),
+        (&json!("finalized"), &job["height"])
+    );
+    let bottle = cluster
+        .get(follower, "/01/09506000134352/21/CAP1")
+        .await
+        .expect("verify");
+    assert_eq!(bottle["state"], "IN_TRANSIT", "{bottle}");
+    // Refused by the lifecycle on the follower itself (the bottles are in transit), with
+    // the validator's code, and not handed on.
+    let (status, again) = capture(&cluster, follower, &liquor_document()).await;
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (400, Some("WRONG_STATE")),
+        "{again}"
+    );
 }

@@ -326,8 +326,15 @@ async fn follower_listed_in_peers_follows_and_answers_with_proofs() {
     let (follower, peer) = cluster.add_outsider("store-node", 32450, 32550);
     // Two of the four validators serve it: it hears their consensus messages and fetches
     // decided blocks from them by value sync. The other two drop its connections.
-    cluster.add_peers(0, &[&peer]);
-    cluster.add_peers(1, &[&peer]);
+    cluster.set_list(0, "peers", &[&peer]);
+    cluster.set_list(1, "peers", &[&peer]);
+    // It hands transactions to validator 1 when the first validator it lists (nothing
+    // listens there) does not answer.
+    cluster.set_list(
+        follower,
+        "submit_to",
+        &["http://127.0.0.1:9", &cluster.rpcs[1].clone()],
+    );
     cluster.start_all();
     cluster.wait_height(0, 2, MINUTE).await;
     let status = cluster
@@ -371,12 +378,52 @@ async fn follower_listed_in_peers_follows_and_answers_with_proofs() {
         "peers of the follower, node 0, node 2"
     );
 
-    // It admits no tx (it never proposes); a POS submits to a validator.
+    // A point of sale submits to the store's node, which checks the tx and hands it on.
     let tx = anchor(&producer, &chain_id, 2, 500, "to a follower");
-    assert_eq!(
-        submit_err(&cluster, follower, &tx_json(&tx)).await,
-        (503, "NOT_A_VALIDATOR".into())
+    let id = submit_ok(&cluster, follower, &tx).await;
+    let status = cluster
+        .get(follower, &format!("/tx/{id}"))
+        .await
+        .expect("tx");
+    assert!(
+        ["forwarded", "finalized"].contains(&status["status"].as_str().unwrap_or("")),
+        "{status}"
     );
+    let done = cluster.wait_final(follower, &id).await;
+    assert_eq!(cluster.wait_final(1, &id).await["height"], done["height"]);
+    // A bad tx is refused by the follower itself, with the validator's typed error, and
+    // never handed on: a forged signature, and the same tx again (its nonce is used).
+    let mut forged = anchor(&producer, &chain_id, 3, 500, "forged");
+    forged.signature[0] ^= 1;
+    assert_eq!(
+        submit_err(&cluster, follower, &tx_json(&forged)).await,
+        (400, "BAD_SIGNATURE".into())
+    );
+    let forged_id = hex::encode(forged.id());
+    let status = cluster
+        .get(1, &format!("/tx/{forged_id}"))
+        .await
+        .expect("tx");
+    assert_eq!(status["status"], "unknown", "{status}");
+    let (code, _) = submit_err(&cluster, follower, &tx_json(&tx)).await;
+    assert_eq!(code, 400);
+    // A batch: each tx gets its own result, the good one the validator's tx id.
+    let good = anchor(&producer, &chain_id, 4, 500, "in a batch");
+    let (code, body) = cluster
+        .post(
+            follower,
+            "/txs",
+            &json!({ "txs": [hex::encode(good.encode()), "zz"] }),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(
+        body["results"][0]["tx_id"],
+        hex::encode(good.id()),
+        "{body}"
+    );
+    assert_eq!(body["results"][1]["error"]["code"], "MALFORMED", "{body}");
+    cluster.wait_final(follower, &hex::encode(good.id())).await;
 
     // Its verify answers carry proofs a client checks against the genesis alone.
     let answer = cluster
@@ -397,7 +444,7 @@ async fn follower_listed_in_peers_follows_and_answers_with_proofs() {
     assert!(ok, "offline check of the follower's answer failed: {out}");
 
     // It keeps following: a later tx reaches it too.
-    let id = submit_ok(&cluster, 1, &anchor(&producer, &chain_id, 3, 500, "later")).await;
+    let id = submit_ok(&cluster, 1, &anchor(&producer, &chain_id, 5, 500, "later")).await;
     let done = cluster.wait_final(1, &id).await;
     assert_eq!(
         cluster.wait_final(follower, &id).await["height"],
