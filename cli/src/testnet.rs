@@ -112,8 +112,8 @@ pub struct TestnetArgs {
     #[arg(long)]
     pub epcis_schema: Option<PathBuf>,
     /// Followers to add: nodes outside the genesis (as a store without a validator seat
-    /// runs one), listed in every validator's `peers`. Follower j is `follower-j`, on the
-    /// ports after the validators' (base + nodes + j).
+    /// runs one), listed in every validator's `peers`, handing txs to every validator's
+    /// RPC. Follower j is `follower-j`, on the ports after the validators' (base + nodes + j).
     #[arg(long, default_value_t = 0)]
     pub followers: usize,
 }
@@ -228,8 +228,12 @@ pub fn prepare(args: &TestnetArgs) -> Result<Vec<PathBuf>> {
             p2p,
             SocketAddr::from(([127, 0, 0, 1], *rpc)),
         );
-        // It answers queries like a validator's RPC; it captures nothing (no org key).
+        // It answers queries like a validator's RPC and hands the txs it is given to the
+        // validators; it captures nothing (no org key).
         config.rpc_partner_tokens = vec![DEVNET_PARTNER_TOKEN.to_string()];
+        config.submit_to = (0..args.nodes)
+            .map(|i| Ok(format!("http://127.0.0.1:{}", ports(i)?.1)))
+            .collect::<Result<_>>()?;
         config.sun_keys = Some(sun_keys.clone());
         write_home(&homes[args.nodes + j], &config, &net.genesis, key)?;
     }
@@ -342,6 +346,12 @@ mod tests {
             let follower = config(home);
             assert_eq!(follower.rpc_listen.port(), 26754 + j as u16);
             assert!(follower.peers.is_empty() && follower.capture_key.is_none());
+            assert_eq!(
+                follower.submit_to,
+                (26750..26754)
+                    .map(|port| format!("http://127.0.0.1:{port}"))
+                    .collect::<Vec<_>>()
+            );
             let peer = jiu_node::node::peer_id_of(&public).expect("peer id");
             followers.push(format!("{}/p2p/{peer}", follower.p2p_listen));
         }
