@@ -50,6 +50,14 @@ async fn submit_err(cluster: &Cluster, node: usize, body: &Value) -> (u16, Strin
     (status, code)
 }
 
+async fn tx_status(cluster: &Cluster, node: usize, tx: &SignedTx) -> Value {
+    let id = hex::encode(tx.id());
+    cluster
+        .get(node, &format!("/tx/{id}"))
+        .await
+        .expect("tx status")
+}
+
 async fn validator_addresses(cluster: &Cluster) -> BTreeSet<String> {
     let status = cluster.get(0, "/status").await.expect("status");
     status["validators"]
@@ -238,12 +246,7 @@ async fn n4_finalizes_signed_txs_with_identical_blocks() {
         submit_err(&cluster, 2, &tx_json(&txs[0])).await,
         (400, "REPLAYED".into())
     );
-    let forged_id = hex::encode(forged.id());
-    let status = cluster
-        .get(0, &format!("/tx/{forged_id}"))
-        .await
-        .expect("status");
-    assert_eq!(status["status"], "unknown");
+    assert_eq!(tx_status(&cluster, 0, &forged).await["status"], "unknown");
     let metrics = cluster.get(0, "/health").await.expect("health");
     assert_eq!(metrics["status"], "ok");
 }
@@ -399,14 +402,12 @@ async fn follower_listed_in_peers_follows_and_answers_with_proofs() {
         submit_err(&cluster, follower, &tx_json(&forged)).await,
         (400, "BAD_SIGNATURE".into())
     );
-    let forged_id = hex::encode(forged.id());
-    let status = cluster
-        .get(1, &format!("/tx/{forged_id}"))
-        .await
-        .expect("tx");
+    let status = tx_status(&cluster, 1, &forged).await;
     assert_eq!(status["status"], "unknown", "{status}");
-    let (code, _) = submit_err(&cluster, follower, &tx_json(&tx)).await;
-    assert_eq!(code, 400);
+    assert_eq!(
+        submit_err(&cluster, follower, &tx_json(&tx)).await,
+        (400, "REPLAYED".into())
+    );
     // A batch: each tx gets its own result, the good one the validator's tx id.
     let good = anchor(&producer, &chain_id, 4, 500, "in a batch");
     let (code, body) = cluster
