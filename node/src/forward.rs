@@ -20,8 +20,11 @@ use axum::http::StatusCode;
 use jiu_contracts::Hash;
 use serde_json::{json, Value};
 
-/// How long one validator gets to answer.
-const TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one validator gets to accept the connection, and to answer. A client's request
+/// has 10 s in all (the RPC's timeout), so a validator that is down (refused at once) or
+/// unreachable (2 s) leaves time to try the next.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How many handed-on tx ids are remembered for `GET /tx/{id}` ("forwarded").
 const SENT_MAX: usize = 100_000;
@@ -76,7 +79,11 @@ impl Forwarder {
         if validators.is_empty() {
             return None;
         }
-        let client = reqwest::Client::builder().timeout(TIMEOUT).build().ok()?;
+        let client = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(TIMEOUT)
+            .build()
+            .ok()?;
         Some(Self {
             client,
             validators,
