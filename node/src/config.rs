@@ -48,7 +48,8 @@ pub struct NodeConfig {
     /// Nodes besides the genesis validators that this node dials and accepts, each as
     /// `<multiaddr>/p2p/<peer id>` (`jiu init` prints a node's). A validator lists the
     /// followers it serves: a store's or an auditor's own node, which holds the chain and
-    /// answers verify queries with proofs but never votes. Everyone else is refused.
+    /// answers verify queries with proofs but never votes. Everyone else is refused. A
+    /// follower may list the validators that serve it: it then dials only those.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<String>,
     /// A follower's validators: the RPC base URLs (`http://host:port`) it hands the

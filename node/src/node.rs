@@ -134,7 +134,15 @@ fn malachite_config(
         .parse()
         .wrap_err_with(|| format!("p2p_listen '{}' is not a multiaddr", config.p2p_listen))?;
     let mut persistent_peers = Vec::new();
-    for validator in genesis.validators.iter().filter(|v| v.public_key != *me) {
+    // A follower that lists its validators in `peers` dials only them: the others would
+    // refuse it, and it would redial them every second.
+    let is_validator = genesis.validators.iter().any(|v| v.public_key == *me);
+    let dial_genesis = is_validator || config.peers.is_empty();
+    for validator in genesis
+        .validators
+        .iter()
+        .filter(|v| dial_genesis && v.public_key != *me)
+    {
         let addr = format!(
             "{}/p2p/{}",
             validator.p2p_addr,
@@ -544,6 +552,17 @@ mod tests {
         assert!(!peers
             .iter()
             .any(|p| p.contains(&peer_id_of(&me).unwrap().to_string())));
+
+        // A follower with peers dials only them; without, every genesis validator.
+        let outsider = PublicKey::from_signing_key(&jiu_genesis::keys::generate());
+        let dialled = |config: &NodeConfig| -> Vec<String> {
+            let config = malachite_config(config, &genesis, &outsider).expect("config");
+            let peers = config.consensus.p2p.persistent_peers;
+            peers.iter().map(ToString::to_string).collect()
+        };
+        assert_eq!(dialled(&config), config.peers);
+        config.peers.clear();
+        assert_eq!(dialled(&config).len(), 4);
     }
 
     #[test]
