@@ -86,11 +86,17 @@ pub struct ConsensusParams {
     pub block_bytes_max: u32,
 }
 
+/// The propose timeout must cover building a block, sending it and every validator
+/// executing it: CometBFT's 3 s (and 0.5 s more a round). A node proposes only in round 0 of
+/// its heights (round robin), so a block that cannot fit in round 0 is never decided: with
+/// 1 s, a demo tx that ships 55 pallets (33,000 bottles; 0.6 s to execute on the reference
+/// machine) stayed in its proposer's mempool for good. A proposer that is down costs its
+/// turns 3 s each; an empty or quick proposal is not slowed.
 impl Default for ConsensusParams {
     fn default() -> Self {
         Self {
-            timeout_propose_ms: 1000,
-            timeout_propose_delta_ms: 200,
+            timeout_propose_ms: 3000,
+            timeout_propose_delta_ms: 500,
             timeout_prevote_ms: 500,
             timeout_prevote_delta_ms: 200,
             timeout_precommit_ms: 500,

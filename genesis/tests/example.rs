@@ -11,7 +11,7 @@ use jiu_genesis::devnet::devnet;
 use jiu_genesis::Genesis;
 
 /// The hash of `examples/devnet-genesis.json`. Changing it is a deliberate format change.
-const EXAMPLE_HASH: &str = "c95b41d5c49fa63ced5952e512da8015ed0178e3da94ef56e58db82d95f00f92";
+const EXAMPLE_HASH: &str = "5e4e36e1cef14619e80619b090ef73a8f3aa232b295573f6049d7b9868fc225f";
 
 fn example_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/devnet-genesis.json")
