@@ -26,6 +26,16 @@ use serde_json::{json, Value};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Marks a request one follower hands to another node. A node never hands such a request
+/// on again, so a follower listed in another's `submit_to` (or its own) answers
+/// `NOT_A_VALIDATOR`, is skipped, and no request goes round in a loop.
+pub const FORWARDED_HEADER: &str = "jiu-forwarded";
+
+/// Whether a request was handed on by a follower (see [`FORWARDED_HEADER`]).
+pub fn was_forwarded(headers: &axum::http::HeaderMap) -> bool {
+    headers.contains_key(FORWARDED_HEADER)
+}
+
 /// How many handed-on tx ids are remembered for `GET /tx/{id}` ("forwarded").
 const SENT_MAX: usize = 100_000;
 
@@ -148,7 +158,8 @@ impl Forwarder {
             let Ok(url) = validator.join(path) else {
                 continue;
             };
-            let response = match self.client.post(url).json(body).send().await {
+            let request = self.client.post(url).header(FORWARDED_HEADER, "1");
+            let response = match request.json(body).send().await {
                 Ok(response) => response,
                 Err(error) => {
                     reasons.push(format!("{validator}: {error}"));
@@ -236,5 +247,38 @@ mod tests {
             .unwrap()
             .contains("127.0.0.1:9"));
         assert!(!forwarder.forwarded(&id));
+    }
+
+    /// A follower listed by mistake (here, one that answers as the RPC does: a request
+    /// already handed on is not handed on again) is skipped, and no request loops.
+    #[tokio::test]
+    async fn test_a_request_is_handed_on_once() {
+        async fn follower(headers: axum::http::HeaderMap) -> (StatusCode, axum::Json<Value>) {
+            if was_forwarded(&headers) {
+                let error = json!({ "error": { "code": "NOT_A_VALIDATOR", "message": "" } });
+                return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(error));
+            }
+            (
+                StatusCode::OK,
+                axum::Json(json!({ "tx_id": "handed on again" })),
+            )
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = axum::Router::new().route("/tx", axum::routing::post(follower));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let forwarder = Forwarder::new(parse_urls(&[url]).unwrap()).unwrap();
+        let answer = forwarder.tx([9; 32], vec![1]).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{:?}",
+            answer.body
+        );
+        let message = answer.body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("503 Service Unavailable NOT_A_VALIDATOR"),
+            "{message}"
+        );
     }
 }

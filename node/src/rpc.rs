@@ -196,7 +196,11 @@ async fn submit_tx(
     let (outcome, bytes) = tokio::task::spawn_blocking(move || (checker.submit(&bytes), bytes))
         .await
         .map_err(ApiError::internal)?;
-    match (outcome, &shared.forwarder) {
+    let forwarder = shared
+        .forwarder
+        .as_ref()
+        .filter(|_| !crate::forward::was_forwarded(&headers));
+    match (outcome, forwarder) {
         (Ok(id), _) => Ok(Json(json!({ "tx_id": hex::encode(id) })).into_response()),
         // A follower hands a checked tx on; the validator's answer is the client's.
         (Err(SubmitError::NotAValidator(id)), Some(forwarder)) => {
@@ -238,7 +242,11 @@ fn decode_tx_json(body: &[u8]) -> ApiResult<Vec<u8>> {
 /// `POST /txs`: JSON `{"txs": ["<hex>", ...]}`; one result per transaction, in order, each
 /// either `{"tx_id": ...}` or `{"error": {...}}`. A refused transaction does not affect the
 /// others.
-async fn submit_txs(State(shared): AppState, body: Bytes) -> ApiResult<Json<Value>> {
+async fn submit_txs(
+    State(shared): AppState,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
     let malformed = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "MALFORMED_JSON", m);
     let value: Value =
         serde_json::from_slice(&body).map_err(|e| malformed(format!("body is not JSON: {e}")))?;
@@ -288,7 +296,11 @@ async fn submit_txs(State(shared): AppState, body: Bytes) -> ApiResult<Json<Valu
         })
         .collect();
     // A follower hands the checked ones on as one batch; each gets the validator's result.
-    if let Some(forwarder) = &shared.forwarder {
+    let forwarder = shared
+        .forwarder
+        .as_ref()
+        .filter(|_| !crate::forward::was_forwarded(&headers));
+    if let Some(forwarder) = forwarder {
         let (indexes, ids): (Vec<usize>, Vec<Hash>) = outcomes
             .iter()
             .enumerate()
