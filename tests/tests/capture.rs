@@ -118,6 +118,8 @@ async fn n4_epcis_capture_and_query() {
     let job = wait_job(&cluster, &id).await;
     assert_eq!(job["success"], true, "{job}");
     let tip = cluster.height(0).await.expect("height");
+    // Nodes 2 and 3 are read below: both must have the capture's block.
+    cluster.wait_height(2, tip, MINUTE).await;
     cluster.wait_height(3, tip, MINUTE).await;
     let bottle = cluster
         .get(3, "/01/09506000134352/21/CAP1")
