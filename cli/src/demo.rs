@@ -366,8 +366,11 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     }
     let shipped: Vec<u64> = (0..pallets).collect();
     let to_of = |p: u64| distributors[(p % 3) as usize].clone();
+    // A move changes every record under the pallets it names: keep each tx within the bound.
+    let per_move = jiu_contracts::provenance::RECORDS_PER_TX_MAX
+        / (PALLET_BOTTLES + PALLET_CASES + 1) as usize;
     let mut ships = Vec::new();
-    for chunk in shipped.chunks(200) {
+    for chunk in shipped.chunks(3 * per_move) {
         for d in &distributors {
             let roots: Vec<Child> = chunk
                 .iter()
@@ -395,7 +398,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             .filter(|p| &to_of(**p) == d)
             .map(|p| Child::Container(pallet(SSCC_PREFIX, *p)))
             .collect();
-        for chunk in roots.chunks(1000) {
+        for chunk in roots.chunks(per_move) {
             receives.push((
                 &keys_of[d],
                 Payload::Provenance {

@@ -47,6 +47,12 @@ pub enum TxError {
         gtin: crate::gs1::Gtin,
         owner: String,
     },
+    #[error("the tx changes {records} records by its op {index}; at most {max} per tx: split it")]
+    TooManyRecords {
+        index: usize,
+        records: usize,
+        max: usize,
+    },
     #[error("op {index} refused: {error}")]
     Lifecycle {
         index: usize,
@@ -73,6 +79,7 @@ impl TxError {
             TxError::KeyInUse(_) => "KEY_IN_USE",
             TxError::KeyNotFound(_) => "KEY_NOT_FOUND",
             TxError::ProductOwned { .. } => "PRODUCT_OWNED",
+            TxError::TooManyRecords { .. } => "TOO_MANY_RECORDS",
             // The lifecycle's own code (WRONG_STATE, NOT_CUSTODIAN, ...): more use to a client
             // than one umbrella code; the codes are distinct from the ones above.
             TxError::Lifecycle { error, .. } => error.code(),
@@ -111,6 +118,14 @@ mod tests {
                 "UNAUTHORIZED",
             ),
             (TxError::Replayed, "REPLAYED"),
+            (
+                TxError::TooManyRecords {
+                    index: 0,
+                    records: 2,
+                    max: 1,
+                },
+                "TOO_MANY_RECORDS",
+            ),
             (
                 TxError::Expired {
                     height: 2,

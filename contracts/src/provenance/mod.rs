@@ -113,6 +113,15 @@ use crate::types::Role;
 /// Most codes one op may carry (bottles to issue, children to pack, roots to ship, ...).
 pub const BATCH_CODES_MAX: usize = 10_000;
 
+/// Most records one tx may change, summed over its ops (a shipment changes every record
+/// under the containers it names). It bounds a tx's execution: a block must be built, sent
+/// and executed by every validator within the propose timeout, and a proposer only
+/// proposes in round 0 of its heights, so a tx too heavy for that would never be decided
+/// and would cost its proposer's turns a full round each until it expired. 50,000 records
+/// are about 0.8 s of execution on the 2-core reference VM (16 us each); the README demo's
+/// largest tx, 55 pallets shipped at once, changes 38,555.
+pub const RECORDS_PER_TX_MAX: usize = 50_000;
+
 /// Most children (bottles or containers) one container may hold.
 pub const CONTAINER_CHILDREN_MAX: usize = 10_000;
 

@@ -224,6 +224,13 @@ impl State {
             match ledger.apply(op, actor, self, &lifecycle_ctx) {
                 Ok(outcome) => {
                     records += outcome.records_changed;
+                    if records > crate::provenance::RECORDS_PER_TX_MAX {
+                        return Err(TxError::TooManyRecords {
+                            index,
+                            records,
+                            max: crate::provenance::RECORDS_PER_TX_MAX,
+                        });
+                    }
                     touched.extend(outcome.touched);
                 }
                 Err(error) => {

@@ -104,6 +104,60 @@ fn test_refused_op_changes_nothing_and_names_the_op() {
     assert!(state.record(&code(9)).is_none(), "op 0 was rolled back");
 }
 
+/// A tx may change at most `RECORDS_PER_TX_MAX` records, counting a shipment's whole
+/// subtrees; one over is refused as a whole with `TOO_MANY_RECORDS`, naming the op.
+#[test]
+fn test_a_tx_changing_too_many_records_is_refused() {
+    use crate::provenance::{CONTAINER_CHILDREN_MAX, RECORDS_PER_TX_MAX};
+    let per_case = CONTAINER_CHILDREN_MAX as u64;
+    let cases = (RECORDS_PER_TX_MAX as u64).div_ceil(per_case + 1);
+    let mut state = genesis();
+    let at = ctx(1);
+    state.begin_block(&at);
+    for c in 1..=cases {
+        let ns: Vec<u64> = (c * per_case..(c + 1) * per_case).collect();
+        let tx = ops(
+            PRODUCER,
+            c,
+            vec![
+                Op::Commission {
+                    items: bottles(&ns),
+                },
+                Op::Pack {
+                    parent: case(c),
+                    children: bottles(&ns).into_iter().map(Child::Bottle).collect(),
+                },
+            ],
+        );
+        admit(&mut state, &tx, &at).expect("a case of bottles");
+    }
+    // Shipping every case changes each case and its bottles: one record over the bound.
+    let ship = |nonce: u64, n: u64| {
+        let roots = (1..=n).map(|c| Child::Container(case(c))).collect();
+        let op = Op::Ship {
+            roots,
+            to: "store".into(),
+        };
+        ops(PRODUCER, nonce, vec![op])
+    };
+    let records = (cases * (per_case + 1)) as usize;
+    assert!(
+        records > RECORDS_PER_TX_MAX && records - (per_case as usize + 1) <= RECORDS_PER_TX_MAX
+    );
+    let before = state.clone();
+    let error = admit(&mut state, &ship(100, cases), &at).expect_err("too many records");
+    assert_eq!(error.code(), "TOO_MANY_RECORDS");
+    assert!(
+        matches!(error, TxError::TooManyRecords { index: 0, records: r, max } if r == records && max == RECORDS_PER_TX_MAX),
+        "{error}"
+    );
+    assert_eq!(state, before);
+    // One case fewer fits.
+    admit(&mut state, &ship(101, cases - 1), &at).expect("within the bound");
+    let shipped = state.record(&code(per_case)).expect("bottle");
+    assert_eq!(shipped.bottle.expect("bottle").state, LifeState::InTransit);
+}
+
 /// The producer ships case 1 to the store, which receives it.
 fn case_to_store() -> [(u8, Op); 2] {
     [
