@@ -36,25 +36,28 @@ fn ops(signer: u8, nonce: u64, ops: Vec<Op>) -> Vec<u8> {
     signed(signer, nonce, Payload::Provenance { ops }).encode()
 }
 
+/// The producer's tx (with `nonce`) commissioning bottles `ns` and packing them in case `c`.
+fn commission_into_case(nonce: u64, ns: &[u64], c: u64) -> Vec<u8> {
+    ops(
+        PRODUCER,
+        nonce,
+        vec![
+            Op::Commission { items: bottles(ns) },
+            Op::Pack {
+                parent: case(c),
+                children: bottles(ns).into_iter().map(Child::Bottle).collect(),
+            },
+        ],
+    )
+}
+
 /// A state at height `h` with bottles 1..=n commissioned by the producer and packed in case 1.
 fn stocked(n: u64) -> (State, BlockCtx) {
     let mut state = genesis();
     let at = ctx(1);
     state.begin_block(&at);
     let ns: Vec<u64> = (1..=n).collect();
-    let tx = ops(
-        PRODUCER,
-        1,
-        vec![
-            Op::Commission {
-                items: bottles(&ns),
-            },
-            Op::Pack {
-                parent: case(1),
-                children: bottles(&ns).into_iter().map(Child::Bottle).collect(),
-            },
-        ],
-    );
+    let tx = commission_into_case(1, &ns, 1);
     let receipt = admit(&mut state, &tx, &at).expect("commission and pack");
     assert!(matches!(
         receipt.events[..],
@@ -116,19 +119,7 @@ fn test_a_tx_changing_too_many_records_is_refused() {
     state.begin_block(&at);
     for c in 1..=cases {
         let ns: Vec<u64> = (c * per_case..(c + 1) * per_case).collect();
-        let tx = ops(
-            PRODUCER,
-            c,
-            vec![
-                Op::Commission {
-                    items: bottles(&ns),
-                },
-                Op::Pack {
-                    parent: case(c),
-                    children: bottles(&ns).into_iter().map(Child::Bottle).collect(),
-                },
-            ],
-        );
+        let tx = commission_into_case(c, &ns, c);
         admit(&mut state, &tx, &at).expect("a case of bottles");
     }
     // Shipping every case changes each case and its bottles: one record over the bound.
