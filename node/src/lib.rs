@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod node;
 pub mod proof;
 pub mod reaper;
+pub mod recent;
 pub mod records;
 pub mod rpc;
 pub mod shared;

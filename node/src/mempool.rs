@@ -4,10 +4,12 @@
 //! client) rather than evicting ones already accepted. Transactions a proposer could not
 //! include are remembered for a while with their reason so `GET /tx/{id}` can say why.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use jiu_contracts::{Hash, TxError, VerifiedTx};
+
+use crate::recent::Recent;
 
 /// Mempool bounds.
 #[derive(Clone, Copy, Debug)]
@@ -42,14 +44,12 @@ struct Entry {
     bytes: usize,
 }
 
-#[derive(Default)]
 struct Inner {
     queue: BTreeMap<u64, Entry>,
     by_id: HashMap<Hash, u64>,
     bytes: usize,
     next_seq: u64,
-    rejected: HashMap<Hash, TxError>,
-    rejected_order: VecDeque<Hash>,
+    rejected: Recent<Hash, TxError>,
 }
 
 /// A bounded FIFO of verified transactions.
@@ -62,8 +62,14 @@ impl Mempool {
     /// An empty mempool.
     pub fn new(config: MempoolConfig) -> Self {
         Self {
+            inner: Mutex::new(Inner {
+                queue: BTreeMap::new(),
+                by_id: HashMap::new(),
+                bytes: 0,
+                next_seq: 0,
+                rejected: Recent::new(config.rejections_max),
+            }),
             config,
-            inner: Mutex::new(Inner::default()),
         }
     }
 
@@ -120,14 +126,7 @@ impl Mempool {
     pub fn reject(&self, id: Hash, error: TxError) {
         let mut inner = self.lock();
         remove(&mut inner, &id);
-        if inner.rejected.insert(id, error).is_none() {
-            inner.rejected_order.push_back(id);
-        }
-        while inner.rejected_order.len() > self.config.rejections_max {
-            if let Some(old) = inner.rejected_order.pop_front() {
-                inner.rejected.remove(&old);
-            }
-        }
+        inner.rejected.insert(id, error);
     }
 
     /// Whether `id` is waiting in the mempool.

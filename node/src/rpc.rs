@@ -196,11 +196,7 @@ async fn submit_tx(
     let (outcome, bytes) = tokio::task::spawn_blocking(move || (checker.submit(&bytes), bytes))
         .await
         .map_err(ApiError::internal)?;
-    let forwarder = shared
-        .forwarder
-        .as_ref()
-        .filter(|_| !crate::forward::was_forwarded(&headers));
-    match (outcome, forwarder) {
+    match (outcome, shared.forwarder_for(&headers)) {
         (Ok(id), _) => Ok(Json(json!({ "tx_id": hex::encode(id) })).into_response()),
         // A follower hands a checked tx on; the validator's answer is the client's.
         (Err(SubmitError::NotAValidator(id)), Some(forwarder)) => {
@@ -296,11 +292,7 @@ async fn submit_txs(
         })
         .collect();
     // A follower hands the checked ones on as one batch; each gets the validator's result.
-    let forwarder = shared
-        .forwarder
-        .as_ref()
-        .filter(|_| !crate::forward::was_forwarded(&headers));
-    if let Some(forwarder) = forwarder {
+    if let Some(forwarder) = shared.forwarder_for(&headers) {
         let (indexes, ids): (Vec<usize>, Vec<Hash>) = outcomes
             .iter()
             .enumerate()

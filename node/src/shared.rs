@@ -160,6 +160,17 @@ impl Shared {
         }
     }
 
+    /// The hand-off for a request with `headers`: none on a validator, and none for a
+    /// request a follower already handed on (it is never handed on twice).
+    pub(crate) fn forwarder_for(
+        &self,
+        headers: &axum::http::HeaderMap,
+    ) -> Option<&crate::forward::Forwarder> {
+        self.forwarder
+            .as_ref()
+            .filter(|_| !crate::forward::was_forwarded(headers))
+    }
+
     /// Hands a follower's transactions to `forwarder`'s validators.
     pub fn with_forwarder(mut self, forwarder: Option<crate::forward::Forwarder>) -> Self {
         self.forwarder = forwarder;
