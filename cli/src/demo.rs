@@ -16,13 +16,13 @@ use ed25519_dalek::SigningKey;
 use eyre::{bail, eyre, Result};
 use jiu_contracts::gs1::{Gln, Gtin};
 use jiu_contracts::provenance::workload::{
-    bottle, case, commission_and_pack, pallet, CASE_BOTTLES, PALLETS_MAX, PALLET_BOTTLES,
-    PALLET_CASES, TX_BOTTLES,
+    bottle, case, commission_and_pack, epcis_document, pallet, CASE_BOTTLES,
+    EPCIS_DOCUMENT_PALLETS, PALLETS_MAX, PALLET_BOTTLES, PALLET_CASES, TX_BOTTLES,
 };
 use jiu_contracts::provenance::{Child, Flag, Op};
 use jiu_contracts::{Payload, PublicKey, Role, SignedTx, TxBody};
 use jiu_genesis::keys;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::tx::{chain_tip, get_json, submit};
 
@@ -67,54 +67,6 @@ pub struct DemoArgs {
     /// line's EPCIS system sends. Every validator maps each document.
     #[arg(long)]
     pub epcis: bool,
-}
-
-/// Pallets per EPCIS document: a pallet names 1,401 identifiers (600 bottles, 100 cases
-/// with their 6 children, the pallet and its 100 cases), and a document at most 10,000.
-const EPCIS_DOCUMENT_PALLETS: u64 = 7;
-
-/// When the demo's packing events happened (fixed, so documents are reproducible).
-const EPCIS_EVENT_TIME: &str = "2026-11-26T10:00:00+08:00";
-
-/// The EPCIS 2.0 document recording what the workload's `ops` do: a commissioning
-/// ObjectEvent for each Commission, a packing AggregationEvent for each Pack.
-fn epcis_document(ops: &[Op]) -> String {
-    const HOST: &str = "id.gs1.org";
-    let events: Vec<Value> = ops
-        .iter()
-        .filter_map(|op| match op {
-            Op::Commission { items } => Some(json!({
-                "type": "ObjectEvent",
-                "eventTime": EPCIS_EVENT_TIME,
-                "eventTimeZoneOffset": "+08:00",
-                "action": "ADD",
-                "bizStep": "commissioning",
-                "disposition": "active",
-                "epcList": items.iter().map(|i| i.digital_link(HOST)).collect::<Vec<_>>(),
-            })),
-            Op::Pack { parent, children } => Some(json!({
-                "type": "AggregationEvent",
-                "eventTime": EPCIS_EVENT_TIME,
-                "eventTimeZoneOffset": "+08:00",
-                "action": "ADD",
-                "bizStep": "packing",
-                "parentID": parent.code().digital_link(HOST),
-                "childEPCs": children
-                    .iter()
-                    .map(|c| c.code().digital_link(HOST))
-                    .collect::<Vec<_>>(),
-            })),
-            _ => None,
-        })
-        .collect();
-    json!({
-        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": EPCIS_EVENT_TIME,
-        "epcisBody": { "eventList": events },
-    })
-    .to_string()
 }
 
 struct Seeder {

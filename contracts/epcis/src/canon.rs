@@ -33,16 +33,25 @@ pub(crate) fn canonize(text: &str) -> Cow<'_, str> {
     if dl::is_plain_canonical(text) {
         return Cow::Borrowed(text);
     }
-    let mut out = text.to_owned();
-    for (urn, web) in CBV_URN_TO_WEB {
-        if out.contains(urn) {
-            out = out.replace(urn, web);
+    // Every CBV URN starts the same way: one search rules out all of them (an event's
+    // `action`, zone offset and CBV Web URIs are canonized on every event).
+    let mut out = Cow::Borrowed(text);
+    if text.contains("urn:epcglobal:cbv:") {
+        let mut rewritten = text.to_owned();
+        for (urn, web) in CBV_URN_TO_WEB {
+            if rewritten.contains(urn) {
+                rewritten = rewritten.replace(urn, web);
+            }
         }
+        out = Cow::Owned(rewritten);
     }
     if let Some(number) = numeric(&out) {
-        out = number;
+        out = Cow::Owned(number);
     }
-    Cow::Owned(dl::normalise(&out).unwrap_or(out))
+    match dl::normalise(&out) {
+        Some(link) => Cow::Owned(link),
+        None => out,
+    }
 }
 
 /// If `text` is a number in Python `float()` syntax, its Python `str()` form after

@@ -211,14 +211,21 @@ fn correct_children(children: Vec<Node>) -> Vec<Node> {
     let mut lists: Vec<(String, Vec<Node>)> = Vec::new();
     let mut child_epcs = Vec::new();
     for child in children {
-        if let Some(item_name) = child.name.strip_suffix("List") {
-            let item = Node {
-                name: item_name.to_owned(),
-                ..child.clone()
-            };
-            match lists.iter_mut().find(|(n, _)| *n == child.name) {
-                Some((_, items)) => items.push(item),
-                None => lists.push((child.name, vec![item])),
+        if child.name.ends_with("List") {
+            // The item takes the list's name without `List`; the node moves, it is not
+            // copied (an `epcList` item per identifier: thousands in a packing document).
+            let mut item = child;
+            let item_len = item.name.len() - "List".len();
+            match lists.iter_mut().find(|(n, _)| *n == item.name) {
+                Some((_, items)) => {
+                    item.name.truncate(item_len);
+                    items.push(item);
+                }
+                None => {
+                    let list_name = item.name.clone();
+                    item.name.truncate(item_len);
+                    lists.push((list_name, vec![item]));
+                }
             }
         } else if child.name == "childEPCs" {
             child_epcs.push(Node {

@@ -70,3 +70,54 @@ pub fn commission_and_pack(gtin: Gtin, prefix: u64, first: u64, count: u64) -> V
     }
     ops
 }
+
+/// Pallets per EPCIS document of the ingest: a pallet names 1,401 identifiers (600 bottles,
+/// 100 cases with their 6 children, the pallet and its 100 cases), and a document at most
+/// 10,000.
+pub const EPCIS_DOCUMENT_PALLETS: u64 = 7;
+
+/// When the workload's packing events happened (fixed, so documents are reproducible).
+pub const EPCIS_EVENT_TIME: &str = "2026-11-26T10:00:00+08:00";
+
+/// The EPCIS 2.0 document recording what `ops` do, as a packing line's EPCIS system sends
+/// it: a commissioning ObjectEvent for each Commission, a packing AggregationEvent for each
+/// Pack (other ops are left out). Identifiers are Digital Links on `id.gs1.org`.
+pub fn epcis_document(ops: &[Op]) -> String {
+    use serde_json::{json, Value};
+    const HOST: &str = "id.gs1.org";
+    let events: Vec<Value> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Commission { items } => Some(json!({
+                "type": "ObjectEvent",
+                "eventTime": EPCIS_EVENT_TIME,
+                "eventTimeZoneOffset": "+08:00",
+                "action": "ADD",
+                "bizStep": "commissioning",
+                "disposition": "active",
+                "epcList": items.iter().map(|i| i.digital_link(HOST)).collect::<Vec<_>>(),
+            })),
+            Op::Pack { parent, children } => Some(json!({
+                "type": "AggregationEvent",
+                "eventTime": EPCIS_EVENT_TIME,
+                "eventTimeZoneOffset": "+08:00",
+                "action": "ADD",
+                "bizStep": "packing",
+                "parentID": parent.code().digital_link(HOST),
+                "childEPCs": children
+                    .iter()
+                    .map(|c| c.code().digital_link(HOST))
+                    .collect::<Vec<_>>(),
+            })),
+            _ => None,
+        })
+        .collect();
+    json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": EPCIS_EVENT_TIME,
+        "epcisBody": { "eventList": events },
+    })
+    .to_string()
+}

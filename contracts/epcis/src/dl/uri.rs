@@ -85,6 +85,16 @@ fn normalise_as_reference(uri: &str) -> Option<String> {
 
 /// Whether the path holds `/<key or short name>/dddd` followed by a non-slash character.
 fn has_key_segment(path: &str, whole: &str) -> bool {
+    // Every match below is a `/` followed by four digits in the path: without one (a CBV
+    // URI such as `https://ref.gs1.org/cbv/BizStep-packing`, of which every event names a
+    // few) there is no key segment, and the 28 substring searches are skipped.
+    let digits_after_slash = path
+        .as_bytes()
+        .windows(5)
+        .any(|w| w[0] == b'/' && w[1..].iter().all(u8::is_ascii_digit));
+    if !digits_after_slash {
+        return false;
+    }
     // `/<name>/` for each key AI and its short name.
     const NEEDLES: [&str; 28] = [
         "/01/", "/gtin/", "/8006/", "/itip/", "/8010/", "/cpid/", "/414/", "/gln/", "/417/",
