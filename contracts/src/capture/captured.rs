@@ -131,6 +131,44 @@ fn test_a_case_packed_earlier_in_the_document_is_a_container() {
     );
 }
 
+/// An unpacking AggregationEvent without `childEPCs` unpacks what the directory says the
+/// container holds; after a packing or unpacking of the same container earlier in the
+/// document (whose effect the directory cannot know yet) it is refused, and the events
+/// around it are unaffected.
+#[test]
+fn test_unpack_all_lists_the_directorys_contents() {
+    let unpack_all = || {
+        ev(
+            json!({"type": "AggregationEvent", "action": "DELETE", "bizStep": "unpacking",
+                  "parentID": PALLET}),
+        )
+    };
+    let held = vec![Child::Container(ContainerId::Case(item(CASE))), bottle(B1)];
+    let mut dir = directory();
+    dir.contents.insert(pallet(), held.clone());
+    let mapped = map_document(&document(vec![unpack_all()]), &dir).expect("mapped");
+    assert_eq!(
+        mapped[0].op,
+        Some(Op::Unpack {
+            parent: pallet(),
+            children: held
+        })
+    );
+    for earlier in [
+        json!({"type": "AggregationEvent", "action": "ADD", "bizStep": "packing",
+               "parentID": PALLET, "childEPCs": [B1_DL]}),
+        json!({"type": "AggregationEvent", "action": "DELETE", "bizStep": "unpacking",
+               "parentID": PALLET, "childEPCs": [B1_DL]}),
+    ] {
+        let doc = document(vec![ev(earlier), unpack_all()]);
+        let results = map_events(&doc, &dir).expect("a document-level success");
+        assert!(results[0].is_ok(), "{:?}", results[0]);
+        let error = results[1].as_ref().expect_err("refused");
+        assert_eq!(error.code(), "EVENT_UNSUPPORTED");
+        assert!(error.to_string().contains("childEPCs"), "{error}");
+    }
+}
+
 #[test]
 fn test_sale_city_from_location_master_data() {
     let mut doc = document(vec![ev(

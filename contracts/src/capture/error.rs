@@ -37,7 +37,8 @@ pub enum EventErrorKind {
     /// (`packing` without `parentID`, `shipping` without a destination).
     Invalid,
     /// A well-formed EPCIS event this chain does not map (a correction of a receipt, two
-    /// lifecycle changes in one event, unpack-all). Never silently recorded without effect.
+    /// lifecycle changes in one event, unpack-all after the same document changed the
+    /// container). Never silently recorded without effect.
     Unsupported,
     /// An identifier a lifecycle op needs does not parse as a GS1 code of the right kind.
     InvalidCode,

@@ -95,6 +95,17 @@ pub trait Directory {
         let _ = item;
         false
     }
+
+    /// What a container holds (bottles and containers directly inside it), or `None` for a
+    /// container the chain does not hold: what an AggregationEvent DELETE without
+    /// `childEPCs` unpacks. The node answers from the ledger; the default knows none.
+    fn contents(
+        &self,
+        container: &crate::provenance::ContainerId,
+    ) -> Option<Vec<crate::provenance::Child>> {
+        let _ = container;
+        None
+    }
 }
 
 /// A directory from a map of party ids, in [`jiu_epcis::canonical_uri`] form, to org ids.
@@ -232,6 +243,7 @@ pub fn map_events(
         doc: &envelope.ctx,
         dir,
         cases: BTreeSet::new(),
+        repacked: BTreeSet::new(),
     };
     Ok(envelope
         .events

@@ -158,13 +158,13 @@ fn test_refused_events_name_code_and_field() {
             "jiu:city",
         ),
         (
-            "unpacking everything",
+            "unpacking everything from a container the chain does not hold",
             ev(
                 json!({"type": "AggregationEvent", "action": "DELETE", "bizStep": "unpacking",
                       "parentID": PALLET}),
             ),
-            "EVENT_UNSUPPORTED",
-            "childEPCs",
+            "EVENT_INVALID",
+            "parentID",
         ),
         (
             "a receipt declared in error",

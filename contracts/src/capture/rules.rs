@@ -90,6 +90,10 @@ pub(super) struct Mapper<'a> {
     /// Case SGTINs that earlier packing events of this document packed into: later events
     /// must treat them as containers even before the ledger knows them.
     pub cases: BTreeSet<Sgtin>,
+    /// Containers that earlier events of this document packed into or unpacked from: an
+    /// unpack-all of one of them would need the document's own changes on top of the
+    /// ledger's contents, so it is refused (list the children instead).
+    pub repacked: BTreeSet<ContainerId>,
 }
 
 impl Mapper<'_> {
@@ -193,21 +197,26 @@ impl Mapper<'_> {
             Step::Packing => {
                 let parent = parent(e, what)?;
                 let children = self.children(e, EpcRole::Child, what)?;
-                if let ContainerId::Case(case) = &parent {
-                    self.cases.insert(case.clone());
+                match &parent {
+                    // A case packed here is remembered as one (`is_case`), which also marks
+                    // it repacked; a packing line packs hundreds of cases a document.
+                    ContainerId::Case(case) => {
+                        self.cases.insert(case.clone());
+                    }
+                    other => {
+                        self.repacked.insert(other.clone());
+                    }
                 }
                 Op::Pack { parent, children }
             }
             Step::Unpacking => {
                 let parent = parent(e, what)?;
-                if e.epcs_of(EpcRole::Child).next().is_none() {
-                    return Err(e.blame.unsupported(
-                        "childEPCs",
-                        "unpacking everything (no childEPCs) is not mapped: the mapping cannot \
-                         see the container's contents; list the children",
-                    ));
-                }
-                let children = self.children(e, EpcRole::Child, what)?;
+                let children = if e.epcs_of(EpcRole::Child).next().is_none() {
+                    self.contents(e, &parent)?
+                } else {
+                    self.children(e, EpcRole::Child, what)?
+                };
+                self.repacked.insert(parent.clone());
                 Op::Unpack { parent, children }
             }
             Step::Shipping => {
@@ -290,6 +299,38 @@ impl Mapper<'_> {
 
     fn is_case(&self, item: &Sgtin) -> bool {
         self.cases.contains(item) || self.dir.is_case(item)
+    }
+
+    /// Everything `parent` holds, for an unpacking event without `childEPCs` (EPCIS: the
+    /// DELETE then disaggregates all children): the ledger's contents before the document.
+    fn contents(
+        &self,
+        e: &EventView<'_>,
+        parent: &ContainerId,
+    ) -> Result<Vec<Child>, CaptureError> {
+        let changed_here = match parent {
+            ContainerId::Case(case) => self.cases.contains(case),
+            ContainerId::Sscc(_) => false,
+        } || self.repacked.contains(parent);
+        if changed_here {
+            return Err(e.blame.unsupported(
+                "childEPCs",
+                "unpacking everything from a container an earlier event of this document \
+                 packed into or unpacked from is not mapped; list the children",
+            ));
+        }
+        match self.dir.contents(parent) {
+            Some(children) if !children.is_empty() => Ok(children),
+            Some(_) => Err(e.blame.invalid(
+                "parentID",
+                "unpacking everything (no childEPCs) from a container that holds nothing",
+            )),
+            None => Err(e.blame.invalid(
+                "parentID",
+                "unpacking everything (no childEPCs) needs a container the chain holds; \
+                 this one is unknown",
+            )),
+        }
     }
 
     /// The org a shipment goes to: the `owning_party` of `destinationList`, else the

@@ -24,6 +24,8 @@ pub(super) const STRANGER: &str = "urn:epc:id:pgln:9521234.00009";
 pub(super) struct TestDirectory {
     parties: BTreeMap<String, String>,
     pub cases: BTreeSet<Sgtin>,
+    /// What the ledger would say each container holds.
+    pub contents: BTreeMap<ContainerId, Vec<Child>>,
 }
 
 impl TestDirectory {
@@ -34,6 +36,7 @@ impl TestDirectory {
                 .map(|(id, org)| (jiu_epcis::canonical_uri(id), (*org).to_owned()))
                 .collect(),
             cases: BTreeSet::new(),
+            contents: BTreeMap::new(),
         }
     }
 }
@@ -45,6 +48,10 @@ impl Directory for TestDirectory {
 
     fn is_case(&self, item: &Sgtin) -> bool {
         self.cases.contains(item)
+    }
+
+    fn contents(&self, container: &ContainerId) -> Option<Vec<Child>> {
+        self.contents.get(container).cloned()
     }
 }
 

@@ -419,6 +419,16 @@ impl crate::capture::Directory for CaptureDirectory<'_> {
             .container(&crate::provenance::ContainerId::Case(item.clone()))
             .is_some()
     }
+
+    fn contents(
+        &self,
+        container: &crate::provenance::ContainerId,
+    ) -> Option<Vec<crate::provenance::Child>> {
+        self.0
+            .ledger
+            .container(container)
+            .map(|c| c.children.iter().cloned().collect())
+    }
 }
 
 impl State {

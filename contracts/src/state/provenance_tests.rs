@@ -587,3 +587,80 @@ fn test_capture_receipt_carries_the_document_as_applied() {
     let receipt = admit(&mut state, &ops(PRODUCER, 32, vec![flag]), &at).expect("held");
     assert!(receipt.captured.is_none());
 }
+
+fn case_dl(n: u64) -> String {
+    format!("https://id.gs1.org/01/09506000134352/21/CASE{n:04}")
+}
+
+/// An AggregationEvent DELETE without `childEPCs` unpacks everything the container holds
+/// in the ledger, and every child's parent is cleared; a document that changed the
+/// container itself, or a container the chain does not hold, is refused with the event
+/// and the field.
+#[test]
+fn test_unpack_all_takes_the_ledgers_contents() {
+    let (mut state, at) = stocked(3);
+    let unpack_all = |time: &str| {
+        serde_json::json!({"type": "AggregationEvent", "action": "DELETE",
+            "bizStep": "unpacking", "eventTime": time, "eventTimeZoneOffset": "+00:00",
+            "parentID": case_dl(1)})
+    };
+    let (doc, tx) = capture_tx(
+        PRODUCER,
+        40,
+        &serde_json::json!([unpack_all("2025-01-10T09:00:00Z")]),
+    );
+    let mapped = state.map_capture(&doc).expect("the document maps");
+    assert_eq!(
+        mapped[0].op,
+        Some(Op::Unpack {
+            parent: case(1),
+            children: bottles(&[1, 2, 3]).into_iter().map(Child::Bottle).collect(),
+        })
+    );
+    admit(&mut state, &tx, &at).expect("unpacked");
+    for n in 1..=3 {
+        let record = state.ledger().bottle(&bottle(n)).expect("still a bottle");
+        assert_eq!(record.parent, None, "bottle {n} left the case");
+    }
+    let emptied = state.ledger().container(&case(1)).expect("the case stays");
+    assert!(emptied.children.is_empty());
+    state.check_invariants().expect("invariants");
+
+    let mut refusal = |events: serde_json::Value| {
+        let (_, tx) = capture_tx(PRODUCER, 41, &events);
+        let root = state.root();
+        let error = admit(&mut state, &tx, &at).expect_err("refused");
+        assert_eq!(state.root(), root, "nothing changed");
+        match error {
+            TxError::Capture { code, message } => (code, message),
+            other => panic!("not a capture refusal: {other:?}"),
+        }
+    };
+    // Now empty.
+    let (code, message) = refusal(serde_json::json!([unpack_all("2025-01-10T10:00:00Z")]));
+    assert_eq!(code, "EVENT_INVALID");
+    assert!(
+        message.contains("holds nothing") && message.contains("parentID"),
+        "{message}"
+    );
+    // Packed by the same document first.
+    let (code, message) = refusal(serde_json::json!([
+        {"type": "AggregationEvent", "action": "ADD", "bizStep": "packing",
+         "eventTime": "2025-01-10T10:00:00Z", "eventTimeZoneOffset": "+00:00",
+         "parentID": case_dl(1), "childEPCs": [dl(1)]},
+        unpack_all("2025-01-10T10:01:00Z")
+    ]));
+    assert_eq!(code, "EVENT_UNSUPPORTED");
+    assert!(
+        message.contains("childEPCs") && message.contains("event 1"),
+        "{message}"
+    );
+    // Unknown to the chain.
+    let (code, message) = refusal(serde_json::json!([
+        {"type": "AggregationEvent", "action": "DELETE", "bizStep": "unpacking",
+         "eventTime": "2025-01-10T10:00:00Z", "eventTimeZoneOffset": "+00:00",
+         "parentID": case_dl(9)}
+    ]));
+    assert_eq!(code, "EVENT_INVALID");
+    assert!(message.contains("unknown"), "{message}");
+}
