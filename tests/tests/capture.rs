@@ -157,6 +157,62 @@ async fn n4_epcis_capture_and_query() {
     let (status, again) = capture(&cluster, 0, &liquor_document()).await;
     assert_eq!(status, 400, "{again}");
     assert_eq!(again["error"]["code"], "WRONG_STATE", "{again}");
+    // Unpack-all (AggregationEvent DELETE without childEPCs) unpacks what the case holds.
+    let bottle = |s: &str| format!("https://id.gs1.org/01/09506000134352/21/{s}");
+    let at = json!({ "eventTime": "2026-11-26T11:00:00+08:00", "eventTimeZoneOffset": "+08:00" });
+    let doc = |events: Vec<Value>| {
+        let events: Vec<Value> = events
+            .into_iter()
+            .map(|mut e| {
+                e["eventTime"] = at["eventTime"].clone();
+                e["eventTimeZoneOffset"] = at["eventTimeZoneOffset"].clone();
+                e
+            })
+            .collect();
+        json!({
+            "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+            "type": "EPCISDocument", "schemaVersion": "2.0",
+            "creationDate": "2026-11-26T11:00:00Z", "epcisBody": { "eventList": events }
+        })
+        .to_string()
+    };
+    let packed = doc(vec![
+        json!({ "type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+            "epcList": [bottle("CAP3"), bottle("CAP4")] }),
+        json!({ "type": "AggregationEvent", "action": "ADD", "bizStep": "packing",
+            "parentID": bottle("CAPCASE2"), "childEPCs": [bottle("CAP3"), bottle("CAP4")] }),
+    ]);
+    let unpack_all = doc(vec![
+        json!({ "type": "AggregationEvent", "action": "DELETE",
+        "bizStep": "unpacking", "parentID": bottle("CAPCASE2") }),
+    ]);
+    for text in [&packed, &unpack_all] {
+        let (status, answer) = capture(&cluster, 0, text).await;
+        assert_eq!(status, 202, "{answer}");
+        let job = wait_job(&cluster, answer["captureID"].as_str().expect("id")).await;
+        assert_eq!(job["success"], true, "{job}");
+    }
+    let unpacked = cluster
+        .get(0, "/01/09506000134352/21/CAP4")
+        .await
+        .expect("verify");
+    assert!(unpacked["in_container"].is_null(), "{unpacked}");
+    let ops: Vec<&str> = unpacked["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|line| line["op"].as_str())
+        .collect();
+    assert_eq!(ops, ["commission", "pack", "unpack"], "{unpacked}");
+    // Again: the case now holds nothing, refused before anything is signed.
+    let (status, again) = capture(&cluster, 0, &unpack_all).await;
+    assert_eq!(status, 400, "{again}");
+    assert_eq!(again["error"]["code"], "CAPTURE_INVALID", "{again}");
+    assert_eq!(
+        again["error"]["details"][0]["code"], "EVENT_INVALID",
+        "{again}"
+    );
+
     // Bad requests: no token, a bad query parameter.
     let (status, _) = cluster.post(0, "/capture", &json!({})).await;
     assert_eq!(status, 401);
