@@ -28,6 +28,7 @@ pub mod proof;
 pub mod reaper;
 pub mod recent;
 pub mod records;
+pub mod resolver;
 pub mod rpc;
 pub mod shared;
 pub mod signing;

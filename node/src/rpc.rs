@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -120,6 +120,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/events", get(crate::epcis::events))
         .route("/epcs/{*epc}", get(crate::epcis::epc_events))
         .route("/01/{gtin}/21/{serial}", get(resolve_digital_link))
+        .route("/.well-known/gs1resolver", get(resolver_description))
         .route("/lotteries", get(crate::lottery_rpc::lotteries))
         .route("/lottery/{id}", get(crate::lottery_rpc::lottery))
         .route(
@@ -138,7 +139,22 @@ pub fn router(shared: Arc<Shared>) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(10),
         ))
+        // Outermost, so errors from the layers above carry the CORS headers too.
+        .layer(cors())
         .with_state(shared)
+}
+
+/// Cross-origin access for browsers: any origin may read the public answers and submit
+/// (writes need a signed tx or a partner's bearer token, never a cookie, so no origin gains
+/// anything from the browser's credentials); `Location` and `Link` are readable.
+fn cors() -> tower_http::cors::CorsLayer {
+    use axum::http::Method;
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::LOCATION, header::LINK, header::VARY])
+        .max_age(Duration::from_secs(3600))
 }
 
 /// Serves the RPC on `listener` until the task is aborted.
@@ -379,25 +395,107 @@ async fn verify_code(
 }
 
 /// `GET /01/{gtin}/21/{serial}`: the GS1 Digital Link resolver path. A browser (asking for
-/// HTML) gets the verification page, which fetches the JSON answer and shows it.
+/// HTML) gets the verification page, which fetches the JSON answer and shows it; other
+/// clients get the answer. `linkType` asks for the bottle's linkset or one of its links
+/// (see `resolver`); every answer points at the linkset in a `Link` header.
 async fn resolve_digital_link(
     State(shared): AppState,
     Path((gtin, serial)): Path<(String, String)>,
     Query(query): Query<crate::verify::VerifyQuery>,
+    Query(resolver): Query<ResolverQuery>,
+    RawQuery(raw_query): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"));
-    // One address, two representations: caches must key on Accept.
+    let header_text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let code = format!("https://id.gs1.org/01/{gtin}/21/{serial}");
+    let base = crate::resolver::base_url(&headers);
+    // The path as the client wrote it (segments re-encoded as the canonical form writes
+    // them), so the default link and the linkset's anchor name this address.
+    let parsed = jiu_contracts::gs1::parse_code(&code);
+    let path = match &parsed {
+        Ok(canonical @ jiu_contracts::gs1::Code::Item(_)) => {
+            canonical.to_string().split_once("/01/").map_or_else(
+                || format!("01/{gtin}/21/{serial}"),
+                |(_, rest)| format!("01/{rest}"),
+            )
+        }
+        _ => format!("01/{gtin}/21/{serial}"),
+    };
+    let self_uri = format!("{base}/{path}");
+    let link = [(header::LINK, crate::resolver::link_header(&self_uri))];
+    let requested = crate::resolver::Requested::parse(
+        resolver.link_type.as_deref(),
+        header_text(header::ACCEPT),
+    );
+    if requested != crate::resolver::Requested::Default {
+        let code = match parsed {
+            Ok(code @ jiu_contracts::gs1::Code::Item(_)) => code,
+            Ok(_) | Err(_) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_CODE",
+                    format!("/{path} is not a GTIN and serial this node resolves"),
+                ))
+            }
+        };
+        let links = crate::resolver::links(
+            &base,
+            &format!("/{path}"),
+            &code.to_string(),
+            &code.element_string(),
+        );
+        if requested == crate::resolver::Requested::Linkset {
+            let body = crate::resolver::linkset(&self_uri, &links);
+            let media = [(header::CONTENT_TYPE, crate::resolver::LINKSET_MEDIA_TYPE)];
+            return Ok((link, media, body.to_string()).into_response());
+        }
+        if let crate::resolver::Requested::Relation(relation) = &requested {
+            if let Some(target) = links.iter().find(|l| l.relation == relation) {
+                // The other parameters go on with the redirect (an NFC tag's picc/cmac).
+                let rest: Vec<&str> = raw_query
+                    .as_deref()
+                    .unwrap_or_default()
+                    .split('&')
+                    .filter(|p| !p.is_empty() && !p.starts_with("linkType="))
+                    .collect();
+                let location = if rest.is_empty() {
+                    target.href.clone()
+                } else {
+                    format!("{}?{}", target.href, rest.join("&"))
+                };
+                return Ok((
+                    StatusCode::TEMPORARY_REDIRECT,
+                    link,
+                    [(header::LOCATION, location)],
+                )
+                    .into_response());
+            }
+        }
+        // A link type the node does not offer: the default, as for no link type.
+    }
+    let wants_html = header_text(header::ACCEPT).is_some_and(|accept| accept.contains("text/html"));
+    // One address, several representations: caches must key on Accept.
     let vary = [(header::VARY, "Accept")];
     if wants_html {
-        return Ok((vary, axum::response::Html(crate::web::VERIFY_PAGE)).into_response());
+        return Ok((vary, link, axum::response::Html(crate::web::VERIFY_PAGE)).into_response());
     }
-    let code = format!("https://id.gs1.org/01/{gtin}/21/{serial}");
     let answer = verify_answer(shared, code, query, &headers).await?;
-    Ok((vary, answer).into_response())
+    Ok((vary, link, answer).into_response())
+}
+
+/// The resolver's own query parameter on the Digital Link path.
+#[derive(Debug, Default, serde::Deserialize)]
+struct ResolverQuery {
+    #[serde(rename = "linkType")]
+    link_type: Option<String>,
+}
+
+/// `GET /.well-known/gs1resolver`: the GS1 resolver description file.
+async fn resolver_description(State(shared): AppState, headers: HeaderMap) -> Json<Value> {
+    Json(crate::resolver::description(
+        &shared.info.name,
+        &crate::resolver::base_url(&headers),
+    ))
 }
 
 /// Who is asking: the public without a token, a partner with one of this node's tokens;
@@ -616,6 +714,7 @@ mod tests {
         ("get", "/events"),
         ("get", "/epcs/{epc}/events"),
         ("get", "/01/{gtin}/21/{serial}"),
+        ("get", "/.well-known/gs1resolver"),
         ("get", "/health"),
         ("get", "/metrics"),
         ("get", "/openapi.json"),

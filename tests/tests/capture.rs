@@ -213,6 +213,102 @@ async fn n4_epcis_capture_and_query() {
         "{again}"
     );
 
+    // The Digital Link address as a GS1 resolver: the linkset, each link answering what it
+    // says, one link by type, the description file, and CORS for browsers elsewhere.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let rpc = cluster.rpcs[0].clone();
+    let address = format!("{rpc}/01/09506000134352/21/CAP1");
+    let response = client
+        .get(format!("{address}?linkType=linkset"))
+        .send()
+        .await
+        .expect("linkset");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/linkset+json"
+    );
+    let link = response.headers()["link"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        link.contains(&format!("<{address}?linkType=linkset>; rel=\"linkset\"")),
+        "{link}"
+    );
+    let set: Value = response.json().await.expect("JSON");
+    let context = &set["linkset"][0];
+    assert_eq!(context["anchor"], address.as_str(), "{set}");
+    let href = |relation: &str| {
+        context[format!("https://ref.gs1.org/voc/{relation}")][0]["href"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {relation} link: {set}"))
+            .to_owned()
+    };
+    assert_eq!(href("defaultLink"), address);
+    let json_at = |url: String| {
+        let client = client.clone();
+        async move {
+            let response = client.get(&url).send().await.expect("answer");
+            assert_eq!(response.status(), 200, "{url}");
+            response.json::<Value>().await.expect("JSON")
+        }
+    };
+    let verified = json_at(href("verificationService")).await;
+    assert_eq!(verified["state"], "IN_TRANSIT", "{verified}");
+    assert!(verified["proof"].is_object(), "{verified}");
+    let traced = json_at(href("epcis")).await;
+    assert_eq!(
+        traced["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{traced}"
+    );
+    let redirect = client
+        .get(format!("{address}?linkType=gs1:epcis&intent=check"))
+        .send()
+        .await
+        .expect("redirect");
+    assert_eq!(redirect.status(), 307);
+    assert_eq!(
+        redirect.headers()["location"],
+        format!("{}?intent=check", href("epcis")).as_str()
+    );
+    let unknown = json_at(format!("{address}?linkType=gs1:recipeInfo")).await;
+    assert_eq!(
+        unknown["state"], "IN_TRANSIT",
+        "an unknown link type gets the default"
+    );
+    let bad = client
+        .get(format!("{rpc}/01/09506000134353/21/CAP1?linkType=linkset"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(bad.status(), 400, "a wrong check digit");
+    let description = json_at(format!("{rpc}/.well-known/gs1resolver")).await;
+    assert_eq!(description["resolverRoot"], rpc.as_str(), "{description}");
+    assert_eq!(description["supportedPrimaryKeys"], json!(["01"]));
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, &address)
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .expect("preflight");
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    let cross = client
+        .get(&address)
+        .header("origin", "https://shop.example")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(cross.headers()["access-control-allow-origin"], "*");
+
     // Bad requests: no token, a bad query parameter.
     let (status, _) = cluster.post(0, "/capture", &json!({})).await;
     assert_eq!(status, 401);
