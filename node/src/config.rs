@@ -61,6 +61,11 @@ pub struct NodeConfig {
     /// on its own machine gains from a larger one (see docs/benchmarks.md). At least 8.
     #[serde(default = "default_db_cache_mb")]
     pub db_cache_mb: usize,
+    /// Behind a reverse proxy (TLS termination), tell verify clients apart by the address
+    /// the proxy appends to `X-Forwarded-For` instead of the proxy's own. Set it only when
+    /// every request comes through that proxy: otherwise a client can claim any address.
+    #[serde(default)]
+    pub rpc_forwarded_for: bool,
 }
 
 fn default_empty_block_wait_ms() -> u64 {
@@ -109,6 +114,7 @@ impl NodeConfig {
             peers: Vec::new(),
             submit_to: Vec::new(),
             db_cache_mb: default_db_cache_mb(),
+            rpc_forwarded_for: false,
         }
     }
 

@@ -377,6 +377,7 @@ pub async fn run(home: &Path) -> Result<()> {
                 validator_set: validator_set.clone(),
                 is_validator,
                 partner_tokens: config.rpc_partner_tokens.clone(),
+                forwarded_for: config.rpc_forwarded_for,
                 capture_key: match &config.capture_key {
                     Some(path) => Some(
                         jiu_genesis::keys::read_key_file(path)

@@ -116,13 +116,10 @@ pub fn linkset(anchor: &str, links: &[Link]) -> Value {
     json!({ "linkset": [Value::Object(context)] })
 }
 
-/// The `Link` header value pointing at the linkset of the resource at `self_uri`.
+/// The `Link` header value pointing at the linkset of the resource at `self_uri` (sent on
+/// every verify answer of the address, so kept to the one link).
 pub fn link_header(self_uri: &str) -> String {
-    format!(
-        "<{self_uri}?linkType=linkset>; rel=\"linkset\"; type=\"{LINKSET_MEDIA_TYPE}\", \
-         <{LINKSET_CONTEXT}>; rel=\"http://www.w3.org/ns/json-ld#context\"; \
-         type=\"application/ld+json\""
-    )
+    format!("<{self_uri}?linkType=linkset>; rel=\"linkset\"; type=\"{LINKSET_MEDIA_TYPE}\"")
 }
 
 /// `scheme://host` the client reached the node at, from `Host` (and `X-Forwarded-Proto`

@@ -4,15 +4,16 @@
 //! Every error is JSON `{"error": {"code": "...", "message": "..."}}` with a stable code,
 //! and a request that fails changes nothing.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use jiu_contracts::{Hash, SignedTx, TX_BYTES_MAX};
 use malachitebft_app_channel::app::types::core::ExtendedCommitCertificate;
 use serde_json::{json, Value};
@@ -155,11 +156,16 @@ fn cors() -> tower_http::cors::CorsLayer {
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
         .expose_headers([header::LOCATION, header::LINK, header::VARY])
         .max_age(Duration::from_secs(3600))
+        // Every origin gets the same answer (`*`), so caches need not key on `Origin`; the
+        // default `Vary` list was built anew for every verify answer.
+        .vary([] as [header::HeaderName; 0])
 }
 
 /// Serves the RPC on `listener` until the task is aborted.
 pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) -> std::io::Result<()> {
-    axum::serve(listener, router(shared)).await
+    // The peer address tells verify clients apart in the scan statistics.
+    let app = router(shared).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).await
 }
 
 /// axum answers a body over the limit (and a few other extractor failures) in plain text;
@@ -387,9 +393,10 @@ async fn verify_code(
     State(shared): AppState,
     Path(code): Path<String>,
     Query(query): Query<crate::verify::VerifyQuery>,
+    peer: Peer,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    verify_answer(shared, code, query, &headers)
+    verify_answer(shared, code, query, &headers, &peer)
         .await
         .map(IntoResponse::into_response)
 }
@@ -402,8 +409,8 @@ async fn resolve_digital_link(
     State(shared): AppState,
     Path((gtin, serial)): Path<(String, String)>,
     Query(query): Query<crate::verify::VerifyQuery>,
-    Query(resolver): Query<ResolverQuery>,
     RawQuery(raw_query): RawQuery,
+    peer: Peer,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let header_text = |name| headers.get(name).and_then(|v| v.to_str().ok());
@@ -411,9 +418,14 @@ async fn resolve_digital_link(
     let base = crate::resolver::base_url(&headers);
     // The path as the client wrote it (segments re-encoded as the canonical form writes
     // them), so the default link and the linkset's anchor name this address.
-    let parsed = jiu_contracts::gs1::parse_code(&code);
+    // A serial of unreserved characters (every bottle of the demo, most in practice) is
+    // written as it came; any other is re-encoded as the canonical form writes it.
+    let plain = serial
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    let parsed = (!plain).then(|| jiu_contracts::gs1::parse_code(&code));
     let path = match &parsed {
-        Ok(canonical @ jiu_contracts::gs1::Code::Item(_)) => {
+        Some(Ok(canonical @ jiu_contracts::gs1::Code::Item(_))) => {
             canonical.to_string().split_once("/01/").map_or_else(
                 || format!("01/{gtin}/21/{serial}"),
                 |(_, rest)| format!("01/{rest}"),
@@ -423,11 +435,10 @@ async fn resolve_digital_link(
     };
     let self_uri = format!("{base}/{path}");
     let link = [(header::LINK, crate::resolver::link_header(&self_uri))];
-    let requested = crate::resolver::Requested::parse(
-        resolver.link_type.as_deref(),
-        header_text(header::ACCEPT),
-    );
+    let requested =
+        crate::resolver::Requested::parse(query.link_type.as_deref(), header_text(header::ACCEPT));
     if requested != crate::resolver::Requested::Default {
+        let parsed = parsed.unwrap_or_else(|| jiu_contracts::gs1::parse_code(&code));
         let code = match parsed {
             Ok(code @ jiu_contracts::gs1::Code::Item(_)) => code,
             Ok(_) | Err(_) => {
@@ -479,15 +490,8 @@ async fn resolve_digital_link(
     if wants_html {
         return Ok((vary, link, axum::response::Html(crate::web::VERIFY_PAGE)).into_response());
     }
-    let answer = verify_answer(shared, code, query, &headers).await?;
+    let answer = verify_answer(shared, code, query, &headers, &peer).await?;
     Ok((vary, link, answer).into_response())
-}
-
-/// The resolver's own query parameter on the Digital Link path.
-#[derive(Debug, Default, serde::Deserialize)]
-struct ResolverQuery {
-    #[serde(rename = "linkType")]
-    link_type: Option<String>,
 }
 
 /// `GET /.well-known/gs1resolver`: the GS1 resolver description file.
@@ -518,11 +522,35 @@ pub(crate) fn viewer(shared: &Shared, headers: &HeaderMap) -> ApiResult<crate::v
     }
 }
 
+/// The connection's peer address, when the server recorded it.
+pub(crate) type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+
+/// The address the scan book counts a verify client by: the connection's peer, or behind a
+/// trusted proxy (`rpc_forwarded_for`) the last `X-Forwarded-For` entry, the one the proxy
+/// appended.
+fn client_address(shared: &Shared, headers: &HeaderMap, peer: &Peer) -> Option<IpAddr> {
+    if shared.info.forwarded_for {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .last()
+            .and_then(|a| a.trim().parse::<IpAddr>().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    peer.as_ref()
+        .map(|Extension(ConnectInfo(address))| address.ip())
+}
+
 async fn verify_answer(
     shared: Arc<Shared>,
     code: String,
     query: crate::verify::VerifyQuery,
     headers: &HeaderMap,
+    peer: &Peer,
 ) -> ApiResult<impl IntoResponse> {
     if code.len() > jiu_contracts::gs1::CODE_BYTES_MAX {
         return Err(ApiError::new(
@@ -542,6 +570,9 @@ async fn verify_answer(
         .unwrap_or(0);
     // A verify answer is about 0.1 ms of CPU (a few map lookups, a proof, a short rocksdb
     // scan): computed on the runtime's worker, since a blocking-pool handoff costs more.
+    let client = shared
+        .scans
+        .client_id(client_address(&shared, headers, peer));
     let committed = shared.committed();
     let answer = crate::verify::answer(
         &committed,
@@ -551,6 +582,7 @@ async fn verify_answer(
         &code,
         &query,
         viewer,
+        client,
         now_ms,
     );
     // The answer comes as JSON bytes; the header is the one `Json` would set.

@@ -48,6 +48,8 @@ pub struct NodeInfo {
     pub is_validator: bool,
     /// Bearer tokens that get the partner view of verify answers and may capture.
     pub partner_tokens: Vec<String>,
+    /// Whether verify clients are told apart by `X-Forwarded-For` (behind a proxy).
+    pub forwarded_for: bool,
     /// The producer's NFC tag master keys (meta-read, file-read), if this node checks taps.
     pub sun_keys: Option<(jiu_sun::AesKey, jiu_sun::AesKey)>,
     /// The org key this node signs EPCIS captures with, if it captures.

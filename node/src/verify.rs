@@ -33,7 +33,8 @@ mod tests;
 
 use json::*;
 pub use scan::{
-    ScanBook, ScanStats, MULTI_SCAN_CHECKS, MULTI_SCAN_CITIES, SCAN_STATS_CODES_MAX, SCAN_WINDOW_MS,
+    ClientId, ScanBook, ScanStats, MULTI_SCAN_CHECKS, MULTI_SCAN_CITIES, SCAN_STATS_CODES_MAX,
+    SCAN_WINDOW_MS,
 };
 
 /// What the client says about the check.
@@ -47,6 +48,9 @@ pub struct VerifyQuery {
     pub picc: Option<String>,
     pub cmac: Option<String>,
     pub enc: Option<String>,
+    /// On the Digital Link path: the GS1 link type asked for (see `resolver`).
+    #[serde(rename = "linkType")]
+    pub link_type: Option<String>,
 }
 
 /// The proof part of an answer.
@@ -127,6 +131,7 @@ pub fn answer(
     raw: &str,
     query: &VerifyQuery,
     viewer: Viewer,
+    client: ClientId,
     now_ms: u64,
 ) -> Vec<u8> {
     let code = match parse_code(raw) {
@@ -158,8 +163,8 @@ pub fn answer(
         }));
     }
     let key = jiu_contracts::provenance::record_key(&code);
-    let stats =
-        (viewer == Viewer::Public).then(|| scans.record(key, now_ms, query.city.as_deref()));
+    let stats = (viewer == Viewer::Public)
+        .then(|| scans.record(key, now_ms, query.city.as_deref(), client));
     let mut verdict = verdict;
     if let Some(stats) = &stats {
         if stats.count > MULTI_SCAN_CHECKS || stats.cities_30d >= MULTI_SCAN_CITIES {

@@ -309,6 +309,33 @@ async fn n4_epcis_capture_and_query() {
         .expect("answer");
     assert_eq!(cross.headers()["access-control-allow-origin"], "*");
 
+    // Scan statistics count clients, not requests: one client naming three cities holds
+    // one; three clients (loopback addresses of their own) make MULTI_SCAN critical.
+    let from = |ip: &str| {
+        reqwest::Client::builder()
+            .local_address(ip.parse::<std::net::IpAddr>().ok())
+            .build()
+            .expect("client")
+    };
+    let check = |client: reqwest::Client, city: &str| {
+        let url = format!("{rpc}/01/09506000134352/21/CAP3?city={city}");
+        async move {
+            let response = client.get(url).send().await.expect("answer");
+            response.json::<Value>().await.expect("JSON")
+        }
+    };
+    let one = from("127.0.0.1");
+    for city in ["SHA", "PEK", "CTU", "CTU"] {
+        let answer = check(one.clone(), city).await;
+        assert_eq!(answer["scan_stats"]["cities_30d"], 1, "{answer}");
+        assert_eq!(answer["verdict"], "GENUINE_UNSOLD", "{answer}");
+    }
+    let two = check(from("127.0.0.2"), "SHA").await;
+    assert_eq!(two["scan_stats"]["cities_30d"], 2, "{two}");
+    let three = check(from("127.0.0.3"), "PEK").await;
+    assert_eq!(three["scan_stats"]["cities_30d"], 3, "{three}");
+    assert_eq!(three["verdict"], "SUSPECT", "{three}");
+
     // Bad requests: no token, a bad query parameter.
     let (status, _) = cluster.post(0, "/capture", &json!({})).await;
     assert_eq!(status, 401);

@@ -243,7 +243,7 @@ fn answers(chain: &Chain) -> Vec<String> {
         for query in &queries {
             for viewer in [Viewer::Public, Viewer::Partner] {
                 let answer = answer(
-                    &committed, &chain.db, &scans, &tags, code, query, viewer, 5_000,
+                    &committed, &chain.db, &scans, &tags, code, query, viewer, 1, 5_000,
                 );
                 out.push(String::from_utf8(answer).expect("utf-8"));
             }
@@ -259,22 +259,66 @@ fn test_scan_book_counts_up_to_its_bound() {
         .map(|n| jiu_contracts::sha256(&[&n.to_be_bytes()]))
         .collect();
     for (n, key) in keys.iter().enumerate() {
-        book.record(*key, n as u64, Some("SHA"));
+        book.record(*key, n as u64, Some("SHA"), 1);
     }
     let counted: Vec<&Hash> = keys
         .iter()
-        .filter(|k| book.record(**k, 10_000, None).count == 2)
+        .filter(|k| book.record(**k, 10_000, None, 1).count == 2)
         .collect();
     // Each of the 64 shards counts 2 codes: 128 in all, as keys spread over shards.
     assert_eq!(counted.len(), 128, "the bound holds");
-    let first = book.record(*counted[0], 10_001, Some("PEK"));
+    let first = book.record(*counted[0], 10_001, Some("PEK"), 2);
     assert_eq!(
         (first.count, first.cities_30d),
         (3, 2),
         "a counted code keeps counting"
     );
     let uncounted = keys.iter().find(|k| !counted.contains(k)).expect("some");
-    assert_eq!(book.record(*uncounted, 10_002, None).count, 0);
+    assert_eq!(book.record(*uncounted, 10_002, None, 1).count, 0);
+}
+
+/// The city rule counts clients: one client naming three cities holds one (its last), so
+/// a single caller cannot make a genuine bottle look seen in three cities; three clients
+/// can. Addresses are told apart (an IPv6 client by its /64), never stored.
+#[test]
+fn test_scan_cities_count_one_per_client() {
+    use std::net::IpAddr;
+    let book = ScanBook::default();
+    let key = jiu_contracts::sha256(&[b"bottle"]);
+    let ip = |s: &str| Some(s.parse::<IpAddr>().expect("address"));
+    let one = book.client_id(ip("203.0.113.7"));
+    for (t, city) in ["SHA", "PEK", "CTU"].iter().enumerate() {
+        book.record(key, 1_000 + t as u64, Some(city), one);
+    }
+    let stats = book.record(key, 2_000, None, one);
+    assert_eq!(
+        (stats.count, stats.cities_30d),
+        (4, 1),
+        "one client, one city"
+    );
+    for (client, city) in [("198.51.100.1", "PEK"), ("2001:db8:1:2::5", "SHA")] {
+        book.record(key, 3_000, Some(city), book.client_id(ip(client)));
+    }
+    let stats = book.record(key, 3_001, None, one);
+    assert_eq!(stats.cities_30d, 3, "three clients, three cities");
+    assert_eq!(
+        book.client_id(ip("2001:db8:1:2::5")),
+        book.client_id(ip("2001:db8:1:2:aaaa::9")),
+        "one /64"
+    );
+    assert_ne!(
+        book.client_id(ip("203.0.113.7")),
+        book.client_id(ip("203.0.113.8"))
+    );
+    assert_eq!(
+        book.client_id(ip("::ffff:203.0.113.7")),
+        one,
+        "an IPv4-mapped address is the IPv4 client"
+    );
+    assert_ne!(book.client_id(None), one);
+    // Past the 30-day window a city no longer counts.
+    let later = book.record(key, 3_001 + SCAN_WINDOW_MS + 1, Some("SZX"), one);
+    assert_eq!(later.cities_30d, 1);
 }
 
 #[test]
@@ -302,6 +346,7 @@ fn test_answer_shows_container_lines_and_hides_distributors() {
             "(01)09506000134352(21)B4",
             &VerifyQuery::default(),
             viewer,
+            1,
             5_000,
         );
         serde_json::from_slice::<serde_json::Value>(&bytes).expect("JSON")
