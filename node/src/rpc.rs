@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -149,7 +149,6 @@ pub fn router(shared: Arc<Shared>) -> Router {
 /// (writes need a signed tx or a partner's bearer token, never a cookie, so no origin gains
 /// anything from the browser's credentials); `Location` and `Link` are readable.
 fn cors() -> tower_http::cors::CorsLayer {
-    use axum::http::Method;
     tower_http::cors::CorsLayer::new()
         .allow_origin(tower_http::cors::Any)
         .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
@@ -394,9 +393,10 @@ async fn verify_code(
     Path(code): Path<String>,
     Query(query): Query<crate::verify::VerifyQuery>,
     peer: Peer,
+    method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    verify_answer(shared, code, query, &headers, &peer)
+    verify_answer(shared, code, query, &headers, &peer, &method)
         .await
         .map(IntoResponse::into_response)
 }
@@ -411,6 +411,7 @@ async fn resolve_digital_link(
     Query(query): Query<crate::verify::VerifyQuery>,
     RawQuery(raw_query): RawQuery,
     peer: Peer,
+    method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let header_text = |name| headers.get(name).and_then(|v| v.to_str().ok());
@@ -490,7 +491,7 @@ async fn resolve_digital_link(
     if wants_html {
         return Ok((vary, link, axum::response::Html(crate::web::VERIFY_PAGE)).into_response());
     }
-    let answer = verify_answer(shared, code, query, &headers, &peer).await?;
+    let answer = verify_answer(shared, code, query, &headers, &peer, &method).await?;
     Ok((vary, link, answer).into_response())
 }
 
@@ -551,6 +552,7 @@ async fn verify_answer(
     query: crate::verify::VerifyQuery,
     headers: &HeaderMap,
     peer: &Peer,
+    method: &Method,
 ) -> ApiResult<impl IntoResponse> {
     if code.len() > jiu_contracts::gs1::CODE_BYTES_MAX {
         return Err(ApiError::new(
@@ -570,9 +572,11 @@ async fn verify_answer(
         .unwrap_or(0);
     // A verify answer is about 0.1 ms of CPU (a few map lookups, a proof, a short rocksdb
     // scan): computed on the runtime's worker, since a blocking-pool handoff costs more.
-    let client = shared
-        .scans
-        .client_id(client_address(&shared, headers, peer));
+    let client = (method != Method::HEAD).then(|| {
+        shared
+            .scans
+            .client_id(client_address(&shared, headers, peer))
+    });
     let committed = shared.committed();
     let answer = crate::verify::answer(
         &committed,

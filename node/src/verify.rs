@@ -131,7 +131,7 @@ pub fn answer(
     raw: &str,
     query: &VerifyQuery,
     viewer: Viewer,
-    client: ClientId,
+    client: Option<ClientId>,
     now_ms: u64,
 ) -> Vec<u8> {
     let code = match parse_code(raw) {
@@ -163,8 +163,11 @@ pub fn answer(
         }));
     }
     let key = jiu_contracts::provenance::record_key(&code);
-    let stats = (viewer == Viewer::Public)
-        .then(|| scans.record(key, now_ms, query.city.as_deref(), client));
+    // A public check counts for its client; a request that checks nothing (HEAD, whose
+    // answer is never sent) has no client and is not counted.
+    let stats = client
+        .filter(|_| viewer == Viewer::Public)
+        .map(|client| scans.record(key, now_ms, query.city.as_deref(), client));
     let mut verdict = verdict;
     if let Some(stats) = &stats {
         if stats.count > MULTI_SCAN_CHECKS || stats.cities_30d >= MULTI_SCAN_CITIES {

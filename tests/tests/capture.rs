@@ -336,6 +336,16 @@ async fn n4_epcis_capture_and_query() {
     assert_eq!(three["scan_stats"]["cities_30d"], 3, "{three}");
     assert_eq!(three["verdict"], "SUSPECT", "{three}");
 
+    // A HEAD request checks nothing and is not counted.
+    let cap2 = format!("{rpc}/01/09506000134352/21/CAP2");
+    for _ in 0..2 {
+        let head = client.head(&cap2).send().await.expect("HEAD");
+        assert_eq!(head.status(), 200);
+        assert!(head.headers().contains_key("link"));
+    }
+    let checked = json_at(cap2).await;
+    assert_eq!(checked["scan_stats"]["count"], 1, "{checked}");
+
     // Bad requests: no token, a bad query parameter.
     let (status, _) = cluster.post(0, "/capture", &json!({})).await;
     assert_eq!(status, 401);

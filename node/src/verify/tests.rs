@@ -243,7 +243,15 @@ fn answers(chain: &Chain) -> Vec<String> {
         for query in &queries {
             for viewer in [Viewer::Public, Viewer::Partner] {
                 let answer = answer(
-                    &committed, &chain.db, &scans, &tags, code, query, viewer, 1, 5_000,
+                    &committed,
+                    &chain.db,
+                    &scans,
+                    &tags,
+                    code,
+                    query,
+                    viewer,
+                    Some(1),
+                    5_000,
                 );
                 out.push(String::from_utf8(answer).expect("utf-8"));
             }
@@ -346,7 +354,7 @@ fn test_answer_shows_container_lines_and_hides_distributors() {
             "(01)09506000134352(21)B4",
             &VerifyQuery::default(),
             viewer,
-            1,
+            Some(1),
             5_000,
         );
         serde_json::from_slice::<serde_json::Value>(&bytes).expect("JSON")
