@@ -15,6 +15,7 @@
 //! than redirecting to it (the answer is the resource); an unknown link type gets that
 //! default. Only AI 01 with AI 21 is served: a GTIN alone names a product, not a bottle.
 
+use jiu_contracts::gs1::percent_encode;
 use serde_json::{json, Value};
 
 /// The GS1 Web Vocabulary namespace the link relation types come from.
@@ -85,13 +86,13 @@ pub fn links(base: &str, path: &str, canonical: &str, element_string: &str) -> V
         },
         Link {
             relation: "verificationService",
-            href: format!("{base}/verify/{}", component(element_string)),
+            href: format!("{base}/verify/{}", percent_encode(element_string)),
             title: "Verification answer with its proof",
             media_type: "application/json",
         },
         Link {
             relation: "epcis",
-            href: format!("{base}/epcs/{}/events", component(canonical)),
+            href: format!("{base}/epcs/{}/events", percent_encode(canonical)),
             title: "EPCIS events of this bottle",
             media_type: "application/ld+json",
         },
@@ -151,17 +152,6 @@ fn is_host(host: &str) -> bool {
         && host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
-}
-
-/// `text` percent-encoded as one path segment (RFC 3986 unreserved characters kept).
-fn component(text: &str) -> String {
-    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
-    utf8_percent_encode(text, SEGMENT).to_string()
 }
 
 /// The resolver description file (`/.well-known/gs1resolver`) of a node named `name`

@@ -415,32 +415,22 @@ async fn resolve_digital_link(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let header_text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    // The segments come decoded: written again as the Digital Link writes them, so a serial
+    // holding `/` or `%` names the same bottle, and the address stays a valid header value
+    // whatever the client sent.
+    let serial = jiu_contracts::gs1::percent_encode(&serial);
+    let path = format!(
+        "01/{}/21/{serial}",
+        jiu_contracts::gs1::percent_encode(&gtin)
+    );
     let code = format!("https://id.gs1.org/01/{gtin}/21/{serial}");
     let base = crate::resolver::base_url(&headers);
-    // The path as the client wrote it (segments re-encoded as the canonical form writes
-    // them), so the default link and the linkset's anchor name this address.
-    // A serial of unreserved characters (every bottle of the demo, most in practice) is
-    // written as it came; any other is re-encoded as the canonical form writes it.
-    let plain = serial
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
-    let parsed = (!plain).then(|| jiu_contracts::gs1::parse_code(&code));
-    let path = match &parsed {
-        Some(Ok(canonical @ jiu_contracts::gs1::Code::Item(_))) => {
-            canonical.to_string().split_once("/01/").map_or_else(
-                || format!("01/{gtin}/21/{serial}"),
-                |(_, rest)| format!("01/{rest}"),
-            )
-        }
-        _ => format!("01/{gtin}/21/{serial}"),
-    };
     let self_uri = format!("{base}/{path}");
     let link = [(header::LINK, crate::resolver::link_header(&self_uri))];
     let requested =
         crate::resolver::Requested::parse(query.link_type.as_deref(), header_text(header::ACCEPT));
     if requested != crate::resolver::Requested::Default {
-        let parsed = parsed.unwrap_or_else(|| jiu_contracts::gs1::parse_code(&code));
-        let code = match parsed {
+        let code = match jiu_contracts::gs1::parse_code(&code) {
             Ok(code @ jiu_contracts::gs1::Code::Item(_)) => code,
             Ok(_) | Err(_) => {
                 return Err(ApiError::new(
@@ -570,13 +560,14 @@ async fn verify_answer(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    // A verify answer is about 0.1 ms of CPU (a few map lookups, a proof, a short rocksdb
-    // scan): computed on the runtime's worker, since a blocking-pool handoff costs more.
+    // HEAD checks nothing (its answer is never sent): no client to count.
     let client = (method != Method::HEAD).then(|| {
         shared
             .scans
             .client_id(client_address(&shared, headers, peer))
     });
+    // A verify answer is about 0.1 ms of CPU (a few map lookups, a proof, a short rocksdb
+    // scan): computed on the runtime's worker, since a blocking-pool handoff costs more.
     let committed = shared.committed();
     let answer = crate::verify::answer(
         &committed,

@@ -289,6 +289,17 @@ async fn n4_epcis_capture_and_query() {
         .await
         .expect("answer");
     assert_eq!(bad.status(), 400, "a wrong check digit");
+    // Segments arrive decoded: a serial holding `/` is the same bottle, written again as
+    // the Digital Link writes it; a control character in the GTIN is an invalid code, not
+    // a header the server cannot write.
+    let slashed = json_at(format!("{rpc}/01/09506000134352/21/X%2F1?linkType=linkset")).await;
+    assert_eq!(
+        slashed["linkset"][0]["anchor"],
+        format!("{rpc}/01/09506000134352/21/X%2F1").as_str(),
+        "{slashed}"
+    );
+    let garbled = json_at(format!("{rpc}/01/%7F9506000134352/21/B1")).await;
+    assert_eq!(garbled["verdict"], "INVALID_CODE", "{garbled}");
     let description = json_at(format!("{rpc}/.well-known/gs1resolver")).await;
     assert_eq!(description["resolverRoot"], rpc.as_str(), "{description}");
     assert_eq!(description["supportedPrimaryKeys"], json!(["01"]));

@@ -141,8 +141,9 @@ fn hex_value(b: u8) -> Option<u8> {
 }
 
 /// Escapes everything outside RFC 3986 `unreserved` as `%XX` with upper-case hex, as GS1's
-/// reference engine does, so one value has one written form.
-fn percent_encode(value: &str) -> String {
+/// reference engine does, so one value has one written form (and a value can be one path
+/// segment of any URI).
+pub fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len() * 3);
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
