@@ -1,13 +1,15 @@
 //! The application identifiers this chain knows, and the rules that turn a list of AI/value
-//! pairs into a [`Code`].
+//! pairs into a [`Code`] (and the lot a bottle's symbol may carry beside it).
 //!
 //! The same rules serve Digital Link URIs and element strings: one primary key; (01) needs
-//! (21) and takes no other qualifier; (00), (417) and (414) stand alone. Qualifiers that GS1
-//! allows but a bottle must not carry (22 CPV, 10 lot, 235 TPX, 254 GLN extension) are known
-//! so that they are refused by name rather than as unknown AIs.
+//! (21) and may carry (10), the lot, which is read but is not part of the bottle's identity;
+//! (00), (417) and (414) stand alone. Qualifiers that GS1 allows but a bottle must not carry
+//! (22 CPV, 235 TPX, 254 GLN extension) are known so that they are refused by name rather
+//! than as unknown AIs.
 
 use super::error::CodeError;
-use super::keys::{Code, Gln, Gtin, Serial, Sgtin, Sscc};
+use super::keys::{Code, Gln, Gtin, Lot, Serial, Sgtin, Sscc};
+use super::Scanned;
 
 /// An application identifier the parsers recognise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,13 +93,14 @@ pub(crate) enum GtinForm {
     Gtin14,
 }
 
-/// Turns AI/value pairs, in input order, into a [`Code`]. With `key_first` (Digital Link) the
-/// first pair must be the primary key; element strings may carry AIs in any order.
+/// Turns AI/value pairs, in input order, into a [`Scanned`] code. With `key_first` (Digital
+/// Link) the first pair must be the primary key and qualifiers keep the Digital Link order
+/// (lot before serial); element strings may carry AIs in any order.
 pub(crate) fn assemble(
     pairs: &[(Ai, String)],
     key_first: bool,
     gtin_form: GtinForm,
-) -> Result<Code, CodeError> {
+) -> Result<Scanned, CodeError> {
     let Some(first) = pairs.first() else {
         return Err(CodeError::MissingKey);
     };
@@ -123,28 +126,39 @@ pub(crate) fn assemble(
         });
     }
     let mut serial = None;
+    let mut lot = None;
     for (ai, value) in pairs.iter().filter(|(ai, _)| !ai.is_key()) {
-        if *key == Ai::Gtin && *ai == Ai::Serial {
-            serial = Some(value);
-        } else {
-            return Err(CodeError::DisallowedQualifier {
-                ai: ai.code(),
-                key: key.code(),
-            });
+        match (key, ai) {
+            (Ai::Gtin, Ai::Serial) => serial = Some(value),
+            (Ai::Gtin, Ai::Lot) if key_first && serial.is_some() => {
+                return Err(CodeError::QualifierOrder {
+                    ai: Ai::Lot.code(),
+                    before: Ai::Serial.code(),
+                })
+            }
+            (Ai::Gtin, Ai::Lot) => lot = Some(value),
+            _ => {
+                return Err(CodeError::DisallowedQualifier {
+                    ai: ai.code(),
+                    key: key.code(),
+                })
+            }
         }
     }
-    match key {
+    let code = match key {
         Ai::Gtin => {
             let gtin = match gtin_form {
                 GtinForm::AnyLength => Gtin::parse(key_value)?,
                 GtinForm::Gtin14 => Gtin::parse_gtin14(key_value)?,
             };
             let serial = serial.ok_or(CodeError::MissingSerial)?;
-            Ok(Code::Item(Sgtin::new(gtin, Serial::parse(serial)?)))
+            Code::Item(Sgtin::new(gtin, Serial::parse(serial)?))
         }
-        Ai::Sscc => Ok(Code::Logistic(Sscc::parse(key_value)?)),
-        Ai::PartyGln => Ok(Code::Party(Gln::parse_for("417", key_value)?)),
-        Ai::LocationGln => Ok(Code::Location(Gln::parse_for("414", key_value)?)),
+        Ai::Sscc => Code::Logistic(Sscc::parse(key_value)?),
+        Ai::PartyGln => Code::Party(Gln::parse_for("417", key_value)?),
+        Ai::LocationGln => Code::Location(Gln::parse_for("414", key_value)?),
         other => unreachable!("({}) is not a primary key", other.code()),
-    }
+    };
+    let lot = lot.map(|value| Lot::parse(value)).transpose()?;
+    Ok(Scanned { code, lot })
 }

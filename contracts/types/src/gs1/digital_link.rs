@@ -16,10 +16,16 @@ use super::ai::{assemble, Ai, GtinForm};
 use super::check_size;
 use super::error::CodeError;
 use super::keys::{Code, Gln, Sgtin, Sscc};
+use super::Scanned;
 
 /// Parses a GS1 Digital Link URI naming a bottle (`/01/../21/..`), a case or pallet (`/00/..`),
 /// a party (`/417/..`) or a location (`/414/..`).
 pub fn parse_digital_link(uri: &str) -> Result<Code, CodeError> {
+    scan_digital_link(uri).map(|scanned| scanned.code)
+}
+
+/// [`parse_digital_link`], keeping a bottle's lot (`/01/{gtin}/10/{lot}/21/{serial}`).
+pub(crate) fn scan_digital_link(uri: &str) -> Result<Scanned, CodeError> {
     check_size(uri)?;
     let rest = strip_scheme(uri)?;
     let end = rest.find(['?', '#']).unwrap_or(rest.len());

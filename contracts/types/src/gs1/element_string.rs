@@ -14,6 +14,7 @@ use super::ai::{assemble, Ai, GtinForm};
 use super::check_size;
 use super::error::CodeError;
 use super::keys::{Code, Gtin, Sgtin};
+use super::Scanned;
 
 /// The GS1 separator (ASCII 29) that a scanner sends for FNC1.
 pub const GROUP_SEPARATOR: char = '\u{1d}';
@@ -24,6 +25,11 @@ const GS1_SYMBOLOGY_IDS: [&str; 5] = ["]C1", "]e0", "]d2", "]Q3", "]J1"];
 /// Parses a bracketed or unbracketed element string naming a bottle, a case or pallet, a party
 /// or a location.
 pub fn parse_element_string(s: &str) -> Result<Code, CodeError> {
+    scan_element_string(s).map(|scanned| scanned.code)
+}
+
+/// [`parse_element_string`], keeping a bottle's lot (`(10)`).
+pub(crate) fn scan_element_string(s: &str) -> Result<Scanned, CodeError> {
     check_size(s)?;
     let pairs = if s.starts_with('(') {
         bracketed_pairs(s)?

@@ -43,10 +43,15 @@ pub enum CodeError {
     #[error("({ai}) must come after its primary key ({key})")]
     WrongOrder { ai: &'static str, key: &'static str },
     #[error(
-        "({ai}) is not allowed with ({key}): the chain accepts (01) with (21) for a bottle, and \
-         (00), (417) or (414) alone"
+        "({ai}) is not allowed with ({key}): the chain accepts (01) with (21) and optionally \
+         (10) for a bottle, and (00), (417) or (414) alone"
     )]
     DisallowedQualifier { ai: &'static str, key: &'static str },
+    #[error("({ai}) must come before ({before}) in a Digital Link path")]
+    QualifierOrder {
+        ai: &'static str,
+        before: &'static str,
+    },
     #[error("({ai}) appears more than once")]
     DuplicateAi { ai: &'static str },
     #[error("two primary keys, ({first}) and ({second}); a code identifies one thing")]

@@ -166,79 +166,102 @@ impl Gln {
     }
 }
 
-/// The serial number of one item (AI 21): 1 to 20 characters of GS1 CSET 82.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, BorshSerialize)]
-#[serde(transparent)]
-pub struct Serial(String);
+/// A GS1 text attribute of 1 to 20 CSET 82 characters (`X..20`): `Display` and serde as the
+/// text, borsh as a string, with the checks re-run on every decode.
+macro_rules! cset82_text {
+    ($(#[$doc:meta])* $name:ident, $ai:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, BorshSerialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
 
-impl Serial {
-    /// Most characters in a serial (AI 21 is `X..20`).
-    pub const CHARS_MAX: usize = 20;
+        impl $name {
+            /// Most characters in the value (the AI is `X..20`).
+            pub const CHARS_MAX: usize = 20;
+            /// The application identifier that carries this value.
+            pub const AI: &'static str = $ai;
 
-    /// Parses a serial: 1 to 20 characters, each in CSET 82.
-    pub fn parse(s: &str) -> Result<Self, CodeError> {
-        let len = s.chars().count();
-        if !(1..=Self::CHARS_MAX).contains(&len) {
-            return Err(CodeError::BadLength {
-                ai: "21",
-                len,
-                expected: "1 to 20",
-            });
+            /// Parses 1 to 20 characters, each in CSET 82.
+            pub fn parse(s: &str) -> Result<Self, CodeError> {
+                let len = s.chars().count();
+                if !(1..=Self::CHARS_MAX).contains(&len) {
+                    return Err(CodeError::BadLength {
+                        ai: $ai,
+                        len,
+                        expected: "1 to 20",
+                    });
+                }
+                if let Some((position, character)) =
+                    s.chars().enumerate().find(|(_, c)| !is_cset82(*c))
+                {
+                    return Err(CodeError::BadCharacter {
+                        ai: $ai,
+                        position,
+                        character,
+                    });
+                }
+                Ok(Self(s.to_owned()))
+            }
+
+            /// The value as printed.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
         }
-        if let Some((position, character)) = s.chars().enumerate().find(|(_, c)| !is_cset82(*c)) {
-            return Err(CodeError::BadCharacter {
-                ai: "21",
-                position,
-                character,
-            });
-        }
-        Ok(Self(s.to_owned()))
-    }
 
-    /// The serial as printed.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = CodeError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <String as Deserialize>::deserialize(deserializer)?;
+                Self::parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl BorshDeserialize for $name {
+            fn deserialize_reader<R: borsh::io::Read>(reader: &mut R) -> borsh::io::Result<Self> {
+                let text = String::deserialize_reader(reader)?;
+                Self::parse(&text).map_err(invalid_data)
+            }
+        }
+    };
 }
+
+cset82_text!(
+    /// The serial number of one item (AI 21): 1 to 20 characters of GS1 CSET 82.
+    Serial,
+    "21"
+);
+
+cset82_text!(
+    /// A batch or lot number (AI 10): 1 to 20 characters of GS1 CSET 82. Not part of a
+    /// bottle's identity (GTIN + serial is), but printed with it and recorded at commissioning.
+    Lot,
+    "10"
+);
 
 /// GS1 AI encodable character set 82 (GS1 General Specifications, "CSET 82"): the digits,
 /// upper- and lower-case Latin letters, and `! " % & ' ( ) * + , - . / : ; < = > ? _`.
 pub fn is_cset82(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!\"%&'()*+,-./:;<=>?_".contains(c)
-}
-
-impl fmt::Display for Serial {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for Serial {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Serial({:?})", self.0)
-    }
-}
-
-impl FromStr for Serial {
-    type Err = CodeError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Serial {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <String as Deserialize>::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl BorshDeserialize for Serial {
-    fn deserialize_reader<R: borsh::io::Read>(reader: &mut R) -> borsh::io::Result<Self> {
-        let text = String::deserialize_reader(reader)?;
-        Self::parse(&text).map_err(invalid_data)
-    }
 }
 
 /// A serialised trade item: one bottle, GTIN (AI 01) plus serial (AI 21).

@@ -32,7 +32,17 @@ pub use digital_link::{parse_digital_link, percent_encode};
 pub use element_string::{parse_element_string, GROUP_SEPARATOR};
 pub use epc_urn::parse_epc_urn;
 pub use error::{CodeError, INVALID_CODE};
-pub use keys::{is_cset82, Code, Gln, Gtin, Serial, Sgtin, Sscc, CANONICAL_HOST};
+pub use keys::{is_cset82, Code, Gln, Gtin, Lot, Serial, Sgtin, Sscc, CANONICAL_HOST};
+
+/// What a scan says: the code, and the lot (AI 10) when a bottle's symbol carries one
+/// (`/01/{gtin}/10/{lot}/21/{serial}`, `(01)..(10)..(21)..`). The lot is not part of the
+/// identity: a bottle scanned with or without it is the same [`Code`]; the verify answer
+/// compares it with the lot the chain recorded at commissioning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scanned {
+    pub code: Code,
+    pub lot: Option<Lot>,
+}
 
 /// Largest input any parser reads; longer input is refused before parsing. A Digital Link URI
 /// with a 20-character serial fully escaped is under 150 bytes; tag parameters in the query
@@ -70,25 +80,31 @@ pub(crate) fn check_size(s: &str) -> Result<(), CodeError> {
 /// string, `414` or `417` followed by 13 digits is also 16 digits; reading a bottle code as a
 /// location would be worse than refusing a rarely scanned GLN.)
 pub fn parse_code(s: &str) -> Result<Code, CodeError> {
+    parse_scanned(s).map(|scanned| scanned.code)
+}
+
+/// [`parse_code`], keeping the lot (AI 10) a bottle's Digital Link or element string carries.
+pub fn parse_scanned(s: &str) -> Result<Scanned, CodeError> {
     check_size(s)?;
     dispatch(s.trim_matches(|c: char| c.is_ascii_whitespace()), true)
 }
 
-fn dispatch(s: &str, symbology_id_allowed: bool) -> Result<Code, CodeError> {
+fn dispatch(s: &str, symbology_id_allowed: bool) -> Result<Scanned, CodeError> {
     let starts_with_http = s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("http"));
+    let code_only = |code| Scanned { code, lot: None };
     if s.is_empty() {
         Err(CodeError::Empty)
     } else if starts_with_http {
-        parse_digital_link(s)
+        digital_link::scan_digital_link(s)
     } else if s.starts_with("urn:") {
-        parse_epc_urn(s)
+        parse_epc_urn(s).map(code_only)
     } else if s.starts_with(']') && symbology_id_allowed {
         match ["]Q1", "]d1", "]J0"]
             .into_iter()
             .find_map(|id| s.strip_prefix(id))
         {
             Some(data) => dispatch(data, false),
-            None => parse_element_string(s),
+            None => element_string::scan_element_string(s),
         }
     } else if s.len() == LEGACY_CODE_DIGITS && s.bytes().all(|b| b.is_ascii_digit()) {
         Err(CodeError::LegacyCodeNeedsGtin)
@@ -96,7 +112,7 @@ fn dispatch(s: &str, symbology_id_allowed: bool) -> Result<Code, CodeError> {
         || s.starts_with(GROUP_SEPARATOR)
         || s.starts_with(|c: char| c.is_ascii_digit())
     {
-        parse_element_string(s)
+        element_string::scan_element_string(s)
     } else {
         Err(CodeError::UnrecognisedForm)
     }

@@ -104,12 +104,42 @@ pub(crate) fn refusal_table() -> Vec<(String, CodeError)> {
                 second: "00",
             },
         ),
+        // The lot (10) is read with a bottle, before its serial as the Digital Link orders
+        // qualifiers, and never with another key.
         (
-            dl(&format!("/01/{GTIN}/10/LOT/21/A")),
+            dl(&format!("/01/{GTIN}/21/A/10/LOT")),
+            QualifierOrder {
+                ai: "10",
+                before: "21",
+            },
+        ),
+        (
+            dl(&format!("/00/{SSCC}/10/LOT")),
             DisallowedQualifier {
                 ai: "10",
-                key: "01",
+                key: "00",
             },
+        ),
+        (dl(&format!("/01/{GTIN}/10/LOT")), MissingSerial),
+        (
+            dl(&format!("/01/{GTIN}/10/L~T/21/A")),
+            BadCharacter {
+                ai: "10",
+                position: 1,
+                character: '~',
+            },
+        ),
+        (
+            dl(&format!("/01/{GTIN}/10/{}/21/A", "L".repeat(21))),
+            BadLength {
+                ai: "10",
+                len: 21,
+                expected: "1 to 20",
+            },
+        ),
+        (
+            dl(&format!("/01/{GTIN}/10/L/10/M/21/A")),
+            DuplicateAi { ai: "10" },
         ),
         (
             dl(&format!("/01/{GTIN}/22/CPV/21/A")),
@@ -253,10 +283,10 @@ pub(crate) fn refusal_table() -> Vec<(String, CodeError)> {
         ("()X".into(), UnknownAi { ai: String::new() }),
         (format!("(01){GTIN}(21)A(21)B"), DuplicateAi { ai: "21" }),
         (
-            format!("(01){GTIN}(10)L(21)A"),
+            format!("(00){SSCC}(10)L"),
             DisallowedQualifier {
                 ai: "10",
-                key: "01",
+                key: "00",
             },
         ),
         ("(21)A".into(), MissingKey),

@@ -129,6 +129,35 @@ fn test_valid_digital_links_parse_to_their_code() {
 }
 
 #[test]
+fn test_a_lot_in_the_code_is_read_beside_the_bottle_it_qualifies() {
+    let bottle = item("09506000134352", "ABC123");
+    let lot = Lot::parse("L2026-A").expect("a lot");
+    let with_lot = [
+        "https://id.gs1.org/01/09506000134352/10/L2026-A/21/ABC123",
+        "https://brand.example.com/q/01/9506000134352/10/L2026%2DA/21/ABC123?picc=00",
+        "(01)09506000134352(10)L2026-A(21)ABC123",
+        // Element strings fix no order of AIs.
+        "(01)09506000134352(21)ABC123(10)L2026-A",
+        "0109506000134352", /* (01) is fixed-length */
+    ];
+    for raw in &with_lot[..4] {
+        let scanned = parse_scanned(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+        assert_eq!(scanned.code, bottle, "{raw}");
+        assert_eq!(scanned.lot.as_ref(), Some(&lot), "{raw}");
+        // The identity is the same with or without the lot.
+        assert_eq!(parse_code(raw).expect("parses"), bottle, "{raw}");
+    }
+    let unbracketed = format!("{}10L2026-A{GROUP_SEPARATOR}21ABC123", with_lot[4]);
+    let scanned = parse_scanned(&unbracketed).expect("scanner data with a lot");
+    assert_eq!((scanned.code, scanned.lot), (bottle.clone(), Some(lot)));
+    // No lot in the code: none read.
+    let plain = parse_scanned("https://id.gs1.org/01/09506000134352/21/ABC123").expect("plain");
+    assert_eq!((plain.code, plain.lot), (bottle, None));
+    // A case's or party's code never carries one (the refusal table has the errors).
+    assert!(parse_scanned("urn:epc:id:sscc:0614141.1234567890").is_ok_and(|s| s.lot.is_none()));
+}
+
+#[test]
 fn test_valid_element_strings_parse_to_their_code() {
     let cases = [
         (
