@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Subcommand;
 use eyre::{bail, eyre, Result, WrapErr};
-use jiu_contracts::gs1::{parse_code, Code};
+use jiu_contracts::gs1::{parse_code, Code, Lot};
 use jiu_contracts::provenance::Op;
 use jiu_contracts::{sha256, Payload, PublicKey, SignedTx, TxBody};
 use jiu_genesis::keys;
@@ -44,6 +44,9 @@ pub enum TxCmd {
         /// Commission these bottle codes (Digital Link, element string, EPC URN).
         #[arg(long, num_args = 1..)]
         commission: Vec<String>,
+        /// The lot (AI 10) the commissioned bottles were filled from.
+        #[arg(long, requires = "commission")]
+        lot: Option<String>,
         /// Wait until the transaction is finalized or rejected.
         #[arg(long)]
         wait: bool,
@@ -135,6 +138,7 @@ pub async fn run(cmd: TxCmd) -> Result<()> {
             key,
             ops,
             commission,
+            lot,
             wait,
         } => {
             let ops: Vec<Op> = match ops {
@@ -153,7 +157,10 @@ pub async fn run(cmd: TxCmd) -> Result<()> {
                             Err(error) => bail!("{code}: {error}"),
                         }
                     }
-                    vec![Op::Commission { items }]
+                    let lot = lot
+                        .map(|lot| Lot::parse(&lot).map_err(|e| eyre!("--lot: {e}")))
+                        .transpose()?;
+                    vec![Op::Commission { items, lot }]
                 }
             };
             let payload = Payload::Provenance { ops };

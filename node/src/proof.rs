@@ -210,7 +210,7 @@ pub fn verify_record_answer(
     genesis: &Genesis,
     answer: &serde_json::Value,
 ) -> Result<VerifiedRecord, ProofError> {
-    use jiu_contracts::provenance::{is_node_local, judge, AlertCode, RecordLeaf, Verdict};
+    use jiu_contracts::provenance::{is_node_local, judge_scan, AlertCode, RecordLeaf, Verdict};
 
     let field = |name: &str| answer.get(name).filter(|v| !v.is_null());
     let proof = field("proof").ok_or(ProofError::NoProof)?;
@@ -221,6 +221,22 @@ pub fn verify_record_answer(
         .ok_or_else(|| ProofError::Malformed("no code".into()))?;
     let code = jiu_contracts::gs1::parse_code(shown_code)
         .map_err(|e| ProofError::Malformed(format!("code: {e}")))?;
+    // What was scanned, as the answer echoes it: its lot (AI 10), if any, is compared with
+    // the proven record's. A query naming another code than the answer is refused.
+    let scanned = field("query")
+        .and_then(|q| q.get("code"))
+        .and_then(|c| c.as_str())
+        .and_then(|raw| jiu_contracts::gs1::parse_scanned(raw).ok());
+    if let Some(scanned) = &scanned {
+        if scanned.code != code {
+            return Err(ProofError::Shown {
+                field: "query",
+                shown: scanned.code.to_string(),
+                proven: code.to_string(),
+            });
+        }
+    }
+    let scanned_lot = scanned.and_then(|s| s.lot);
     verify_header(genesis, &proof.header, proof.block_id)?;
     let signed =
         verify_header_certificate(genesis, &proof.header, proof.block_id, &proof.certificate)?;
@@ -260,7 +276,7 @@ pub fn verify_record_answer(
     }
     check_product(&proof, &code, field("product"))?;
     // What the answer shows must be what the proven record says.
-    let (proven_verdict, _) = judge(leaf.as_ref());
+    let (proven_verdict, _) = judge_scan(leaf.as_ref(), scanned_lot.as_ref());
     let shown_verdict = field("verdict").and_then(|v| v.as_str()).unwrap_or("");
     let node_local: Vec<AlertCode> = field("alerts")
         .and_then(|v| serde_json::from_value::<Vec<serde_json::Value>>(v.clone()).ok())
@@ -300,6 +316,15 @@ pub fn verify_record_answer(
                 field: "flags",
                 shown: shown_flags.to_string(),
                 proven: proven_flags.to_string(),
+            });
+        }
+        let proven_lot = serde_json::to_value(&bottle.lot).unwrap_or_default();
+        let shown_lot = field("lot").cloned().unwrap_or_default();
+        if shown_lot != proven_lot {
+            return Err(ProofError::Shown {
+                field: "lot",
+                shown: shown_lot.to_string(),
+                proven: proven_lot.to_string(),
             });
         }
     }

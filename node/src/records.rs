@@ -232,7 +232,10 @@ mod tests {
             time_ms: 1,
             undo_window_ms: 1,
         };
-        let op = Op::Commission { items: vec![sgtin] };
+        let op = Op::Commission {
+            items: vec![sgtin],
+            lot: None,
+        };
         ledger
             .apply(&op, &Actor::new("p", Role::Producer), &parties, &ctx)
             .expect("commission");

@@ -74,9 +74,10 @@ impl Requested {
 
 /// The links of the bottle at `path` (`/01/{gtin}/21/{serial}`, as requested) on a node
 /// reached at `base` (`https://host`; empty for links relative to the node).
-/// `canonical` is the bottle's canonical Digital Link and `element_string` its
-/// `(01)...(21)...` form.
-pub fn links(base: &str, path: &str, canonical: &str, element_string: &str) -> Vec<Link> {
+/// `canonical` is the bottle's canonical Digital Link and `verify_code` the form the
+/// verification link asks about: its `(01)...(21)...` element string, or the Digital Link
+/// with the lot the address named.
+pub fn links(base: &str, path: &str, canonical: &str, verify_code: &str) -> Vec<Link> {
     vec![
         Link {
             relation: "defaultLink",
@@ -86,7 +87,7 @@ pub fn links(base: &str, path: &str, canonical: &str, element_string: &str) -> V
         },
         Link {
             relation: "verificationService",
-            href: format!("{base}/verify/{}", percent_encode(element_string)),
+            href: format!("{base}/verify/{}", percent_encode(verify_code)),
             title: "Verification answer with its proof",
             media_type: "application/json",
         },

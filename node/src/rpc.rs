@@ -121,6 +121,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/events", get(crate::epcis::events))
         .route("/epcs/{*epc}", get(crate::epcis::epc_events))
         .route("/01/{gtin}/21/{serial}", get(resolve_digital_link))
+        .route(
+            "/01/{gtin}/10/{lot}/21/{serial}",
+            get(resolve_digital_link_lot),
+        )
         .route("/.well-known/gs1resolver", get(resolver_description))
         .route("/lotteries", get(crate::lottery_rpc::lotteries))
         .route("/lottery/{id}", get(crate::lottery_rpc::lottery))
@@ -414,22 +418,73 @@ async fn resolve_digital_link(
     method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let address = DigitalLinkPath {
+        gtin,
+        lot: None,
+        serial,
+    };
+    resolve(shared, address, query, raw_query, peer, method, headers).await
+}
+
+/// `GET /01/{gtin}/10/{lot}/21/{serial}`: the same for a label that carries the bottle's lot
+/// (GS1 Digital Link puts it between GTIN and serial). The lot is compared with the one the
+/// chain recorded (ATTRIBUTE_MISMATCH when they differ).
+async fn resolve_digital_link_lot(
+    State(shared): AppState,
+    Path((gtin, lot, serial)): Path<(String, String, String)>,
+    Query(query): Query<crate::verify::VerifyQuery>,
+    RawQuery(raw_query): RawQuery,
+    peer: Peer,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let address = DigitalLinkPath {
+        gtin,
+        lot: Some(lot),
+        serial,
+    };
+    resolve(shared, address, query, raw_query, peer, method, headers).await
+}
+
+/// The decoded segments of a Digital Link resolver path.
+struct DigitalLinkPath {
+    gtin: String,
+    lot: Option<String>,
+    serial: String,
+}
+
+async fn resolve(
+    shared: Arc<Shared>,
+    address: DigitalLinkPath,
+    query: crate::verify::VerifyQuery,
+    raw_query: Option<String>,
+    peer: Peer,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let header_text = |name| headers.get(name).and_then(|v| v.to_str().ok());
     // The segments come decoded: written again as the Digital Link writes them, so a serial
     // holding `/` or `%` names the same bottle, and the address stays a valid header value
     // whatever the client sent.
-    let serial = jiu_contracts::gs1::percent_encode(&serial);
+    let encode = jiu_contracts::gs1::percent_encode;
+    let lot = address
+        .lot
+        .as_deref()
+        .map(|lot| format!("/10/{}", encode(lot)))
+        .unwrap_or_default();
     let path = format!(
-        "01/{}/21/{serial}",
-        jiu_contracts::gs1::percent_encode(&gtin)
+        "01/{}{lot}/21/{}",
+        encode(&address.gtin),
+        encode(&address.serial)
     );
-    let code = format!("https://id.gs1.org/01/{gtin}/21/{serial}");
+    let code = format!("https://id.gs1.org/{path}");
     let base = crate::resolver::base_url(&headers);
     let self_uri = format!("{base}/{path}");
     let link = [(header::LINK, crate::resolver::link_header(&self_uri))];
     let requested =
         crate::resolver::Requested::parse(query.link_type.as_deref(), header_text(header::ACCEPT));
     if requested != crate::resolver::Requested::Default {
+        let code_text = code.clone();
         let code = match jiu_contracts::gs1::parse_code(&code) {
             Ok(code @ jiu_contracts::gs1::Code::Item(_)) => code,
             Ok(_) | Err(_) => {
@@ -440,12 +495,14 @@ async fn resolve_digital_link(
                 ))
             }
         };
-        let links = crate::resolver::links(
-            &base,
-            &format!("/{path}"),
-            &code.to_string(),
-            &code.element_string(),
-        );
+        // The verification link keeps the lot, so that answer compares it too.
+        let verify_code = if address.lot.is_some() {
+            code_text.clone()
+        } else {
+            code.element_string()
+        };
+        let links =
+            crate::resolver::links(&base, &format!("/{path}"), &code.to_string(), &verify_code);
         if requested == crate::resolver::Requested::Linkset {
             let body = crate::resolver::linkset(&self_uri, &links);
             let media = [(header::CONTENT_TYPE, crate::resolver::LINKSET_MEDIA_TYPE)];
@@ -741,6 +798,7 @@ mod tests {
         ("get", "/events"),
         ("get", "/epcs/{epc}/events"),
         ("get", "/01/{gtin}/21/{serial}"),
+        ("get", "/01/{gtin}/10/{lot}/21/{serial}"),
         ("get", "/.well-known/gs1resolver"),
         ("get", "/health"),
         ("get", "/metrics"),

@@ -14,8 +14,10 @@
 
 use std::collections::BTreeSet;
 
-use jiu_contracts::gs1::{parse_code, Code};
-use jiu_contracts::provenance::{judge, AlertCode, AlertView, RecordLeaf, Severity, Verdict};
+use jiu_contracts::gs1::{parse_scanned, Code};
+use jiu_contracts::provenance::{
+    judge, judge_scan, AlertCode, AlertView, RecordLeaf, Severity, Verdict,
+};
 use jiu_contracts::state::RecordProof;
 use jiu_contracts::{Role, State};
 use serde::{Deserialize, Serialize};
@@ -134,8 +136,8 @@ pub fn answer(
     client: Option<ClientId>,
     now_ms: u64,
 ) -> Vec<u8> {
-    let code = match parse_code(raw) {
-        Ok(code) => code,
+    let scanned = match parse_scanned(raw) {
+        Ok(scanned) => scanned,
         Err(error) => {
             return json!({
                 "query": { "code": raw },
@@ -150,9 +152,10 @@ pub fn answer(
             .into_bytes()
         }
     };
+    let code = scanned.code;
     let state: &State = &committed.state;
     let leaf = state.record(&code);
-    let (verdict, mut alerts) = judge(leaf.as_ref());
+    let (verdict, mut alerts) = judge_scan(leaf.as_ref(), scanned.lot.as_ref());
     let containers = flagged_containers(&committed.state, leaf.as_ref());
     for container in &containers {
         let (_, container_alerts) = judge(Some(container));
@@ -252,6 +255,7 @@ pub fn answer(
         history: history_view(state, &history, viewer),
         in_container: None,
         kind: "unknown",
+        lot: None,
         product: None,
         proof: proof_view(committed, &code, leaf.as_ref(), &containers),
         query: QueryJson { code: raw },
@@ -375,6 +379,7 @@ fn record_view<'a>(
             time_ms: sale.time_ms,
         });
         out.replaced_by = bottle.replaced_by.as_ref().map(|new| new.to_string());
+        out.lot = bottle.lot.as_ref();
     } else if let Some(container) = &leaf.container {
         out.kind = "container";
         out.state = Some(&container.state);

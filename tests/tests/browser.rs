@@ -16,6 +16,8 @@ use serde_json::{json, Value};
 
 const MINUTE: Duration = Duration::from_secs(60);
 const GTIN: &str = "09506000134352";
+/// The lot the bottles were filled from.
+const LOT: &str = "L2026-07";
 
 fn org_key(cluster: &Cluster, org: &str) -> SigningKey {
     let path = cluster.net_dir().join("orgs").join(format!("{org}.json"));
@@ -151,7 +153,10 @@ async fn bottle_journey(cluster: &Cluster, chain_id: &str) -> u64 {
         (
             &producer,
             vec![
-                Op::Commission { items: bottles() },
+                Op::Commission {
+                    items: bottles(),
+                    lot: Some(jiu_contracts::gs1::Lot::parse(LOT).expect("lot")),
+                },
                 Op::Pack {
                     parent: case(),
                     children: vec![
@@ -312,6 +317,7 @@ async fn browser_shows_verdicts_history_and_checks_proofs() {
             "Product Reserve Baijiu",
             "Bottle 500 ml, 53.00% alcohol",
             "Producer Devnet Producer",
+            &format!("Lot {LOT}"),
             "Now In stock",
             "Held by Devnet Store 1",
             "Filled, labelled and registered by Devnet Producer",
@@ -326,7 +332,7 @@ async fn browser_shows_verdicts_history_and_checks_proofs() {
             "OK The records tree is part of the signed block's state",
             "OK The block header hashes to the signed block id",
             "OK More than two thirds of the validators signed the block",
-            "OK The verdict, state and sale shown here match the proven record",
+            "OK The verdict, state, lot and sale shown here match the proven record",
             &genesis_words,
         ],
     );
@@ -345,6 +351,30 @@ async fn browser_shows_verdicts_history_and_checks_proofs() {
             "Alerts",
         ],
     );
+
+    // (i-b) The same bottle through a label naming another lot: the page says why it is
+    // suspect and still verifies the proof (it compares the lot in its own address).
+    let text = page(format!("{node}/01/{GTIN}/10/L1999-01/21/B000001")).await;
+    assert_shows(
+        &text,
+        &[
+            "Suspect. This code was put on a bottle of another lot than the label says",
+            "critical The lot on the label does not match the record",
+            &format!("the code names lot L1999-01, but the chain recorded lot {LOT}"),
+            "Proof verified",
+            "OK The verdict, state, lot and sale shown here match the proven record",
+        ],
+    );
+    // ... and through a label naming its own lot: genuine, as without one.
+    let text = page(format!("{node}/01/{GTIN}/10/{LOT}/21/B000001")).await;
+    assert_shows(
+        &text,
+        &[
+            "Genuine. This bottle has not been sold yet.",
+            "Proof verified",
+        ],
+    );
+    assert_hides(&text, &["Alerts", "Proof failed"]);
 
     // (ii) The sold bottle, checked by a buyer about to pay: the query string reaches the node.
     let text = page(format!(

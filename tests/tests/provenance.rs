@@ -110,6 +110,7 @@ async fn n4_provenance_verify_answers_are_proven() {
             vec![
                 Op::Commission {
                     items: bottles.to_vec(),
+                    lot: None,
                 },
                 Op::Pack {
                     parent: case("CASE1"),
@@ -169,6 +170,7 @@ async fn n4_provenance_verify_answers_are_proven() {
             vec![
                 Op::Commission {
                     items: more.to_vec(),
+                    lot: Some(jiu_contracts::gs1::Lot::parse("L2026B").expect("lot")),
                 },
                 Op::Pack {
                     parent: case("CASE2"),
@@ -324,6 +326,45 @@ async fn n4_provenance_verify_answers_are_proven() {
     forged_case["proof"]["containers"][0]["record_hex"] = json!(flipped);
     let (ok, out) = verify_offline(&cluster, &forged_case, "p4-forged");
     assert!(!ok && out.contains("container"), "{out}");
+
+    // The lot: shown as commissioned, compared with a lot the label names, proven offline.
+    assert_eq!(p4["lot"], "L2026B", "{p4}");
+    let same_lot = cluster
+        .get(2, "/01/09506000134352/10/L2026B/21/P4")
+        .await
+        .expect("p4 with its lot");
+    assert_eq!(same_lot["verdict"], "GENUINE_UNSOLD", "{same_lot}");
+    let other_lot = cluster
+        .get(2, "/01/09506000134352/10/L2025X/21/P4")
+        .await
+        .expect("p4 with another lot");
+    assert_eq!(other_lot["verdict"], "SUSPECT", "{other_lot}");
+    let mismatch = other_lot["alerts"]
+        .as_array()
+        .and_then(|alerts| alerts.iter().find(|a| a["code"] == "ATTRIBUTE_MISMATCH"))
+        .unwrap_or_else(|| panic!("no ATTRIBUTE_MISMATCH: {other_lot}"));
+    assert_eq!(mismatch["severity"], "critical");
+    for (answer, name) in [(&same_lot, "p4-same-lot"), (&other_lot, "p4-other-lot")] {
+        let (ok, out) = verify_offline(&cluster, answer, name);
+        assert!(ok, "{name}: {out}");
+    }
+    // A node hiding the mismatch, showing another lot, or swapping the scanned code is caught.
+    type Lie<'a> = &'a dyn Fn(&mut Value);
+    let lot_lies: [(&str, Lie<'_>); 3] = [
+        ("hidden mismatch", &|a| {
+            a["verdict"] = json!("GENUINE_UNSOLD")
+        }),
+        ("other lot shown", &|a| a["lot"] = json!("L2025X")),
+        ("scan swapped", &|a| {
+            a["query"]["code"] = json!("https://id.gs1.org/01/09506000134352/10/L2025X/21/P5")
+        }),
+    ];
+    for (what, lie) in lot_lies {
+        let mut copy = other_lot.clone();
+        lie(&mut copy);
+        let (ok, out) = verify_offline(&cluster, &copy, "lot-lie");
+        assert!(!ok && out.contains("ANSWER_TAMPERED"), "{what}: {out}");
+    }
 
     // Tampered copies fail, each with its reason.
     let tamper = |f: &dyn Fn(&mut Value)| {

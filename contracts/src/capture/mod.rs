@@ -14,7 +14,7 @@
 //! | bizStep | event, action | op |
 //! |---|---|---|
 //! | `encoding` | ObjectEvent or TransactionEvent, ADD | `Issue` (epcList) |
-//! | `commissioning` | ObjectEvent ADD | `Commission` (epcList) |
+//! | `commissioning` | ObjectEvent ADD | `Commission` (epcList; `ilmd` `cbvmda:lotNumber`) |
 //! | `packing` | AggregationEvent ADD | `Pack` (parentID, childEPCs) |
 //! | `unpacking` | AggregationEvent DELETE | `Unpack` (parentID, childEPCs) |
 //! | `shipping` | ObjectEvent / AggregationEvent OBSERVE | `Ship` (epcList / parentID) to the destination's org |
@@ -77,6 +77,14 @@ pub const DOCUMENT_CODES_MAX: usize = crate::tx::CODES_PER_TX_MAX;
 /// Local name of the sale-city extension field in [`jiu_epcis::JIU_NAMESPACE`]
 /// (`jiu:city` with `{"jiu": "urn:jiu:epcis:"}` in `@context`).
 pub const CITY_FIELD: &str = "city";
+
+/// The CBV master data namespace (`cbvmda:` in GS1's standard JSON-LD context).
+pub const CBV_MDA_NAMESPACE: &str = "urn:epcglobal:cbv:mda:";
+
+/// The `ilmd` attribute of a commissioning event that gives the bottles' lot, as written
+/// under GS1's standard context, and its local name.
+pub const LOT_NUMBER_FIELD: &str = "cbvmda:lotNumber";
+pub const LOT_NUMBER_LOCAL: &str = "lotNumber";
 
 /// The registry as capture sees it. Implementors must answer deterministically from
 /// committed state: the same question at the same height gives the same answer on every

@@ -49,6 +49,43 @@ fn test_refused_events_name_code_and_field() {
             "action",
         ),
         (
+            "commissioning with a lot number that is not a string",
+            ev(
+                json!({"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+                      "epcList": [B1], "ilmd": {"cbvmda:lotNumber": 7}}),
+            ),
+            "EVENT_INVALID",
+            "ilmd.cbvmda:lotNumber",
+        ),
+        (
+            "commissioning with a lot outside GS1's character set",
+            ev(
+                json!({"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+                      "epcList": [B1], "ilmd": {"cbvmda:lotNumber": "L 1"}}),
+            ),
+            "EVENT_INVALID",
+            "ilmd.cbvmda:lotNumber",
+        ),
+        (
+            "commissioning with two lot numbers",
+            ev(
+                json!({"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+                      "epcList": [B1], "ilmd": {"cbvmda:lotNumber": "A",
+                                                "urn:epcglobal:cbv:mda:lotNumber": "B"}}),
+            ),
+            "EVENT_INVALID",
+            "ilmd.cbvmda:lotNumber",
+        ),
+        (
+            "commissioning with ilmd that is not an object",
+            ev(
+                json!({"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+                      "epcList": [B1], "ilmd": "L1"}),
+            ),
+            "EVENT_INVALID",
+            "ilmd",
+        ),
+        (
             "shipping without destination",
             ev(
                 json!({"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",

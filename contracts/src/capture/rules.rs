@@ -12,8 +12,10 @@ use serde_json::Value;
 use super::document::DocCtx;
 use super::error::{CaptureError, EventErrorKind};
 use super::event::{Action, EventView, FlagChange, Kind};
-use super::{Directory, EpcRole, CITY_FIELD};
-use crate::gs1::{Code, Sgtin};
+use super::{
+    Directory, EpcRole, CBV_MDA_NAMESPACE, CITY_FIELD, LOT_NUMBER_FIELD, LOT_NUMBER_LOCAL,
+};
+use crate::gs1::{Code, Lot, Sgtin};
 use crate::provenance::{Child, ContainerId, Op, CITY_CHARS_MAX};
 
 /// The CBV business steps with a lifecycle effect.
@@ -193,6 +195,7 @@ impl Mapper<'_> {
             },
             Step::Commissioning => Op::Commission {
                 items: items(e, EpcRole::Epc, what)?,
+                lot: self.lot(e)?,
             },
             Step::Packing => {
                 let parent = parent(e, what)?;
@@ -387,6 +390,40 @@ impl Mapper<'_> {
 
     /// Where a sale happened: the event's `jiu:city`, else the `cbvmda:city` master data of
     /// its bizLocation in this document's header, else the bizLocation itself.
+    /// The lot of a commissioning event: `ilmd` `cbvmda:lotNumber` (the prefix of GS1's
+    /// standard context, or any prefix the document declares for the CBV master data
+    /// namespace, or the full IRI). Absent: the bottles are commissioned without a lot.
+    fn lot(&self, e: &EventView<'_>) -> Result<Option<Lot>, CaptureError> {
+        let Some(ilmd) = e.fields.get("ilmd") else {
+            return Ok(None);
+        };
+        let Value::Object(ilmd) = ilmd else {
+            return Err(e.blame.invalid("ilmd", "is not an object"));
+        };
+        let mut found = ilmd.iter().filter(|(key, _)| {
+            key.as_str() == LOT_NUMBER_FIELD
+                || key.strip_prefix(CBV_MDA_NAMESPACE) == Some(LOT_NUMBER_LOCAL)
+                || key.split_once(':').is_some_and(|(prefix, local)| {
+                    local == LOT_NUMBER_LOCAL
+                        && self.doc.context.prefix(prefix) == Some(CBV_MDA_NAMESPACE)
+                })
+        });
+        let (key, value) = match (found.next(), found.next()) {
+            (None, _) => return Ok(None),
+            (Some(_), Some(_)) => {
+                return Err(e.blame.invalid("ilmd.cbvmda:lotNumber", "is given twice"))
+            }
+            (Some(one), None) => one,
+        };
+        let field = format!("ilmd.{key}");
+        let text = value
+            .as_str()
+            .ok_or_else(|| e.blame.invalid(&field, "is not a string"))?;
+        Lot::parse(text)
+            .map(Some)
+            .map_err(|error| e.blame.invalid(&field, error.reason()))
+    }
+
     fn city(&self, e: &EventView<'_>) -> Result<String, CaptureError> {
         let wanted = format!("{}{CITY_FIELD}", jiu_epcis::JIU_NAMESPACE);
         let mut found = e.fields.iter().filter(|(key, _)| {

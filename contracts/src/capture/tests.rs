@@ -43,6 +43,30 @@ fn test_lifecycle_steps_map_to_ops() {
             ),
             Op::Commission {
                 items: vec![item(B1), item(B2_DL)],
+                lot: None,
+            },
+        ),
+        (
+            "commissioning with a lot (ilmd cbvmda:lotNumber, GS1's standard context)",
+            ev(
+                json!({"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+                      "disposition": "active", "epcList": [B1],
+                      "ilmd": {"cbvmda:lotNumber": "L2026-A", "cbvmda:bestBeforeDate": "2046-01-01"}}),
+            ),
+            Op::Commission {
+                items: vec![item(B1)],
+                lot: Some(crate::gs1::Lot::parse("L2026-A").expect("a lot")),
+            },
+        ),
+        (
+            "commissioning with a lot under the full CBV master data IRI",
+            ev(
+                json!({"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+                      "epcList": [B1], "ilmd": {"urn:epcglobal:cbv:mda:lotNumber": "7"}}),
+            ),
+            Op::Commission {
+                items: vec![item(B1)],
+                lot: Some(crate::gs1::Lot::parse("7").expect("a lot")),
             },
         ),
         (

@@ -103,7 +103,7 @@ pub use state::{
     BottleRecord, Child, Container, ContainerId, Flag, Ledger, LifeState, MemRecords, RecordStore,
     Sale, Shipment,
 };
-pub use verdict::{is_node_local, judge, AlertView, Severity, Verdict};
+pub use verdict::{is_node_local, judge, judge_scan, AlertView, Severity, Verdict};
 
 use std::collections::BTreeMap;
 

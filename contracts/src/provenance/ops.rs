@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::error::ProvenanceError;
 use super::state::{BottleRecord, Child, Container, ContainerId, Flag, Ledger, LifeState};
 use super::{Actor, Ctx, Parties, BATCH_CODES_MAX};
-use crate::gs1::{Code, Sgtin};
+use crate::gs1::{Code, Lot, Sgtin};
 use crate::types::Role;
 
 type Result<T> = std::result::Result<T, ProvenanceError>;
@@ -19,8 +19,13 @@ type Result<T> = std::result::Result<T, ProvenanceError>;
 pub enum Op {
     /// T1: allocate codes not yet on a bottle.
     Issue { items: Vec<Sgtin> },
-    /// T2: put codes on filled bottles, in the producer's custody.
-    Commission { items: Vec<Sgtin> },
+    /// T2: put codes on filled bottles, in the producer's custody; `lot` is the batch they
+    /// were filled from (EPCIS `ilmd` `cbvmda:lotNumber`), recorded on each bottle.
+    Commission {
+        items: Vec<Sgtin>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lot: Option<Lot>,
+    },
     /// T3: put items (bottles or containers) into `parent`, created if new.
     Pack {
         parent: ContainerId,
@@ -70,7 +75,7 @@ impl Op {
         let children = |v: &[Child]| v.iter().map(Child::code).collect::<Vec<_>>();
         match self {
             Op::Issue { items: v }
-            | Op::Commission { items: v }
+            | Op::Commission { items: v, .. }
             | Op::Sell { items: v, .. }
             | Op::UndoSale { items: v }
             | Op::Return { items: v }
@@ -114,7 +119,7 @@ impl Op {
     pub fn codes_len(&self) -> usize {
         match self {
             Op::Issue { items: v }
-            | Op::Commission { items: v }
+            | Op::Commission { items: v, .. }
             | Op::Sell { items: v, .. }
             | Op::UndoSale { items: v }
             | Op::Return { items: v }
@@ -202,7 +207,9 @@ impl Ledger {
     ) -> Result<usize> {
         match op {
             Op::Issue { items } => self.on_issue(items, actor, parties),
-            Op::Commission { items } => self.on_commission(items, actor, parties),
+            Op::Commission { items, lot } => {
+                self.on_commission(items, lot.as_ref(), actor, parties)
+            }
             Op::Pack { parent, children } => self.on_pack(parent, children, actor),
             Op::Unpack { parent, children } => self.on_unpack(parent, children, actor),
             Op::Ship { roots, to } => self.on_ship(roots, to, actor, parties),
@@ -237,7 +244,7 @@ impl Ledger {
         Ok(())
     }
 
-    fn new_bottle(&mut self, id: &Sgtin, state: LifeState, actor: &Actor) {
+    fn new_bottle(&mut self, id: &Sgtin, state: LifeState, lot: Option<&Lot>, actor: &Actor) {
         let record = BottleRecord {
             state,
             flags: Default::default(),
@@ -250,6 +257,7 @@ impl Ledger {
             history_len: 1,
             replaced_by: None,
             replaces: None,
+            lot: lot.cloned(),
         };
         self.put_bottle(id.clone(), record);
     }
@@ -259,7 +267,7 @@ impl Ledger {
         for id in items {
             check_brand(id, actor, parties)?;
             self.check_unused(id)?;
-            self.new_bottle(id, LifeState::Issued, actor);
+            self.new_bottle(id, LifeState::Issued, None, actor);
         }
         Ok(items.len())
     }
@@ -267,6 +275,7 @@ impl Ledger {
     fn on_commission(
         &mut self,
         items: &[Sgtin],
+        lot: Option<&Lot>,
         actor: &Actor,
         parties: &dyn Parties,
     ) -> Result<usize> {
@@ -281,12 +290,13 @@ impl Ledger {
                         return Err(not_producer(id, bottle));
                     }
                     bottle.state = LifeState::Active;
+                    bottle.lot = lot.cloned();
                     bottle.history_len += 1;
                 }
                 None => {
                     check_brand(id, actor, parties)?;
                     self.check_unused(id)?;
-                    self.new_bottle(id, LifeState::Active, actor);
+                    self.new_bottle(id, LifeState::Active, lot, actor);
                 }
             }
         }

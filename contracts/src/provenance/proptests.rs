@@ -41,7 +41,10 @@ fn arb_flag() -> impl Strategy<Value = Flag> {
 fn arb_op() -> impl Strategy<Value = Op> {
     prop_oneof![
         1 => arb_bottles().prop_map(|items| Op::Issue { items }),
-        3 => arb_bottles().prop_map(|items| Op::Commission { items }),
+        3 => (arb_bottles(), prop::option::of(0u8..3)).prop_map(|(items, lot)| Op::Commission {
+            items,
+            lot: lot.map(|n| crate::gs1::Lot::parse(&format!("L{n}")).expect("a lot")),
+        }),
         2 => (arb_container(), arb_children())
             .prop_map(|(parent, children)| Op::Pack { parent, children }),
         1 => (arb_container(), arb_children())
@@ -73,6 +76,7 @@ fn seeded_world() -> World {
         PRODUCER,
         Op::Commission {
             items: (0..6).map(b).collect(),
+            lot: None,
         },
     );
     w.ok(
@@ -202,6 +206,7 @@ fn guided_step(w: &World, kind: u8, pick: usize, pick2: usize, honest: bool) -> 
             [PRODUCER, PRODUCER_2][pick2 % 2],
             Op::Commission {
                 items: vec![b(pick as u64 % 12)],
+                lot: None,
             },
         ),
         2 => (

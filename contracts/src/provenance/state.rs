@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::alerts::Alert;
 use super::leaf::{AlertLog, ContainerRecord, RecordLeaf, StoredRecord, ALERTS_KEPT_PER_CODE};
 use super::{CONTAINER_CHILDREN_MAX, NESTING_DEPTH_MAX};
-use crate::gs1::{Code, Sgtin, Sscc};
+use crate::gs1::{Code, Lot, Sgtin, Sscc};
 
 /// The primary lifecycle state of a bottle (section 7.2). "Unknown" is the absence of a record.
 #[derive(
@@ -184,6 +184,9 @@ pub struct BottleRecord {
     pub history_len: u64,
     pub replaced_by: Option<Sgtin>,
     pub replaces: Option<Sgtin>,
+    /// The batch the bottle was filled from, as commissioned; a replacement code keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot: Option<Lot>,
 }
 
 /// A case or pallet. Its state is one of `Active`, `InTransit`, `InStock`.

@@ -195,7 +195,10 @@ pub(super) fn issue(ns: &[u64]) -> Op {
     Op::Issue { items: bottles(ns) }
 }
 pub(super) fn commission(ns: &[u64]) -> Op {
-    Op::Commission { items: bottles(ns) }
+    Op::Commission {
+        items: bottles(ns),
+        lot: None,
+    }
 }
 pub(super) fn pack(parent: &ContainerId, ns: &[u64]) -> Op {
     Op::Pack {

@@ -4,8 +4,50 @@
 
 use super::testkit::*;
 use super::*;
-use crate::gs1::{Gtin, Serial, Sgtin};
+use crate::gs1::{Gtin, Lot, Serial, Sgtin};
 use crate::types::Role;
+
+#[test]
+fn test_commission_records_the_lot_and_a_replacement_code_keeps_it() {
+    let mut w = World::new();
+    let lot = Lot::parse("L2026-07").expect("a lot");
+    let lot_of = |w: &World, n: u64| w.ledger.bottle(&b(n)).expect("bottle").lot.clone();
+    w.ok(
+        PRODUCER,
+        Op::Commission {
+            items: bottles(&[1, 2]),
+            lot: Some(lot.clone()),
+        },
+    );
+    w.ok(PRODUCER, issue(&[3]));
+    assert_eq!(lot_of(&w, 3), None, "an issued code is on no bottle yet");
+    w.ok(
+        PRODUCER,
+        Op::Commission {
+            items: bottles(&[3]),
+            lot: Some(lot.clone()),
+        },
+    );
+    w.ok(PRODUCER, commission(&[5]));
+    assert_eq!(
+        [1, 2, 3, 5].map(|n| lot_of(&w, n)),
+        [
+            Some(lot.clone()),
+            Some(lot.clone()),
+            Some(lot.clone()),
+            None
+        ]
+    );
+    // T12: a new label on the same bottle; the bottle's lot goes with it.
+    w.ok(
+        PRODUCER,
+        Op::Void {
+            items: vec![(b(1), Some(b(4)))],
+        },
+    );
+    assert_eq!(lot_of(&w, 4), Some(lot));
+}
+
 #[test]
 fn test_issue_and_commission_steps() {
     let mut w = World::new();
@@ -438,6 +480,7 @@ fn test_batch_of_10000_commission() {
             PRODUCER,
             &Op::Commission {
                 items: items.clone(),
+                lot: None,
             },
         )
         .expect("commission");
@@ -514,12 +557,14 @@ fn test_pack_refuses_a_full_container() {
         PRODUCER,
         Op::Commission {
             items: first.to_vec(),
+            lot: None,
         },
     );
     w.ok(
         PRODUCER,
         Op::Commission {
             items: last.to_vec(),
+            lot: None,
         },
     );
     let children = |ids: &[Sgtin]| ids.iter().cloned().map(Child::Bottle).collect::<Vec<_>>();

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::alerts::AlertCode;
 use super::leaf::RecordLeaf;
 use super::state::{Flag, LifeState};
+use crate::gs1::Lot;
 
 /// The answer to "is this bottle genuine?".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -142,6 +143,39 @@ pub fn judge(leaf: Option<&RecordLeaf>) -> (Verdict, Vec<AlertView>) {
     } else {
         Verdict::GenuineUnsold
     };
+    (verdict, alerts)
+}
+
+/// [`judge`] for a scan that named a lot (AI 10, `/01/{gtin}/10/{lot}/21/{serial}`): a lot
+/// other than the one the chain recorded at commissioning is an `ATTRIBUTE_MISMATCH` (the
+/// label and the record disagree: a copied code on another batch's bottle, or a relabelled
+/// one) and makes a genuine verdict `SUSPECT`. With no lot on either side there is nothing to
+/// compare. A function of the leaf and the scanned text, so an offline verifier recomputes it.
+pub fn judge_scan(
+    leaf: Option<&RecordLeaf>,
+    scanned_lot: Option<&Lot>,
+) -> (Verdict, Vec<AlertView>) {
+    let (mut verdict, mut alerts) = judge(leaf);
+    let recorded = leaf
+        .and_then(|l| l.bottle.as_ref())
+        .and_then(|b| b.lot.as_ref());
+    if let (Some(scanned), Some(recorded)) = (scanned_lot, recorded) {
+        if scanned != recorded {
+            alerts.push(view(
+                AlertCode::AttributeMismatch,
+                Severity::Critical,
+                None,
+                1,
+                &format!(
+                    "the code names lot {scanned}, but the chain recorded lot {recorded} \
+                     for this bottle"
+                ),
+            ));
+            if matches!(verdict, Verdict::GenuineSold | Verdict::GenuineUnsold) {
+                verdict = Verdict::Suspect;
+            }
+        }
+    }
     (verdict, alerts)
 }
 

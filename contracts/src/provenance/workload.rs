@@ -3,7 +3,7 @@
 //! build their ops here, so they measure the same thing.
 
 use super::{Child, ContainerId, Op};
-use crate::gs1::{Gtin, Serial, Sgtin, Sscc};
+use crate::gs1::{Gtin, Lot, Serial, Sgtin, Sscc};
 
 /// Bottles per case.
 pub const CASE_BOTTLES: u64 = 6;
@@ -49,8 +49,11 @@ pub fn commission_and_pack(gtin: Gtin, prefix: u64, first: u64, count: u64) -> V
         "batches start on a pallet boundary"
     );
     let items: Vec<Sgtin> = (first..first + count).map(|n| bottle(gtin, n)).collect();
+    // One filling run per call: the lot is named after its first pallet.
+    let lot = Lot::parse(&format!("L{:07}", first / PALLET_BOTTLES)).expect("8 CSET 82 chars");
     let mut ops = vec![Op::Commission {
         items: items.clone(),
+        lot: Some(lot),
     }];
     let mut cases = Vec::new();
     for (i, chunk) in items.chunks(CASE_BOTTLES as usize).enumerate() {
@@ -88,15 +91,21 @@ pub fn epcis_document(ops: &[Op]) -> String {
     let events: Vec<Value> = ops
         .iter()
         .filter_map(|op| match op {
-            Op::Commission { items } => Some(json!({
-                "type": "ObjectEvent",
-                "eventTime": EPCIS_EVENT_TIME,
-                "eventTimeZoneOffset": "+08:00",
-                "action": "ADD",
-                "bizStep": "commissioning",
-                "disposition": "active",
-                "epcList": items.iter().map(|i| i.digital_link(HOST)).collect::<Vec<_>>(),
-            })),
+            Op::Commission { items, lot } => {
+                let mut event = json!({
+                    "type": "ObjectEvent",
+                    "eventTime": EPCIS_EVENT_TIME,
+                    "eventTimeZoneOffset": "+08:00",
+                    "action": "ADD",
+                    "bizStep": "commissioning",
+                    "disposition": "active",
+                    "epcList": items.iter().map(|i| i.digital_link(HOST)).collect::<Vec<_>>(),
+                });
+                if let Some(lot) = lot {
+                    event["ilmd"] = json!({ crate::capture::LOT_NUMBER_FIELD: lot });
+                }
+                Some(event)
+            }
             Op::Pack { parent, children } => Some(json!({
                 "type": "AggregationEvent",
                 "eventTime": EPCIS_EVENT_TIME,

@@ -35,6 +35,7 @@ fn commission(n: u64) -> Payload {
     Payload::Provenance {
         ops: vec![Op::Commission {
             items: vec![bottle(n)],
+            lot: None,
         }],
     }
 }

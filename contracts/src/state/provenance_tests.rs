@@ -42,7 +42,10 @@ fn commission_into_case(nonce: u64, ns: &[u64], c: u64) -> Vec<u8> {
         PRODUCER,
         nonce,
         vec![
-            Op::Commission { items: bottles(ns) },
+            Op::Commission {
+                items: bottles(ns),
+                lot: None,
+            },
             Op::Pack {
                 parent: case(c),
                 children: bottles(ns).into_iter().map(Child::Bottle).collect(),
@@ -92,6 +95,7 @@ fn test_refused_op_changes_nothing_and_names_the_op() {
         vec![
             Op::Commission {
                 items: bottles(&[9]),
+                lot: None,
             },
             Op::Ship {
                 roots: vec![Child::Container(case(1))],
@@ -281,6 +285,7 @@ fn test_empty_and_oversized_provenance_payloads_are_refused() {
             items: (0..10_000)
                 .map(|n| bottle(100_000 + i * 10_000 + n))
                 .collect(),
+            lot: None,
         })
         .collect();
     let tx = signed(PRODUCER, 6, Payload::Provenance { ops: many });
@@ -357,6 +362,7 @@ fn test_proof_leaves_made_once_prove_like_fresh_ones() {
         2,
         vec![Op::Commission {
             items: bottles(&[9]),
+            lot: None,
         }],
     );
     admit(&mut state, &tx, &at).expect("commission");
@@ -559,7 +565,8 @@ fn test_capture_receipt_carries_the_document_as_applied() {
     assert_eq!(
         applied,
         [&Op::Commission {
-            items: bottles(&[3, 4])
+            items: bottles(&[3, 4]),
+            lot: None,
         }]
     );
     assert!(state.record(&code(3)).is_some(), "the ops applied");

@@ -27,6 +27,9 @@ pub(super) struct AnswerJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) in_container: Option<String>,
     pub(super) kind: &'static str,
+    /// The bottle's lot as commissioned (absent when none was recorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) lot: Option<&'a jiu_contracts::gs1::Lot>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) product: Option<ProductJson<'a>>,
     /// `null` at height 0.

@@ -1,6 +1,6 @@
 //! Answers over a small ledger: verdicts, views, proofs and their offline checks.
 
-use jiu_contracts::gs1::Sgtin;
+use jiu_contracts::gs1::{parse_code, Sgtin};
 use jiu_contracts::provenance::{Child, ContainerId, Flag, Op};
 use jiu_contracts::{Hash, Payload, PublicKey, SignedTx, TxBody};
 use jiu_genesis::devnet::devnet;
@@ -137,6 +137,7 @@ fn chain() -> Chain {
         vec![
             Op::Commission {
                 items: items.clone(),
+                lot: Some(jiu_contracts::gs1::Lot::parse("L1").expect("lot")),
             },
             Op::Pack {
                 parent: case("CASE1"),
@@ -377,6 +378,61 @@ fn test_answer_shows_container_lines_and_hides_distributors() {
         .iter()
         .all(|l| l["tx_id"].as_str().map(str::len) == Some(64)));
     assert!(partner.get("scan_stats").is_none());
+}
+
+#[test]
+fn test_a_lot_on_the_label_is_compared_with_the_commissioned_one() {
+    let chain = chain();
+    let committed = chain.committed();
+    let tags = crate::tags::TagBook::new(None, chain.db.clone());
+    let ask = |code: &str| {
+        let bytes = answer(
+            &committed,
+            &chain.db,
+            &ScanBook::default(),
+            &tags,
+            code,
+            &VerifyQuery::default(),
+            Viewer::Public,
+            Some(1),
+            5_000,
+        );
+        serde_json::from_slice::<serde_json::Value>(&bytes).expect("JSON")
+    };
+    let mismatches = |answer: &serde_json::Value| -> Vec<serde_json::Value> {
+        answer["alerts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|a| a["code"] == "ATTRIBUTE_MISMATCH")
+            .cloned()
+            .collect()
+    };
+    // B4: commissioned in lot L1, in a case with a diversion warning: genuine.
+    for code in [
+        "(01)09506000134352(21)B4",
+        "https://id.gs1.org/01/09506000134352/10/L1/21/B4",
+    ] {
+        let answer = ask(code);
+        assert_eq!(answer["lot"], "L1", "{code}: {answer}");
+        assert_eq!(answer["verdict"], "GENUINE_UNSOLD", "{code}: {answer}");
+        assert!(mismatches(&answer).is_empty(), "{code}: {answer}");
+    }
+    let other = ask("(01)09506000134352(10)L2(21)B4");
+    assert_eq!(other["verdict"], "SUSPECT", "{other}");
+    assert_eq!(other["code"], "https://id.gs1.org/01/09506000134352/21/B4");
+    let found = mismatches(&other);
+    assert_eq!(found.len(), 1, "{other}");
+    assert_eq!(found[0]["severity"], "critical");
+    let message = found[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("L2") && message.contains("L1"),
+        "{message}"
+    );
+    // A lot on a sold or recalled bottle's label: still compared; the verdict stays SUSPECT.
+    let recalled = ask("(01)09506000134352(10)L2(21)B2");
+    assert_eq!(recalled["verdict"], "SUSPECT");
+    assert_eq!(mismatches(&recalled).len(), 1, "{recalled}");
 }
 
 /// A tx that named a code in several ops stores one history row for the code; a container's

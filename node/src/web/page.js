@@ -35,7 +35,7 @@ const VERDICTS = {
 const ALERT_TITLES = {
   INVALID_CODE: "Invalid code",
   UNKNOWN_CODE: "No record of this code",
-  ATTRIBUTE_MISMATCH: "Product details do not match the record",
+  ATTRIBUTE_MISMATCH: "The lot on the label does not match the record",
   NOT_RELEASED: "Code never put on a filled bottle",
   ALREADY_SOLD: "Already sold",
   SALE_BY_NON_CUSTODIAN: "Sale tried by a shop that did not hold it",
@@ -98,6 +98,10 @@ function suspectSentence(answer) {
       + "take it back to where you bought it.";
   }
   if (flags.includes("STOLEN")) return "Suspect. This bottle was reported stolen. Do not buy it.";
+  if ((answer.alerts || []).some((a) => a.code === "ATTRIBUTE_MISMATCH")) {
+    return "Suspect. This code was put on a bottle of another lot than the label says: the label "
+      + "may be copied. Do not buy it.";
+  }
   return "Suspect. This bottle is on record, but something is wrong with it (see the alerts). "
     + "Do not buy it until this is cleared.";
 }
@@ -156,6 +160,9 @@ function renderProduct(answer) {
     }
     fact(list, "GTIN", String(product.gtin));
     fact(list, "Producer", name(product.producer));
+  }
+  if (answer.lot) {
+    fact(list, "Lot", String(answer.lot));
   }
   if (answer.state) fact(list, "Now", STATE_WORDS[answer.state] || String(answer.state));
   if (answer.custodian) fact(list, answer.state === "SOLD" ? "Last held by" : "Held by", name(answer.custodian));

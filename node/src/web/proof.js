@@ -11,8 +11,9 @@
 //      (vote sign bytes pinned in node/src/signing.rs). The validator keys come from
 //      `GET /genesis`, hashed here: the page shows that hash so a person can compare it
 //      with the chain's published one;
-//   5. the verdict, state, flags and sale the answer shows are what the proven record says
-//      (the leaf is decoded from borsh; contracts/src/provenance/leaf.rs and verdict.rs).
+//   5. the verdict, state, flags, lot and sale the answer shows are what the proven record
+//      says (the leaf is decoded from borsh; contracts/src/provenance/leaf.rs and verdict.rs),
+//      with the lot in the page's address compared with the recorded one (`judge_scan`).
 // A change to any of those formats must change this file too; the browser test catches it.
 
 const UTF8 = new TextEncoder();
@@ -333,6 +334,7 @@ function readBottle(r) {
     history_len: r.u64(),
     replaced_by: r.option(() => readSgtin(r)),
     replaces: r.option(() => readSgtin(r)),
+    lot: r.option(() => r.str()),
   };
 }
 
@@ -363,6 +365,18 @@ function decodeLeaf(bytes) {
   return leaf;
 }
 
+/**
+ * The verdict of a proven leaf for a scan that named `lot` (or null): `judge_scan` in
+ * contracts/src/provenance/verdict.rs. A lot other than the recorded one is an
+ * ATTRIBUTE_MISMATCH, which makes a genuine verdict SUSPECT.
+ */
+function judgeScan(leaf, lot) {
+  const verdict = judge(leaf);
+  const recorded = leaf && leaf.bottle && leaf.bottle.lot;
+  const mismatch = lot !== null && recorded !== null && recorded !== undefined && lot !== recorded;
+  return mismatch && verdict.startsWith("GENUINE_") ? "SUSPECT" : verdict;
+}
+
 /** The verdict of a proven leaf: `judge` in contracts/src/provenance/verdict.rs. */
 function judge(leaf) {
   if (!leaf) return "UNKNOWN";
@@ -378,8 +392,8 @@ function judge(leaf) {
   return bottle.state === "SOLD" ? "GENUINE_SOLD" : "GENUINE_UNSOLD";
 }
 
-function checkShown(answer, leaf) {
-  const proven = judge(leaf);
+function checkShown(answer, leaf, lot) {
+  const proven = judgeScan(leaf, lot);
   const nodeLocal = (answer.alerts || []).some((a) => NODE_LOCAL_ALERTS.includes(a.code));
   const escalated = answer.verdict === "SUSPECT" && proven.startsWith("GENUINE_") && nodeLocal;
   need(answer.verdict === proven || escalated,
@@ -390,6 +404,7 @@ function checkShown(answer, leaf) {
   const shownFlags = (answer.flags || []).slice().sort().join(",");
   const provenFlags = bottle.flags.map(([f]) => f).sort().join(",");
   need(shownFlags === provenFlags, "the node shows flags [" + shownFlags + "], the proven record has [" + provenFlags + "]");
+  need((answer.lot ?? null) === bottle.lot, "the node shows lot " + answer.lot + ", the proven record says " + bottle.lot);
   const sale = answer.sale;
   if (bottle.sold) {
     need(sale && sale.city === bottle.sold.city && Number.isSafeInteger(sale.time_ms)
@@ -430,18 +445,22 @@ async function checkProduct(answer, code) {
 
 // ---- the code this page was opened for ----
 
-/** The code in the page's own address, `/01/{gtin}/21/{serial}`; null if not that form. */
+/**
+ * The code in the page's own address, `/01/{gtin}[/10/{lot}]/21/{serial}`, with the lot if
+ * the address names one; null if not that form.
+ */
 function codeOfAddress(pathname) {
-  const m = /^\/01\/(\d{8}|\d{12,14})\/21\/([^/]+)$/.exec(pathname);
+  const m = /^\/01\/(\d{8}|\d{12,14})(?:\/10\/([^/]+))?\/21\/([^/]+)$/.exec(pathname);
   if (!m) return null;
-  let serial;
+  let serial, lot;
   try {
-    serial = decodeURIComponent(m[2]);
+    serial = decodeURIComponent(m[3]);
+    lot = m[2] === undefined ? null : decodeURIComponent(m[2]);
   } catch (e) {
     return null;
   }
   const gtin = m[1].padStart(14, "0");
-  return { gtin: BigInt(gtin), serial, elementString: "(01)" + gtin + "(21)" + serial.replaceAll("(", "\\(") };
+  return { gtin: BigInt(gtin), serial, lot, elementString: "(01)" + gtin + "(21)" + serial.replaceAll("(", "\\(") };
 }
 
 // ---- the steps ----
@@ -451,7 +470,7 @@ const STEPS = [
   { id: "state", title: "The records tree is part of the signed block's state" },
   { id: "header", title: "The block header hashes to the signed block id" },
   { id: "signatures", title: "More than two thirds of the validators signed the block" },
-  { id: "shown", title: "The verdict, state and sale shown here match the proven record" },
+  { id: "shown", title: "The verdict, state, lot and sale shown here match the proven record" },
 ];
 
 /**
@@ -466,7 +485,7 @@ async function checkAnswer(answer, pinnedGenesis, report) {
   let failed = false;
   const steps = [
     async () => {
-      need(code, "this page checks only addresses of the form /01/{gtin}/21/{serial}");
+      need(code, "this page checks only addresses of the form /01/{gtin}[/10/{lot}]/21/{serial}");
       need(answer.element_string === code.elementString,
         "the answer is about " + answer.element_string + ", not about " + code.elementString);
       const key = await sha256(RECORD_KEY_DOMAIN, UTF8.encode(code.elementString));
@@ -515,7 +534,7 @@ async function checkAnswer(answer, pinnedGenesis, report) {
         + (pinnedGenesis ? ", the one this link expects" : "");
     },
     async () => {
-      checkShown(answer, leaf);
+      checkShown(answer, leaf, code.lot);
       const product = await checkProduct(answer, code);
       return "verdict " + answer.verdict + (product ? "; product " + product : "");
     },
