@@ -542,6 +542,11 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             other => other.code().to_string(),
         }
     );
+    let unsold = bottle(gtin, sold[0] + 1);
+    println!(
+        "  label of another lot:  curl -s {}/01/{}/10/L1999999/21/{} | jq '{{verdict, lot, alerts}}'",
+        args.rpc, unsold.gtin, unsold.serial
+    );
     println!(
         "  at the producer:       curl -s {} | jq .state",
         url(&bottle(gtin, args.bottles - 1))
