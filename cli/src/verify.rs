@@ -82,8 +82,13 @@ pub fn run(cmd: VerifyCmd) -> Result<()> {
                 .wrap_err_with(|| format!("{} is not JSON", file.display()))?;
             match verify_record_answer(&genesis, &answer) {
                 Ok(ok) => {
+                    let alerts = if ok.alerts.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; alerts {}", ok.alerts.join(", "))
+                    };
                     println!(
-                        "ok: {} is {} ({}) at height {} ({}), signed by {} of {} voting power",
+                        "ok: {} is {} ({}{alerts}) at height {} ({}), signed by {} of {} voting power",
                         ok.code,
                         ok.verdict,
                         if ok.has_record {

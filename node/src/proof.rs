@@ -201,6 +201,9 @@ pub struct VerifiedRecord {
     pub signed_power: u64,
     pub total_power: u64,
     pub has_record: bool,
+    /// The alerts behind the verdict: those the proven record (and the scanned lot) give,
+    /// then the node-local ones the answer shows, by catalogue name.
+    pub alerts: Vec<&'static str>,
 }
 
 /// Checks a verify answer (`GET /verify/{code}`) offline: header and certificate against
@@ -276,7 +279,7 @@ pub fn verify_record_answer(
     }
     check_product(&proof, &code, field("product"))?;
     // What the answer shows must be what the proven record says.
-    let (proven_verdict, _) = judge_scan(leaf.as_ref(), scanned_lot.as_ref());
+    let (proven_verdict, proven_alerts) = judge_scan(leaf.as_ref(), scanned_lot.as_ref());
     let shown_verdict = field("verdict").and_then(|v| v.as_str()).unwrap_or("");
     let node_local: Vec<AlertCode> = field("alerts")
         .and_then(|v| serde_json::from_value::<Vec<serde_json::Value>>(v.clone()).ok())
@@ -299,33 +302,24 @@ pub fn verify_record_answer(
         });
     }
     if let Some(bottle) = leaf.as_ref().and_then(|l| l.bottle.as_ref()) {
-        let proven_state = serde_json::to_value(bottle.state).unwrap_or_default();
-        let shown_state = field("state").cloned().unwrap_or_default();
-        if shown_state != proven_state {
-            return Err(ProofError::Shown {
-                field: "state",
-                shown: shown_state.to_string(),
-                proven: proven_state.to_string(),
-            });
-        }
-        let proven_flags =
-            serde_json::to_value(bottle.flags.keys().collect::<Vec<_>>()).unwrap_or_default();
-        let shown_flags = field("flags").cloned().unwrap_or_default();
-        if shown_flags != proven_flags {
-            return Err(ProofError::Shown {
-                field: "flags",
-                shown: shown_flags.to_string(),
-                proven: proven_flags.to_string(),
-            });
-        }
-        let proven_lot = serde_json::to_value(&bottle.lot).unwrap_or_default();
-        let shown_lot = field("lot").cloned().unwrap_or_default();
-        if shown_lot != proven_lot {
-            return Err(ProofError::Shown {
-                field: "lot",
-                shown: shown_lot.to_string(),
-                proven: proven_lot.to_string(),
-            });
+        let proven = [
+            ("state", serde_json::to_value(bottle.state)),
+            (
+                "flags",
+                serde_json::to_value(bottle.flags.keys().collect::<Vec<_>>()),
+            ),
+            ("lot", serde_json::to_value(&bottle.lot)),
+        ];
+        for (name, proven) in proven {
+            let proven = proven.unwrap_or_default();
+            let shown = field(name).cloned().unwrap_or_default();
+            if shown != proven {
+                return Err(ProofError::Shown {
+                    field: name,
+                    shown: shown.to_string(),
+                    proven: proven.to_string(),
+                });
+            }
         }
     }
     Ok(VerifiedRecord {
@@ -336,6 +330,12 @@ pub fn verify_record_answer(
         signed_power: signed,
         total_power: genesis.validators.iter().map(|v| v.power).sum(),
         has_record: leaf.is_some(),
+        alerts: proven_alerts
+            .iter()
+            .map(|a| a.code)
+            .chain(node_local)
+            .map(AlertCode::as_str)
+            .collect(),
     })
 }
 

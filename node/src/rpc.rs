@@ -4,6 +4,7 @@
 //! Every error is JSON `{"error": {"code": "...", "message": "..."}}` with a stable code,
 //! and a request that fails changes nothing.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -121,10 +122,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/events", get(crate::epcis::events))
         .route("/epcs/{*epc}", get(crate::epcis::epc_events))
         .route("/01/{gtin}/21/{serial}", get(resolve_digital_link))
-        .route(
-            "/01/{gtin}/10/{lot}/21/{serial}",
-            get(resolve_digital_link_lot),
-        )
+        .route("/01/{gtin}/10/{lot}/21/{serial}", get(resolve_digital_link))
         .route("/.well-known/gs1resolver", get(resolver_description))
         .route("/lotteries", get(crate::lottery_rpc::lotteries))
         .route("/lottery/{id}", get(crate::lottery_rpc::lottery))
@@ -409,39 +407,24 @@ async fn verify_code(
 /// HTML) gets the verification page, which fetches the JSON answer and shows it; other
 /// clients get the answer. `linkType` asks for the bottle's linkset or one of its links
 /// (see `resolver`); every answer points at the linkset in a `Link` header.
+///
+/// Also `GET /01/{gtin}/10/{lot}/21/{serial}`, for a label that carries the bottle's lot
+/// (GS1 Digital Link puts it between GTIN and serial): the lot is compared with the one the
+/// chain recorded (ATTRIBUTE_MISMATCH when they differ).
 async fn resolve_digital_link(
     State(shared): AppState,
-    Path((gtin, serial)): Path<(String, String)>,
+    Path(mut segments): Path<BTreeMap<String, String>>,
     Query(query): Query<crate::verify::VerifyQuery>,
     RawQuery(raw_query): RawQuery,
     peer: Peer,
     method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    // Both routes name `gtin` and `serial`; only the second names `lot`.
     let address = DigitalLinkPath {
-        gtin,
-        lot: None,
-        serial,
-    };
-    resolve(shared, address, query, raw_query, peer, method, headers).await
-}
-
-/// `GET /01/{gtin}/10/{lot}/21/{serial}`: the same for a label that carries the bottle's lot
-/// (GS1 Digital Link puts it between GTIN and serial). The lot is compared with the one the
-/// chain recorded (ATTRIBUTE_MISMATCH when they differ).
-async fn resolve_digital_link_lot(
-    State(shared): AppState,
-    Path((gtin, lot, serial)): Path<(String, String, String)>,
-    Query(query): Query<crate::verify::VerifyQuery>,
-    RawQuery(raw_query): RawQuery,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    let address = DigitalLinkPath {
-        gtin,
-        lot: Some(lot),
-        serial,
+        gtin: segments.remove("gtin").unwrap_or_default(),
+        lot: segments.remove("lot"),
+        serial: segments.remove("serial").unwrap_or_default(),
     };
     resolve(shared, address, query, raw_query, peer, method, headers).await
 }
