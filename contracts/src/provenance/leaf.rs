@@ -133,3 +133,64 @@ impl StoredRecord {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gs1::{Gtin, Lot, Serial, Sgtin};
+
+    /// A bottle leaf's borsh layout is a format: proofs carry these bytes and the consumer
+    /// page decodes them by hand (`decodeLeaf` in node/src/web/proof.js), so the layout is
+    /// spelled out here field by field, and a change to it fails this test.
+    #[test]
+    fn test_bottle_leaf_layout_golden() {
+        let gtin = Gtin::parse("09506000134352").expect("gtin");
+        let serial = Serial::parse("B1").expect("serial");
+        let leaf = RecordLeaf {
+            code: Code::Item(Sgtin::new(gtin, serial)),
+            bottle: Some(BottleRecord {
+                state: LifeState::Active,
+                flags: Default::default(),
+                producer: "p".into(),
+                custodian: "c".into(),
+                owner: "o".into(),
+                parent: None,
+                shipment: None,
+                sold: None,
+                history_len: 1,
+                replaced_by: None,
+                replaces: None,
+                lot: Some(Lot::parse("L1").expect("lot")),
+            }),
+            container: None,
+            alerts: AlertLog::default(),
+        };
+        let text = |t: &str| [&(t.len() as u32).to_le_bytes()[..], t.as_bytes()].concat();
+        let expected = [
+            // code: Code::Item (variant 0), the GTIN as its u64 value, the serial.
+            vec![0],
+            9_506_000_134_352u64.to_le_bytes().to_vec(),
+            text("B1"),
+            // bottle: Some; state Active (variant 1); no flags; producer, custodian, owner.
+            vec![1, 1],
+            0u32.to_le_bytes().to_vec(),
+            text("p"),
+            text("c"),
+            text("o"),
+            // parent, shipment, sale: none; history_len; replaced_by, replaces: none.
+            vec![0, 0, 0],
+            1u64.to_le_bytes().to_vec(),
+            vec![0, 0],
+            // lot: Some("L1").
+            vec![1],
+            text("L1"),
+            // container: none; alerts: total 0, no recent ones.
+            vec![0],
+            0u64.to_le_bytes().to_vec(),
+            0u32.to_le_bytes().to_vec(),
+        ]
+        .concat();
+        assert_eq!(leaf.encode(), expected);
+        assert_eq!(RecordLeaf::decode(&expected), Some(leaf));
+    }
+}
