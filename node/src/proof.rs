@@ -225,21 +225,22 @@ pub fn verify_record_answer(
     let code = jiu_contracts::gs1::parse_code(shown_code)
         .map_err(|e| ProofError::Malformed(format!("code: {e}")))?;
     // What was scanned, as the answer echoes it: its lot (AI 10), if any, is compared with
-    // the proven record's. A query naming another code than the answer is refused.
-    let scanned = field("query")
+    // the proven record's. A node answers only a code it could read, so a query that is
+    // missing, unreadable, or names another code than the answer is refused (it could
+    // otherwise hide the lot the label gave).
+    let raw_query = field("query")
         .and_then(|q| q.get("code"))
-        .and_then(|c| c.as_str())
-        .and_then(|raw| jiu_contracts::gs1::parse_scanned(raw).ok());
-    if let Some(scanned) = &scanned {
-        if scanned.code != code {
+        .and_then(|c| c.as_str());
+    let scanned_lot = match raw_query.map(jiu_contracts::gs1::parse_scanned) {
+        Some(Ok(scanned)) if scanned.code == code => scanned.lot,
+        _ => {
             return Err(ProofError::Shown {
                 field: "query",
-                shown: scanned.code.to_string(),
+                shown: raw_query.unwrap_or("no query code").to_string(),
                 proven: code.to_string(),
-            });
+            })
         }
-    }
-    let scanned_lot = scanned.and_then(|s| s.lot);
+    };
     verify_header(genesis, &proof.header, proof.block_id)?;
     let signed =
         verify_header_certificate(genesis, &proof.header, proof.block_id, &proof.certificate)?;

@@ -351,11 +351,14 @@ async fn n4_provenance_verify_answers_are_proven() {
     assert!(ok && out.contains("alerts ATTRIBUTE_MISMATCH"), "{out}");
     // A node hiding the mismatch, showing another lot, or swapping the scanned code is caught.
     type Lie<'a> = &'a dyn Fn(&mut Value);
-    let lot_lies: [(&str, Lie<'_>); 3] = [
+    let lot_lies: [(&str, Lie<'_>); 4] = [
         ("hidden mismatch", &|a| {
             a["verdict"] = json!("GENUINE_UNSOLD")
         }),
         ("other lot shown", &|a| a["lot"] = json!("L2025X")),
+        ("scan unreadable", &|a| {
+            a["query"]["code"] = json!("not a code")
+        }),
         ("scan swapped", &|a| {
             a["query"]["code"] = json!("https://id.gs1.org/01/09506000134352/10/L2025X/21/P5")
         }),
