@@ -1,5 +1,6 @@
-//! The GS1 Digital Link side of `/01/{gtin}/21/{serial}`: what a GS1-Conformant Resolver
-//! client (a scanner app, a retailer's system) can ask besides the verification answer.
+//! The GS1 Digital Link side of `/01/{gtin}[/10/{lot}]/21/{serial}`: what a GS1-Conformant
+//! Resolver client (a scanner app, a retailer's system) can ask besides the verification
+//! answer.
 //!
 //! - `?linkType=linkset` (or `all`, the older spelling, or `Accept:
 //!   application/linkset+json`): the links the node offers for the bottle, as an RFC 9264

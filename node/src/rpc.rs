@@ -420,45 +420,23 @@ async fn resolve_digital_link(
     method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    // Both routes name `gtin` and `serial`; only the second names `lot`.
-    let address = DigitalLinkPath {
-        gtin: segments.remove("gtin").unwrap_or_default(),
-        lot: segments.remove("lot"),
-        serial: segments.remove("serial").unwrap_or_default(),
-    };
-    resolve(shared, address, query, raw_query, peer, method, headers).await
-}
-
-/// The decoded segments of a Digital Link resolver path.
-struct DigitalLinkPath {
-    gtin: String,
-    lot: Option<String>,
-    serial: String,
-}
-
-async fn resolve(
-    shared: Arc<Shared>,
-    address: DigitalLinkPath,
-    query: crate::verify::VerifyQuery,
-    raw_query: Option<String>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
     let header_text = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    // The segments come decoded: written again as the Digital Link writes them, so a serial
-    // holding `/` or `%` names the same bottle, and the address stays a valid header value
-    // whatever the client sent.
-    let encode = jiu_contracts::gs1::percent_encode;
-    let lot = address
-        .lot
-        .as_deref()
-        .map(|lot| format!("/10/{}", encode(lot)))
-        .unwrap_or_default();
+    // Both routes name `gtin` and `serial`; only the second names `lot`. The segments come
+    // decoded: written again as the Digital Link writes them, so a serial holding `/` or `%`
+    // names the same bottle, and the address stays a valid header value whatever the client
+    // sent.
+    let mut segment = |name| {
+        segments
+            .remove(name)
+            .map(|value| jiu_contracts::gs1::percent_encode(&value))
+    };
+    let (gtin, lot, serial) = (segment("gtin"), segment("lot"), segment("serial"));
+    let lot_path = lot.as_ref().map(|lot| format!("/10/{lot}"));
     let path = format!(
-        "01/{}{lot}/21/{}",
-        encode(&address.gtin),
-        encode(&address.serial)
+        "01/{}{}/21/{}",
+        gtin.unwrap_or_default(),
+        lot_path.unwrap_or_default(),
+        serial.unwrap_or_default()
     );
     let code = format!("https://id.gs1.org/{path}");
     let base = crate::resolver::base_url(&headers);
@@ -467,9 +445,8 @@ async fn resolve(
     let requested =
         crate::resolver::Requested::parse(query.link_type.as_deref(), header_text(header::ACCEPT));
     if requested != crate::resolver::Requested::Default {
-        let code_text = code.clone();
-        let code = match jiu_contracts::gs1::parse_code(&code) {
-            Ok(code @ jiu_contracts::gs1::Code::Item(_)) => code,
+        let bottle = match jiu_contracts::gs1::parse_code(&code) {
+            Ok(bottle @ jiu_contracts::gs1::Code::Item(_)) => bottle,
             Ok(_) | Err(_) => {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
@@ -479,13 +456,17 @@ async fn resolve(
             }
         };
         // The verification link keeps the lot, so that answer compares it too.
-        let verify_code = if address.lot.is_some() {
-            code_text.clone()
+        let verify_code = if lot.is_some() {
+            code.clone()
         } else {
-            code.element_string()
+            bottle.element_string()
         };
-        let links =
-            crate::resolver::links(&base, &format!("/{path}"), &code.to_string(), &verify_code);
+        let links = crate::resolver::links(
+            &base,
+            &format!("/{path}"),
+            &bottle.to_string(),
+            &verify_code,
+        );
         if requested == crate::resolver::Requested::Linkset {
             let body = crate::resolver::linkset(&self_uri, &links);
             let media = [(header::CONTENT_TYPE, crate::resolver::LINKSET_MEDIA_TYPE)];

@@ -334,6 +334,20 @@ async fn n4_provenance_verify_answers_are_proven() {
         .await
         .expect("p4 with its lot");
     assert_eq!(same_lot["verdict"], "GENUINE_UNSOLD", "{same_lot}");
+    // The lot address's linkset sends a verifier to an answer that compares the lot too.
+    let links = cluster
+        .get(2, "/01/09506000134352/10/L2026B/21/P4?linkType=linkset")
+        .await
+        .expect("linkset of the lot address");
+    let verify_href = links["linkset"][0]["https://ref.gs1.org/voc/verificationService"][0]["href"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        verify_href.ends_with(
+            "/verify/https%3A%2F%2Fid.gs1.org%2F01%2F09506000134352%2F10%2FL2026B%2F21%2FP4"
+        ),
+        "{links}"
+    );
     let other_lot = cluster
         .get(2, "/01/09506000134352/10/L2025X/21/P4")
         .await

@@ -388,8 +388,15 @@ impl Mapper<'_> {
         ))
     }
 
-    /// Where a sale happened: the event's `jiu:city`, else the `cbvmda:city` master data of
-    /// its bizLocation in this document's header, else the bizLocation itself.
+    /// Whether `key` names `namespace` + `local`: written as the full IRI, or with a prefix
+    /// the document's `@context` declares for `namespace`.
+    fn names(&self, key: &str, namespace: &str, local: &str) -> bool {
+        key.strip_prefix(namespace) == Some(local)
+            || key.split_once(':').is_some_and(|(prefix, rest)| {
+                rest == local && self.doc.context.prefix(prefix) == Some(namespace)
+            })
+    }
+
     /// The lot of a commissioning event: `ilmd` `cbvmda:lotNumber` (the prefix of GS1's
     /// standard context, or any prefix the document declares for the CBV master data
     /// namespace, or the full IRI). Absent: the bottles are commissioned without a lot.
@@ -401,12 +408,7 @@ impl Mapper<'_> {
             return Err(e.blame.invalid("ilmd", "is not an object"));
         };
         let mut found = ilmd.iter().filter(|(key, _)| {
-            key.as_str() == LOT_NUMBER_FIELD
-                || key.strip_prefix(CBV_MDA_NAMESPACE) == Some(LOT_NUMBER_LOCAL)
-                || key.split_once(':').is_some_and(|(prefix, local)| {
-                    local == LOT_NUMBER_LOCAL
-                        && self.doc.context.prefix(prefix) == Some(CBV_MDA_NAMESPACE)
-                })
+            key.as_str() == LOT_NUMBER_FIELD || self.names(key, CBV_MDA_NAMESPACE, LOT_NUMBER_LOCAL)
         });
         let (key, value) = match (found.next(), found.next()) {
             (None, _) => return Ok(None),
@@ -424,15 +426,13 @@ impl Mapper<'_> {
             .map_err(|error| e.blame.invalid(&field, error.reason()))
     }
 
+    /// Where a sale happened: the event's `jiu:city`, else the `cbvmda:city` master data of
+    /// its bizLocation in this document's header, else the bizLocation itself.
     fn city(&self, e: &EventView<'_>) -> Result<String, CaptureError> {
-        let wanted = format!("{}{CITY_FIELD}", jiu_epcis::JIU_NAMESPACE);
-        let mut found = e.fields.iter().filter(|(key, _)| {
-            key.as_str() == wanted
-                || key.split_once(':').is_some_and(|(prefix, local)| {
-                    local == CITY_FIELD
-                        && self.doc.context.prefix(prefix) == Some(jiu_epcis::JIU_NAMESPACE)
-                })
-        });
+        let mut found = e
+            .fields
+            .iter()
+            .filter(|(key, _)| self.names(key, jiu_epcis::JIU_NAMESPACE, CITY_FIELD));
         let (field, city) = match (found.next(), found.next()) {
             (Some(_), Some(_)) => {
                 return Err(e.blame.invalid("jiu:city", "is given twice"));
