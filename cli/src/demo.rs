@@ -2,7 +2,7 @@
 //! codes to answer about. One producer, three distributors, twenty stores; `--bottles`
 //! bottles commissioned and packed (cases of 6, pallets of 100 cases); pallets shipped to
 //! the distributors and received; some cases shipped on to stores and received; a few
-//! sales; a recall of one case; a stolen bottle; a diversion attempt (a store receiving a
+//! sales; a recall of one case and one of a lot; a stolen bottle; a diversion attempt (a store receiving a
 //! case shipped to another store) and a second sale of a sold bottle, both recorded as
 //! alerts. Prints the verify URLs of each kind of bottle.
 //!
@@ -470,6 +470,20 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         ])
         .await?;
 
+    // A lot recall: the filling run of the fifth ingest tx (pallets at the distributors, no
+    // bottle named below).
+    let recalled_lot_first = 5 * batch;
+    seeder
+        .run(vec![(
+            &producer,
+            Payload::RecallLot {
+                gtin,
+                lot: jiu_contracts::provenance::workload::lot(recalled_lot_first),
+                recalled: true,
+            },
+        )])
+        .await?;
+
     // Attempts recorded as alerts: a store receives a case shipped to another store, and a
     // store sells an already sold bottle again.
     let (_, intended) = &case_store[1];
@@ -528,6 +542,10 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     println!(
         "  recalled:              curl -s {} | jq .alerts",
         url(&recalled[0])
+    );
+    println!(
+        "  lot recalled:          curl -s {} | jq '{{verdict, lot, alerts}}'",
+        url(&bottle(gtin, recalled_lot_first + 1))
     );
     println!(
         "  stolen:                curl -s {} | jq .alerts",

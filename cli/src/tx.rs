@@ -75,6 +75,28 @@ pub enum TxCmd {
         #[arg(long)]
         wait: bool,
     },
+    /// Recall a lot of a registered product, or end its recall with `--clear` (the brand
+    /// owner's key). Every bottle recorded with that lot then answers RECALLED, may not be
+    /// sold, and may only be shipped back to its producer.
+    RecallLot {
+        #[arg(long, default_value = "http://127.0.0.1:26650")]
+        rpc: String,
+        /// The brand owner's key file that signs.
+        #[arg(long)]
+        key: PathBuf,
+        /// The product's GTIN (8, 12, 13 or 14 digits).
+        #[arg(long)]
+        gtin: String,
+        /// The lot (AI 10), as the bottles were commissioned with it.
+        #[arg(long)]
+        lot: String,
+        /// End the recall instead.
+        #[arg(long)]
+        clear: bool,
+        /// Wait until the transaction is finalized or rejected.
+        #[arg(long)]
+        wait: bool,
+    },
     /// Show a transaction's status.
     Status {
         #[arg(long, default_value = "http://127.0.0.1:26650")]
@@ -185,6 +207,23 @@ pub async fn run(cmd: TxCmd) -> Result<()> {
                 name,
                 volume_ml,
                 abv_bp: abv_bp.round() as u16,
+            };
+            sign_and_submit(&client, &rpc, &key, payload, wait).await
+        }
+        TxCmd::RecallLot {
+            rpc,
+            key,
+            gtin,
+            lot,
+            clear,
+            wait,
+        } => {
+            let gtin = jiu_contracts::gs1::Gtin::parse(&gtin).map_err(|e| eyre!("--gtin: {e}"))?;
+            let lot = Lot::parse(&lot).map_err(|e| eyre!("--lot: {e}"))?;
+            let payload = Payload::RecallLot {
+                gtin,
+                lot,
+                recalled: !clear,
             };
             sign_and_submit(&client, &rpc, &key, payload, wait).await
         }

@@ -47,6 +47,20 @@ pub enum TxError {
         gtin: crate::gs1::Gtin,
         owner: String,
     },
+    #[error("GTIN {0} has no registered product")]
+    UnknownProduct(crate::gs1::Gtin),
+    #[error("lot {lot} of GTIN {gtin} is already recalled")]
+    LotAlreadyRecalled {
+        gtin: crate::gs1::Gtin,
+        lot: crate::gs1::Lot,
+    },
+    #[error("lot {lot} of GTIN {gtin} is not recalled")]
+    LotNotRecalled {
+        gtin: crate::gs1::Gtin,
+        lot: crate::gs1::Lot,
+    },
+    #[error("GTIN {gtin} has {max} lots under recall, the most allowed: clear one first")]
+    TooManyRecalledLots { gtin: crate::gs1::Gtin, max: usize },
     #[error("the tx changes {records} records by its op {index}; at most {max} per tx: split it")]
     TooManyRecords {
         index: usize,
@@ -79,6 +93,10 @@ impl TxError {
             TxError::KeyInUse(_) => "KEY_IN_USE",
             TxError::KeyNotFound(_) => "KEY_NOT_FOUND",
             TxError::ProductOwned { .. } => "PRODUCT_OWNED",
+            TxError::UnknownProduct(_) => "UNKNOWN_PRODUCT",
+            TxError::LotAlreadyRecalled { .. } => "LOT_ALREADY_RECALLED",
+            TxError::LotNotRecalled { .. } => "LOT_NOT_RECALLED",
+            TxError::TooManyRecalledLots { .. } => "TOO_MANY_RECALLED_LOTS",
             TxError::TooManyRecords { .. } => "TOO_MANY_RECORDS",
             // The lifecycle's own code (WRONG_STATE, NOT_CUSTODIAN, ...): more use to a client
             // than one umbrella code; the codes are distinct from the ones above.
@@ -94,6 +112,14 @@ impl TxError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn gtin() -> crate::gs1::Gtin {
+        crate::gs1::Gtin::parse("09506000134352").expect("gtin")
+    }
+
+    fn lot() -> crate::gs1::Lot {
+        crate::gs1::Lot::parse("L1").expect("lot")
+    }
 
     #[test]
     fn test_codes_are_stable_and_distinct() {
@@ -147,10 +173,32 @@ mod tests {
             (TxError::KeyNotFound(key), "KEY_NOT_FOUND"),
             (
                 TxError::ProductOwned {
-                    gtin: crate::gs1::Gtin::parse("09506000134352").expect("gtin"),
+                    gtin: gtin(),
                     owner: "p".into(),
                 },
                 "PRODUCT_OWNED",
+            ),
+            (TxError::UnknownProduct(gtin()), "UNKNOWN_PRODUCT"),
+            (
+                TxError::LotAlreadyRecalled {
+                    gtin: gtin(),
+                    lot: lot(),
+                },
+                "LOT_ALREADY_RECALLED",
+            ),
+            (
+                TxError::LotNotRecalled {
+                    gtin: gtin(),
+                    lot: lot(),
+                },
+                "LOT_NOT_RECALLED",
+            ),
+            (
+                TxError::TooManyRecalledLots {
+                    gtin: gtin(),
+                    max: 1,
+                },
+                "TOO_MANY_RECALLED_LOTS",
             ),
         ];
         let codes: std::collections::BTreeSet<_> = all.iter().map(|(e, _)| e.code()).collect();

@@ -11,12 +11,19 @@
 //! product with its path and a client checks name, volume and ABV against the same signed
 //! header as the bottle's record. With no products the state root is what it was without
 //! the registry.
+//!
+//! A product also lists its recalled lots (`Payload::RecallLot`, section 7.2's lot-scope
+//! `RECALLED`): a bottle whose recorded lot is on its product's list is treated as recalled
+//! by the lifecycle (no sale, shipped only back to its producer) and by every verify answer.
+//! Because a verifier must see the list to know a lot is *not* recalled, a lot is recorded
+//! only on bottles of a registered GTIN, and an answer about a bottle with a lot must carry
+//! its product and proof.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::error::TxError;
-use crate::gs1::Gtin;
+use crate::gs1::{Gtin, Lot};
 use crate::merkle;
 use crate::types::Hash;
 
@@ -26,6 +33,10 @@ pub const PRODUCT_NAME_CHARS_MAX: usize = 80;
 pub const VOLUME_ML_MAX: u32 = 100_000;
 /// Strength is in basis points of alcohol by volume: 5300 is 53.00% ABV.
 pub const ABV_BP_MAX: u16 = 10_000;
+
+/// Most lots one product may have recalled at once: bounds the product leaf, which every
+/// verify answer about its bottles carries (a lot entry is about 60 bytes).
+pub const RECALLED_LOTS_MAX: usize = 256;
 
 /// Domain of a product's state-root leaf.
 const PRODUCT_LEAF_DOMAIN: &[u8] = b"product\0";
@@ -40,9 +51,30 @@ pub struct Product {
     pub volume_ml: u32,
     /// Alcohol by volume in basis points (5300 = 53.00%).
     pub abv_bp: u16,
+    /// The lots under recall, in lot order; amending the product keeps them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recalled_lots: Vec<LotRecall>,
+}
+
+/// One recalled lot of a product.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct LotRecall {
+    pub lot: Lot,
+    /// The org that recalled it (the brand owner).
+    pub by: String,
+    /// Block time of the recall.
+    pub since_ms: u64,
 }
 
 impl Product {
+    /// The recall of `lot`, if it is recalled.
+    pub fn lot_recall(&self, lot: &Lot) -> Option<&LotRecall> {
+        self.recalled_lots
+            .binary_search_by(|r| r.lot.cmp(lot))
+            .ok()
+            .map(|i| &self.recalled_lots[i])
+    }
+
     /// The state-root leaf hash of this product.
     pub fn leaf_hash(&self) -> Hash {
         let mut bytes = PRODUCT_LEAF_DOMAIN.to_vec();
@@ -117,5 +149,57 @@ pub fn verify_product(
         Ok(())
     } else {
         Err(ProductProofError::StateRoot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A product leaf's borsh layout is a format: the consumer page hashes it by hand
+    /// (`checkProduct` in node/src/web/proof.js), so the layout is spelled out here field by
+    /// field, and a change to it fails this test.
+    #[test]
+    fn test_product_leaf_layout_golden() {
+        let product = Product {
+            gtin: Gtin::parse("09506000134352").expect("gtin"),
+            brand_owner: "p".into(),
+            name: "N".into(),
+            volume_ml: 500,
+            abv_bp: 5300,
+            recalled_lots: vec![LotRecall {
+                lot: Lot::parse("L1").expect("lot"),
+                by: "p".into(),
+                since_ms: 7,
+            }],
+        };
+        let text = |t: &str| [&(t.len() as u32).to_le_bytes()[..], t.as_bytes()].concat();
+        let expected = [
+            // The GTIN as its u64 value, brand owner, name, volume, ABV.
+            9_506_000_134_352u64.to_le_bytes().to_vec(),
+            text("p"),
+            text("N"),
+            500u32.to_le_bytes().to_vec(),
+            5300u16.to_le_bytes().to_vec(),
+            // One recalled lot: lot, by, since_ms.
+            1u32.to_le_bytes().to_vec(),
+            text("L1"),
+            text("p"),
+            7u64.to_le_bytes().to_vec(),
+        ]
+        .concat();
+        assert_eq!(borsh::to_vec(&product).expect("encodes"), expected);
+        let leaf = merkle::leaf_hash(&[PRODUCT_LEAF_DOMAIN, &expected].concat());
+        assert_eq!(product.leaf_hash(), leaf);
+        // The JSON form a verify answer carries lists the recall; without one it has none.
+        let json = serde_json::to_value(&product).expect("json");
+        assert_eq!(json["recalled_lots"][0]["lot"], "L1");
+        let plain = Product {
+            recalled_lots: Vec::new(),
+            ..product
+        };
+        let json = serde_json::to_value(&plain).expect("json");
+        assert!(json.get("recalled_lots").is_none());
+        assert_eq!(serde_json::from_value::<Product>(json).ok(), Some(plain));
     }
 }

@@ -17,6 +17,7 @@
 //!   sign again, not even to be repaired).
 //! - `Anchor`: Producer, Distributor or Store.
 //! - `SetProduct`: Producer; the first to register a GTIN owns it ([`crate::product`]).
+//! - `RecallLot`: the product's brand owner; the GTIN must be registered.
 //! - Auditor: signs nothing that changes the registry or anchors; lifecycle and lottery
 //!   ops are the lifecycle's and the book's to decide (an auditor may hold a bottle, or
 //!   submit a self-verifying seed signature).
@@ -187,6 +188,13 @@ pub enum Event {
     ProductSet {
         org_id: String,
         gtin: crate::gs1::Gtin,
+    },
+    /// A lot of a product recalled (`recalled: true`) or its recall ended.
+    LotRecallSet {
+        org_id: String,
+        gtin: crate::gs1::Gtin,
+        lot: crate::gs1::Lot,
+        recalled: bool,
     },
     /// An EPCIS document captured: its events, and the lifecycle ops they meant (all
     /// applied).
@@ -624,6 +632,21 @@ impl State {
                 self.products.insert(gtin, product);
                 Event::ProductSet { org_id, gtin }
             }
+            Change::RecallLot {
+                product,
+                lot,
+                recalled,
+            } => {
+                let gtin = product.gtin;
+                let org_id = product.brand_owner.clone();
+                self.products.insert(gtin, product);
+                Event::LotRecallSet {
+                    org_id,
+                    gtin,
+                    lot,
+                    recalled,
+                }
+            }
             Change::Lifecycle {
                 ledger,
                 touched,
@@ -832,8 +855,20 @@ impl Parties for State {
             .get(gtin)
             .is_none_or(|product| product.brand_owner == org_id)
     }
+
+    fn has_product(&self, gtin: &crate::gs1::Gtin) -> bool {
+        self.products.contains_key(gtin)
+    }
+
+    fn lot_recalled(&self, gtin: &crate::gs1::Gtin, lot: &crate::gs1::Lot) -> bool {
+        self.products
+            .get(gtin)
+            .is_some_and(|product| product.lot_recall(lot).is_some())
+    }
 }
 
+#[cfg(test)]
+mod lot_recall_tests;
 #[cfg(test)]
 mod lottery_tests;
 #[cfg(test)]

@@ -119,6 +119,14 @@ pub enum Payload {
         /// Alcohol by volume in basis points (5300 = 53.00%).
         abv_bp: u16,
     },
+    /// Recall a lot of a registered product, or end its recall (`recalled: false`): the
+    /// lot-scope `RECALLED` of section 7.2. Only the product's brand owner may. Every bottle
+    /// recorded with that lot is then treated as recalled ([`crate::product`]).
+    RecallLot {
+        gtin: crate::gs1::Gtin,
+        lot: crate::gs1::Lot,
+        recalled: bool,
+    },
 }
 
 impl Payload {
@@ -136,6 +144,7 @@ impl Payload {
             Payload::Lottery { .. } => "lottery",
             Payload::SeedShare { .. } => "seed_share",
             Payload::SetProduct { .. } => "set_product",
+            Payload::RecallLot { .. } => "recall_lot",
         }
     }
 }

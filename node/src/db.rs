@@ -55,8 +55,9 @@ pub enum DbError {
 /// The layout of the columns below. A node refuses a data directory written in another
 /// layout rather than misread it. Format 1 had no `format` key; format 2 appends a code's
 /// history rows under its record key and stores one EPC index row per EPC and tx; format 3
-/// records a bottle's lot in its record (and a Commission op may carry one).
-pub const STORAGE_FORMAT: u32 = 3;
+/// records a bottle's lot in its record (and a Commission op may carry one); format 4 gives
+/// each product its recalled lots (the persisted state holds the products).
+pub const STORAGE_FORMAT: u32 = 4;
 
 pub type Result<T> = std::result::Result<T, DbError>;
 

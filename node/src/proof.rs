@@ -100,7 +100,7 @@ impl Serialize for ProofLeafView<'_> {
     }
 }
 
-struct HexListJson<'a>(&'a [Hash]);
+pub(crate) struct HexListJson<'a>(pub &'a [Hash]);
 
 impl Serialize for HexListJson<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -279,8 +279,25 @@ pub fn verify_record_answer(
         })?;
     }
     check_product(&proof, &code, field("product"))?;
+    // A bottle with a lot is of a registered product (the chain records a lot on no other),
+    // and only the product's recalled lots say whether the lot is recalled: an answer
+    // without them could hide a recall.
+    let product = proof.product.as_ref().map(|p| &p.product);
+    if let Some(lot) = leaf
+        .as_ref()
+        .and_then(|l| l.bottle.as_ref())
+        .and_then(|b| b.lot.as_ref())
+    {
+        if product.is_none() {
+            return Err(ProofError::Shown {
+                field: "product",
+                shown: "no product proof".into(),
+                proven: format!("a bottle of lot {lot}, whose product lists its recalled lots"),
+            });
+        }
+    }
     // What the answer shows must be what the proven record says.
-    let (proven_verdict, proven_alerts) = judge_scan(leaf.as_ref(), scanned_lot.as_ref());
+    let (proven_verdict, proven_alerts) = judge_scan(leaf.as_ref(), scanned_lot.as_ref(), product);
     let shown_verdict = field("verdict").and_then(|v| v.as_str()).unwrap_or("");
     let node_local: Vec<AlertCode> = field("alerts")
         .and_then(|v| serde_json::from_value::<Vec<serde_json::Value>>(v.clone()).ok())

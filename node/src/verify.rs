@@ -155,7 +155,8 @@ pub fn answer(
     let code = scanned.code;
     let state: &State = &committed.state;
     let leaf = state.record(&code);
-    let (verdict, mut alerts) = judge_scan(leaf.as_ref(), scanned.lot.as_ref());
+    let product = code.as_item().and_then(|item| state.product(&item.gtin));
+    let (verdict, mut alerts) = judge_scan(leaf.as_ref(), scanned.lot.as_ref(), product);
     let containers = flagged_containers(&committed.state, leaf.as_ref());
     for container in &containers {
         let (_, container_alerts) = judge(Some(container));

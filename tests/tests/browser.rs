@@ -132,6 +132,17 @@ fn stronger_product(answer: &mut Value) {
     answer["product"]["abv_bp"] = json!(6000);
 }
 
+fn forget_recall(answer: &mut Value) {
+    answer["proof"]["product"]["product"]["recalled_lots"] = json!([]);
+    answer["verdict"] = json!("GENUINE_UNSOLD");
+}
+
+fn drop_product(answer: &mut Value) {
+    answer["proof"]["product"] = Value::Null;
+    answer["product"] = Value::Null;
+    answer["verdict"] = json!("GENUINE_UNSOLD");
+}
+
 fn hide_sale(answer: &mut Value) {
     answer["verdict"] = json!("GENUINE_UNSOLD");
     answer["state"] = json!("IN_STOCK");
@@ -455,4 +466,51 @@ async fn browser_shows_verdicts_history_and_checks_proofs() {
     ))
     .await;
     assert_shows(&text, &["Proof verified", "the one this link expects"]);
+
+    // (viii) The producer recalls the bottles' lot: the unsold bottle in the store is now
+    // suspect, which the page proves from the product's recalled lots; a node hiding the
+    // recall, or the product that lists it, is caught.
+    let recall = Payload::RecallLot {
+        gtin: jiu_contracts::gs1::Gtin::parse(GTIN).expect("gtin"),
+        lot: jiu_contracts::gs1::Lot::parse(LOT).expect("lot"),
+        recalled: true,
+    };
+    let recalled_at = finalize(
+        &cluster,
+        &org_key(&cluster, "producer"),
+        &chain_id,
+        101,
+        recall,
+    )
+    .await;
+    cluster.wait_height(1, recalled_at, MINUTE).await;
+    let text = page(format!("{node}{}", bottle_path("B000001"))).await;
+    assert_shows(
+        &text,
+        &[
+            "Suspect. The producer recalled the lot this bottle was filled from.",
+            "critical Recalled by the producer",
+            &format!("lot {LOT} recalled by producer"),
+            "Proof verified",
+        ],
+    );
+    let hidden: [(Tamper, &str); 2] = [
+        (
+            forget_recall,
+            "the product's path does not lead to the block's state root",
+        ),
+        (
+            drop_product,
+            "the node leaves out the product of a bottle of lot L2026-07, so its recall status is unproven",
+        ),
+    ];
+    for (tamper, wanted) in hidden {
+        let proxy = TamperProxy::start(&node, tamper).await;
+        let text = page(format!("{}{}", proxy.url, bottle_path("B000001"))).await;
+        assert_shows(
+            &text,
+            &["Cannot be trusted", "Proof failed at step 5", wanted],
+        );
+        assert_hides(&text, &["Proof verified"]);
+    }
 }

@@ -384,6 +384,57 @@ async fn n4_provenance_verify_answers_are_proven() {
         assert!(!ok && out.contains("ANSWER_TAMPERED"), "{what}: {out}");
     }
 
+    // The producer recalls lot L2026B: P4's answer turns SUSPECT with RECALLED, proven by the
+    // product's recalled lots. A node that drops the product (so the recall cannot be seen)
+    // or its recall is caught.
+    let recalled = chain
+        .submit(
+            &producer,
+            Payload::RecallLot {
+                gtin: jiu_contracts::gs1::Gtin::parse("09506000134352").expect("gtin"),
+                lot: jiu_contracts::gs1::Lot::parse("L2026B").expect("lot"),
+                recalled: true,
+            },
+        )
+        .await;
+    assert_eq!(
+        recalled["events"][0]["type"], "lot_recall_set",
+        "{recalled}"
+    );
+    let tip = cluster.height(0).await.expect("height");
+    cluster.wait_height(2, tip, MINUTE).await;
+    let p4_recalled = cluster
+        .get(2, "/01/09506000134352/21/P4")
+        .await
+        .expect("p4 recalled");
+    assert_eq!(p4_recalled["verdict"], "SUSPECT", "{p4_recalled}");
+    assert!(
+        p4_recalled["alerts"].as_array().is_some_and(|alerts| alerts
+            .iter()
+            .any(|a| a["code"] == "RECALLED" && a["severity"] == "critical")),
+        "{p4_recalled}"
+    );
+    let (ok, out) = verify_offline(&cluster, &p4_recalled, "p4-recalled");
+    assert!(ok && out.contains("alerts RECALLED"), "{out}");
+    let recall_lies: [(&str, &str, Lie<'_>); 3] = [
+        ("product dropped", "ANSWER_TAMPERED", &|a| {
+            a["proof"]["product"] = Value::Null;
+            a["product"] = Value::Null;
+        }),
+        ("recall removed", "PRODUCT_TAMPERED", &|a| {
+            a["proof"]["product"]["product"]["recalled_lots"] = json!([]);
+        }),
+        ("recall hidden", "ANSWER_TAMPERED", &|a| {
+            a["verdict"] = json!("GENUINE_UNSOLD")
+        }),
+    ];
+    for (what, code, lie) in recall_lies {
+        let mut copy = p4_recalled.clone();
+        lie(&mut copy);
+        let (ok, out) = verify_offline(&cluster, &copy, "recall-lie");
+        assert!(!ok && out.contains(code), "{what}: {out}");
+    }
+
     // Tampered copies fail, each with its reason.
     let tamper = |f: &dyn Fn(&mut Value)| {
         let mut copy = p2.clone();

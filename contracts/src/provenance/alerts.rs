@@ -111,6 +111,7 @@ pub fn alert_for(op: &Op, actor: &Actor, error: &ProvenanceError, ctx: &Ctx) -> 
         ProvenanceError::SaleByNonCustodian { code, .. } => (AlertCode::SaleByNonCustodian, code),
         ProvenanceError::Diverted { code, .. } => (AlertCode::Diverted, code),
         ProvenanceError::Flagged { code, flag } => (flag_alert(*flag)?, code),
+        ProvenanceError::LotRecalled { code, .. } => (AlertCode::Recalled, code),
         ProvenanceError::WrongState { code, state, .. } => (state_alert(*state)?, code),
         ProvenanceError::UnknownBottle(sgtin) => {
             unknown = Code::Item(sgtin.clone());

@@ -246,7 +246,7 @@ impl Ledger {
             let (containers, bottles) = self.nodes_of(root);
             for id in &bottles {
                 let bottle = self.bottle_mut(id)?;
-                check_shippable(id, bottle, to)?;
+                check_shippable(id, bottle, to, parties)?;
                 bottle.shipment = Some(shipment(actor, to, bottle.state));
                 bottle.state = LifeState::InTransit;
                 bottle.history_len += 1;
@@ -348,15 +348,25 @@ fn shipment(actor: &Actor, to: &str, previous_state: LifeState) -> Shipment {
     }
 }
 
-/// Stolen or held bottles do not move; recalled ones only go back to their producer.
-fn check_shippable(id: &Sgtin, bottle: &BottleRecord, to: &str) -> Result<()> {
+/// Stolen or held bottles do not move; recalled ones (by their own flag or their lot's
+/// recall) only go back to their producer.
+fn check_shippable(
+    id: &Sgtin,
+    bottle: &BottleRecord,
+    to: &str,
+    parties: &dyn Parties,
+) -> Result<()> {
     let code = Code::Item(id.clone());
     for flag in [Flag::Stolen, Flag::Hold] {
         if bottle.flags.contains_key(&flag) {
             return Err(ProvenanceError::Flagged { code, flag });
         }
     }
-    if bottle.flags.contains_key(&Flag::Recalled) && bottle.producer != to {
+    let lot_recalled = bottle
+        .lot
+        .as_ref()
+        .is_some_and(|lot| parties.lot_recalled(&id.gtin, lot));
+    if (bottle.flags.contains_key(&Flag::Recalled) || lot_recalled) && bottle.producer != to {
         return Err(ProvenanceError::RecalledNotToProducer(code));
     }
     Ok(())

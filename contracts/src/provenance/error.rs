@@ -57,6 +57,10 @@ pub enum ProvenanceError {
     UnknownDestination(String),
     #[error("cannot ship to oneself")]
     ShipToSelf,
+    #[error("{code} is of lot {lot}, which its brand owner recalled")]
+    LotRecalled { code: Code, lot: crate::gs1::Lot },
+    #[error("a lot is recorded only under a registered product, and GTIN {0} has none")]
+    LotWithoutProduct(crate::gs1::Gtin),
     #[error("a recalled {0} may only be shipped to its producer")]
     RecalledNotToProducer(Code),
     #[error("only the shipper '{shipper}' may void the shipment of {code}")]
@@ -118,6 +122,8 @@ impl ProvenanceError {
             E::UnknownDestination(_) => "UNKNOWN_DESTINATION",
             E::ShipToSelf => "SHIP_TO_SELF",
             E::RecalledNotToProducer(_) => "RECALLED_NOT_TO_PRODUCER",
+            E::LotRecalled { .. } => "LOT_RECALLED",
+            E::LotWithoutProduct(_) => "LOT_WITHOUT_PRODUCT",
             E::NotShipper { .. } => "NOT_SHIPPER",
             E::Diverted { .. } => "DIVERTED",
             E::AlreadySold(_) => "ALREADY_SOLD",

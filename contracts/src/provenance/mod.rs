@@ -31,6 +31,12 @@
 //! set and cleared by the producer or an auditor; `Damaged` and `Opened` set by the
 //! custodian (not after sale), the producer or an auditor, cleared by the setter or the producer.
 //!
+//! Lot-scope recall: the brand owner recalls a lot of a registered product (a state payload,
+//! not an op; see [`crate::product`]), and every bottle recorded with that lot is then
+//! treated as `Recalled` without its leaf changing: no sale or undone sale
+//! ([`ProvenanceError::LotRecalled`]), shipped only to its producer. A lot is recorded only
+//! on bottles of a registered GTIN ([`Parties::has_product`]).
+//!
 //! # Choices where section 7 is silent
 //!
 //! - "Producer" in a per-bottle rule means the bottle's producer (the org that issued or
@@ -107,7 +113,7 @@ pub use verdict::{is_node_local, judge, judge_scan, AlertView, Severity, Verdict
 
 use std::collections::BTreeMap;
 
-use crate::gs1::Gtin;
+use crate::gs1::{Gtin, Lot};
 use crate::types::Role;
 
 /// Most codes one op may carry (bottles to issue, children to pack, roots to ship, ...).
@@ -170,6 +176,21 @@ pub trait Parties {
     fn may_brand(&self, org_id: &str, gtin: &Gtin) -> bool {
         let _ = (org_id, gtin);
         true
+    }
+
+    /// Whether `gtin` has registered master data. A lot is recorded only on bottles of a
+    /// registered GTIN, whose product leaf lists the lot's recall (or proves there is none).
+    /// Without a GTIN registry every GTIN counts as registered.
+    fn has_product(&self, gtin: &Gtin) -> bool {
+        let _ = gtin;
+        true
+    }
+
+    /// Whether the brand owner of `gtin` recalled its lot `lot` (section 7.2's lot-scope
+    /// `RECALLED`).
+    fn lot_recalled(&self, gtin: &Gtin, lot: &Lot) -> bool {
+        let _ = (gtin, lot);
+        false
     }
 }
 

@@ -215,8 +215,8 @@ impl Ledger {
             Op::Ship { roots, to } => self.on_ship(roots, to, actor, parties),
             Op::VoidShip { roots } => self.on_void_ship(roots, actor),
             Op::Receive { roots } => self.on_receive(roots, actor),
-            Op::Sell { items, city } => self.on_sell(items, city, actor, ctx),
-            Op::UndoSale { items } => self.on_undo_sale(items, actor, ctx),
+            Op::Sell { items, city } => self.on_sell(items, city, actor, parties, ctx),
+            Op::UndoSale { items } => self.on_undo_sale(items, actor, parties, ctx),
             Op::Return { items } => self.on_return(items, actor),
             Op::SetFlag { items, flag } => self.on_set_flag(items, *flag, actor),
             Op::ClearFlag { items, flag } => self.on_clear_flag(items, *flag, actor),
@@ -281,6 +281,9 @@ impl Ledger {
     ) -> Result<usize> {
         require_role(actor, &[Role::Producer], "commission")?;
         for id in items {
+            if lot.is_some() && !parties.has_product(&id.gtin) {
+                return Err(ProvenanceError::LotWithoutProduct(id.gtin));
+            }
             match self.bottle_entry(id) {
                 Some(bottle) => {
                     if bottle.state != LifeState::Issued {

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use super::error::ProvenanceError;
 use super::ops::{not_producer, wrong_state};
 use super::state::{BottleRecord, Child, Flag, Ledger, LifeState, Sale};
-use super::{Actor, Ctx, CITY_CHARS_MAX};
+use super::{Actor, Ctx, Parties, CITY_CHARS_MAX};
 use crate::gs1::{Code, Sgtin};
 use crate::types::Role;
 
@@ -34,6 +34,18 @@ fn blocking_flag(bottle: &BottleRecord) -> Option<Flag> {
         .keys()
         .copied()
         .find(|flag| flag.blocks_trade())
+}
+
+/// Refuses a bottle whose lot its brand owner recalled (checked after the bottle's own
+/// flags, so a bottle recalled both ways reports its own flag).
+pub(super) fn check_lot(id: &Sgtin, bottle: &BottleRecord, parties: &dyn Parties) -> Result<()> {
+    match &bottle.lot {
+        Some(lot) if parties.lot_recalled(&id.gtin, lot) => Err(ProvenanceError::LotRecalled {
+            code: code(id),
+            lot: lot.clone(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn is_producer(bottle: &BottleRecord, actor: &Actor) -> bool {
@@ -83,6 +95,7 @@ impl Ledger {
         items: &[Sgtin],
         city: &str,
         actor: &Actor,
+        parties: &dyn Parties,
         ctx: &Ctx,
     ) -> Result<usize> {
         require_role(actor, &[Role::Store], "sell")?;
@@ -116,6 +129,7 @@ impl Ledger {
                     flag,
                 });
             }
+            check_lot(id, bottle, parties)?;
             bottle.state = LifeState::Sold;
             bottle.sold = Some(Sale {
                 store: actor.org_id.clone(),
@@ -132,6 +146,7 @@ impl Ledger {
         &mut self,
         items: &[Sgtin],
         actor: &Actor,
+        parties: &dyn Parties,
         ctx: &Ctx,
     ) -> Result<usize> {
         require_role(actor, &[Role::Store], "undo a sale")?;
@@ -159,6 +174,7 @@ impl Ledger {
                     flag: *flag,
                 });
             }
+            check_lot(id, bottle, parties)?;
             bottle.state = LifeState::InStock;
             bottle.sold = None;
             bottle.history_len += 1;

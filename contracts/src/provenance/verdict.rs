@@ -11,6 +11,7 @@ use super::alerts::AlertCode;
 use super::leaf::RecordLeaf;
 use super::state::{Flag, LifeState};
 use crate::gs1::Lot;
+use crate::product::Product;
 
 /// The answer to "is this bottle genuine?".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -146,19 +147,41 @@ pub fn judge(leaf: Option<&RecordLeaf>) -> (Verdict, Vec<AlertView>) {
     (verdict, alerts)
 }
 
-/// [`judge`] for a scan that named a lot (AI 10, `/01/{gtin}/10/{lot}/21/{serial}`): a lot
-/// other than the one the chain recorded at commissioning is an `ATTRIBUTE_MISMATCH` (the
-/// label and the record disagree: a copied code on another batch's bottle, or a relabelled
-/// one) and makes a genuine verdict `SUSPECT`. With no lot on either side there is nothing to
-/// compare. A function of the leaf and the scanned text, so an offline verifier recomputes it.
+/// [`judge`] for a scan, with the bottle's product master data.
+///
+/// - A scan that named a lot (AI 10, `/01/{gtin}/10/{lot}/21/{serial}`) other than the one
+///   the chain recorded at commissioning is an `ATTRIBUTE_MISMATCH` (the label and the record
+///   disagree: a copied code on another batch's bottle, or a relabelled one). With no lot on
+///   either side there is nothing to compare.
+/// - A bottle whose recorded lot is on its product's recalled lots is `RECALLED` (the
+///   lot-scope recall of section 7.2), unless its own flag already says so.
+///
+/// Either makes a genuine verdict `SUSPECT`. A function of the leaf, the scanned text and
+/// the product, so an offline verifier recomputes it.
 pub fn judge_scan(
     leaf: Option<&RecordLeaf>,
     scanned_lot: Option<&Lot>,
+    product: Option<&Product>,
 ) -> (Verdict, Vec<AlertView>) {
     let (mut verdict, mut alerts) = judge(leaf);
     let recorded = leaf
         .and_then(|l| l.bottle.as_ref())
         .and_then(|b| b.lot.as_ref());
+    let recall = recorded.and_then(|lot| product?.lot_recall(lot));
+    if let Some(recall) = recall {
+        if !alerts.iter().any(|a| a.code == AlertCode::Recalled) {
+            alerts.push(view(
+                AlertCode::Recalled,
+                Severity::Critical,
+                Some(recall.since_ms),
+                1,
+                &format!("lot {} recalled by {}", recall.lot, recall.by),
+            ));
+            if matches!(verdict, Verdict::GenuineSold | Verdict::GenuineUnsold) {
+                verdict = Verdict::Suspect;
+            }
+        }
+    }
     if let (Some(scanned), Some(recorded)) = (scanned_lot, recorded) {
         if scanned != recorded {
             alerts.push(view(

@@ -40,6 +40,12 @@ pub const PALLET_BOTTLES: u64 = CASE_BOTTLES * PALLET_CASES;
 /// Bottles per ingest tx: 16 full pallets, about 0.5 MiB of ops.
 pub const TX_BOTTLES: u64 = 16 * PALLET_BOTTLES;
 
+/// The lot of the bottles one call of [`commission_and_pack`] commissions from bottle
+/// `first`: one filling run per call, named after its first pallet (`L0000016`).
+pub fn lot(first: u64) -> Lot {
+    Lot::parse(&format!("L{:07}", first / PALLET_BOTTLES)).expect("8 CSET 82 chars")
+}
+
 /// The ops that commission bottles `first..first + count` and pack them into cases and
 /// pallets. `first` must be a multiple of [`PALLET_BOTTLES`] so that cases and pallets of
 /// consecutive calls do not overlap; the last case and pallet of a call may be partial.
@@ -49,11 +55,9 @@ pub fn commission_and_pack(gtin: Gtin, prefix: u64, first: u64, count: u64) -> V
         "batches start on a pallet boundary"
     );
     let items: Vec<Sgtin> = (first..first + count).map(|n| bottle(gtin, n)).collect();
-    // One filling run per call: the lot is named after its first pallet.
-    let lot = Lot::parse(&format!("L{:07}", first / PALLET_BOTTLES)).expect("8 CSET 82 chars");
     let mut ops = vec![Op::Commission {
         items: items.clone(),
-        lot: Some(lot),
+        lot: Some(lot(first)),
     }];
     let mut cases = Vec::new();
     for (i, chunk) in items.chunks(CASE_BOTTLES as usize).enumerate() {

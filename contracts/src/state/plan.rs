@@ -28,6 +28,12 @@ pub(super) enum Change {
         pgln: Option<crate::gs1::Gln>,
     },
     SetProduct(crate::product::Product),
+    /// The product with its recalled lots updated.
+    RecallLot {
+        product: crate::product::Product,
+        lot: crate::gs1::Lot,
+        recalled: bool,
+    },
     Anchor {
         org_id: String,
         record_hash: Hash,
@@ -133,7 +139,71 @@ impl State {
                     name: name.clone(),
                     volume_ml: *volume_ml,
                     abv_bp: *abv_bp,
+                    // Amending the master data does not end a recall.
+                    recalled_lots: self
+                        .products
+                        .get(gtin)
+                        .map(|p| p.recalled_lots.clone())
+                        .unwrap_or_default(),
                 }))
+            }
+            Payload::RecallLot {
+                gtin,
+                lot,
+                recalled,
+            } => {
+                let product = self
+                    .products
+                    .get(gtin)
+                    .ok_or(TxError::UnknownProduct(*gtin))?;
+                if product.brand_owner != signer_org.id {
+                    return Err(TxError::ProductOwned {
+                        gtin: *gtin,
+                        owner: product.brand_owner.clone(),
+                    });
+                }
+                let mut product = product.clone();
+                match (
+                    product.recalled_lots.binary_search_by(|r| r.lot.cmp(lot)),
+                    recalled,
+                ) {
+                    (Ok(_), true) => {
+                        return Err(TxError::LotAlreadyRecalled {
+                            gtin: *gtin,
+                            lot: lot.clone(),
+                        })
+                    }
+                    (Err(_), false) => {
+                        return Err(TxError::LotNotRecalled {
+                            gtin: *gtin,
+                            lot: lot.clone(),
+                        })
+                    }
+                    (Ok(index), false) => {
+                        product.recalled_lots.remove(index);
+                    }
+                    (Err(index), true) => {
+                        if product.recalled_lots.len() >= crate::product::RECALLED_LOTS_MAX {
+                            return Err(TxError::TooManyRecalledLots {
+                                gtin: *gtin,
+                                max: crate::product::RECALLED_LOTS_MAX,
+                            });
+                        }
+                        product.recalled_lots.insert(
+                            index,
+                            crate::product::LotRecall {
+                                lot: lot.clone(),
+                                by: signer_org.id.clone(),
+                                since_ms: ctx.time_ms,
+                            },
+                        );
+                    }
+                }
+                Ok(Change::RecallLot {
+                    product,
+                    lot: lot.clone(),
+                    recalled: *recalled,
+                })
             }
             Payload::Provenance { ops } => {
                 let actor = Actor::new(&signer_org.id, signer_org.role);
@@ -378,7 +448,8 @@ fn check_role(role: Role, payload: &Payload) -> Result<(), TxError> {
         | Payload::RemoveOrgKey { .. }
         | Payload::SetOrgActive { .. }
         | Payload::SetOrgPgln { .. }
-        | Payload::SetProduct { .. } => role == Role::Producer,
+        | Payload::SetProduct { .. }
+        | Payload::RecallLot { .. } => role == Role::Producer,
         Payload::Anchor { .. } => matches!(role, Role::Producer | Role::Distributor | Role::Store),
         // Every role has some lifecycle op (an auditor may hold or destroy); the lifecycle
         // checks each op's role rule.

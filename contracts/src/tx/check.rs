@@ -68,6 +68,8 @@ pub(crate) fn check_payload(payload: &Payload) -> Result<(), TxError> {
             volume_ml,
             abv_bp,
         } => crate::product::check_fields(name, *volume_ml, *abv_bp),
+        // GTIN and lot are checked by their types; the rest needs the state.
+        Payload::RecallLot { .. } => Ok(()),
         Payload::Provenance { ops } => check_ops(ops),
         // Size is bounded by TX_BYTES_MAX; the document is parsed and checked by the state.
         Payload::Capture { document } => {

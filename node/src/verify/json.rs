@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::{ProductProofJson, ScanStats};
-use crate::proof::{HexJson, RecordProofView};
+use crate::proof::{HexJson, HexListJson, RecordProofView};
 
 /// A whole answer for a parsable code.
 #[derive(Serialize)]
@@ -188,10 +188,82 @@ pub(super) struct ProofJson<'a> {
     pub(super) containers: Vec<ContainerProofView>,
     pub(super) header: &'a RawValue,
     pub(super) height: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "product_in_key_order"
+    )]
     pub(super) product: Option<ProductProofJson>,
     pub(super) record_hex: Option<String>,
     pub(super) record_proof: RecordProofView,
+}
+
+/// A [`ProductProofJson`] written with its fields in key order, as a `serde_json::Value`
+/// of it would be (the product's own field order is its borsh layout, which the leaf hash
+/// fixes). Destructured without `..`: a new field must be added here too.
+fn product_in_key_order<S: serde::Serializer>(
+    proven: &Option<ProductProofJson>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    struct Leaf<'a>(&'a jiu_contracts::product::Product);
+    impl Serialize for Leaf<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let jiu_contracts::product::Product {
+                gtin,
+                brand_owner,
+                name,
+                volume_ml,
+                abv_bp,
+                recalled_lots,
+            } = self.0;
+            let mut out = serializer.serialize_struct("Product", 6)?;
+            out.serialize_field("abv_bp", abv_bp)?;
+            out.serialize_field("brand_owner", brand_owner)?;
+            out.serialize_field("gtin", gtin)?;
+            out.serialize_field("name", name)?;
+            if !recalled_lots.is_empty() {
+                let recalls: Vec<_> = recalled_lots.iter().map(Recall).collect();
+                out.serialize_field("recalled_lots", &recalls)?;
+            }
+            out.serialize_field("volume_ml", volume_ml)?;
+            out.end()
+        }
+    }
+    struct Recall<'a>(&'a jiu_contracts::product::LotRecall);
+    impl Serialize for Recall<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let jiu_contracts::product::LotRecall { lot, by, since_ms } = self.0;
+            let mut out = serializer.serialize_struct("LotRecall", 3)?;
+            out.serialize_field("by", by)?;
+            out.serialize_field("lot", lot)?;
+            out.serialize_field("since_ms", since_ms)?;
+            out.end()
+        }
+    }
+    struct Path<'a>(&'a jiu_contracts::product::ProductProof);
+    impl Serialize for Path<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let jiu_contracts::product::ProductProof {
+                state_leaf_index,
+                state_leaf_count,
+                state_path,
+            } = self.0;
+            let mut out = serializer.serialize_struct("ProductProof", 3)?;
+            out.serialize_field("state_leaf_count", state_leaf_count)?;
+            out.serialize_field("state_leaf_index", state_leaf_index)?;
+            out.serialize_field("state_path", &HexListJson(state_path))?;
+            out.end()
+        }
+    }
+    match proven {
+        None => serializer.serialize_none(),
+        Some(p) => {
+            let mut out = serializer.serialize_struct("ProductProofJson", 2)?;
+            out.serialize_field("product", &Leaf(&p.product))?;
+            out.serialize_field("proof", &Path(&p.proof))?;
+            out.end()
+        }
+    }
 }
 
 /// A [`ContainerProofJson`] with its fields in key order.

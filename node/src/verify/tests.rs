@@ -53,6 +53,11 @@ impl Chain {
 
     /// One block with one tx of `org`'s ops; its history rows go to the db.
     fn block(&mut self, org: &str, ops: Vec<Op>) {
+        self.block_of(org, Payload::Provenance { ops });
+    }
+
+    /// One block with one tx of `org`'s `payload`.
+    fn block_of(&mut self, org: &str, payload: Payload) {
         let key = &self.keys.iter().find(|(id, _)| id == org).expect("org").1;
         self.nonce += 1;
         let body = TxBody {
@@ -60,7 +65,7 @@ impl Chain {
             signer: PublicKey::from_signing_key(key),
             nonce: self.nonce,
             expires_at_height: 100,
-            payload: Payload::Provenance { ops },
+            payload,
         };
         let tx = SignedTx::sign(body, key).verify().expect("signed");
         let time_ms = self.parent.time_ms + 1_000;
@@ -130,6 +135,16 @@ impl Chain {
 /// unpacked and a bottle sold, one flagged, one case left packed.
 fn chain() -> Chain {
     let mut chain = Chain::new();
+    // A lot is recorded only under a registered product.
+    chain.block_of(
+        "producer",
+        Payload::SetProduct {
+            gtin: jiu_contracts::gs1::Gtin::parse("09506000134352").expect("gtin"),
+            name: "Verify Baijiu".into(),
+            volume_ml: 500,
+            abv_bp: 5300,
+        },
+    );
     let items: Vec<Sgtin> = ["B1", "B2", "B3", "B4", "B5"].map(bottle).to_vec();
     let pallet = case("PAL1");
     chain.block(
@@ -207,6 +222,28 @@ fn chain() -> Chain {
         }],
     );
     chain
+}
+
+/// The answer to `code` for `viewer` at the chain's tip (a fresh scan book, client 1), as
+/// the RPC sends it.
+fn answer_bytes(chain: &Chain, code: &str, viewer: Viewer) -> Vec<u8> {
+    let tags = crate::tags::TagBook::new(None, chain.db.clone());
+    answer(
+        &chain.committed(),
+        &chain.db,
+        &ScanBook::default(),
+        &tags,
+        code,
+        &VerifyQuery::default(),
+        viewer,
+        Some(1),
+        5_000,
+    )
+}
+
+/// [`answer_bytes`] read back as JSON.
+fn ask(chain: &Chain, code: &str, viewer: Viewer) -> serde_json::Value {
+    serde_json::from_slice(&answer_bytes(chain, code, viewer)).expect("JSON")
 }
 
 /// Every answer of the scenario, serialized as the RPC sends it.
@@ -344,22 +381,7 @@ fn test_answers_keep_sorted_keys() {
 #[test]
 fn test_answer_shows_container_lines_and_hides_distributors() {
     let chain = chain();
-    let committed = chain.committed();
-    let tags = crate::tags::TagBook::new(None, chain.db.clone());
-    let ask = |viewer| {
-        let bytes = answer(
-            &committed,
-            &chain.db,
-            &ScanBook::default(),
-            &tags,
-            "(01)09506000134352(21)B4",
-            &VerifyQuery::default(),
-            viewer,
-            Some(1),
-            5_000,
-        );
-        serde_json::from_slice::<serde_json::Value>(&bytes).expect("JSON")
-    };
+    let ask = |viewer| ask(&chain, "(01)09506000134352(21)B4", viewer);
     let public = ask(Viewer::Public);
     let history = public["history"].as_array().expect("history");
     let pallet = "https://id.gs1.org/01/09506000134352/21/PAL1";
@@ -383,22 +405,7 @@ fn test_answer_shows_container_lines_and_hides_distributors() {
 #[test]
 fn test_a_lot_on_the_label_is_compared_with_the_commissioned_one() {
     let chain = chain();
-    let committed = chain.committed();
-    let tags = crate::tags::TagBook::new(None, chain.db.clone());
-    let ask = |code: &str| {
-        let bytes = answer(
-            &committed,
-            &chain.db,
-            &ScanBook::default(),
-            &tags,
-            code,
-            &VerifyQuery::default(),
-            Viewer::Public,
-            Some(1),
-            5_000,
-        );
-        serde_json::from_slice::<serde_json::Value>(&bytes).expect("JSON")
-    };
+    let ask = |code: &str| ask(&chain, code, Viewer::Public);
     let mismatches = |answer: &serde_json::Value| -> Vec<serde_json::Value> {
         answer["alerts"]
             .as_array()
@@ -435,18 +442,51 @@ fn test_a_lot_on_the_label_is_compared_with_the_commissioned_one() {
     assert_eq!(mismatches(&recalled).len(), 1, "{recalled}");
 }
 
+#[test]
+fn test_a_recalled_lot_makes_its_bottles_suspect() {
+    let mut chain = chain();
+    chain.block_of(
+        "producer",
+        Payload::RecallLot {
+            gtin: jiu_contracts::gs1::Gtin::parse("09506000134352").expect("gtin"),
+            lot: jiu_contracts::gs1::Lot::parse("L1").expect("lot"),
+            recalled: true,
+        },
+    );
+    let bytes = answer_bytes(&chain, "(01)09506000134352(21)B4", Viewer::Public);
+    let answer: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+    assert_eq!(answer["verdict"], "SUSPECT", "{answer}");
+    let recalled: Vec<_> = answer["alerts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a["code"] == "RECALLED")
+        .collect();
+    assert_eq!(recalled.len(), 1, "{answer}");
+    assert_eq!(recalled[0]["severity"], "critical");
+    assert_eq!(recalled[0]["since_ms"], chain.parent.time_ms, "{answer}");
+    // The product's recalled lots travel with the answer, in key order.
+    let lots = &answer["proof"]["product"]["product"]["recalled_lots"];
+    assert_eq!(lots[0]["lot"], "L1", "{answer}");
+    assert!(
+        answer.to_string().as_bytes() == &bytes[..],
+        "the answer's keys are not in key order"
+    );
+}
+
 /// A tx that named a code in several ops stores one history row for the code; a container's
 /// row that starts before the bottle went in is read from the op after the packing.
 #[test]
 fn test_history_reads_one_row_per_code_and_tx() {
     let chain = chain();
     let rows = |serial: &str| crate::history::stored_rows(&chain.db, &Code::Item(bottle(serial)));
-    // B4: commissioned and packed by the first tx, nothing else of its own.
-    assert_eq!(rows("B4"), vec![(1, 0)]);
+    // Height 1 registers the product. B4: commissioned and packed by the tx at height 2,
+    // nothing else of its own.
+    assert_eq!(rows("B4"), vec![(2, 0)]);
     // CASE2: packed (as parent), then into the pallet (as child), in that same tx.
-    assert_eq!(rows("CASE2"), vec![(1, 0)]);
-    // PAL1: packed and shipped in the first block, received and shipped in the second, ...
-    assert_eq!(rows("PAL1")[..2], [(1, 0), (2, 0)]);
+    assert_eq!(rows("CASE2"), vec![(2, 0)]);
+    // PAL1: packed and shipped at height 2, received and shipped at 3, ...
+    assert_eq!(rows("PAL1")[..2], [(2, 0), (3, 0)]);
     let history = history_of(&chain.db, &Code::Item(bottle("B4"))).expect("history");
     let lines: Vec<(u64, u32, &str, Option<&str>)> = history
         .iter()
@@ -458,11 +498,11 @@ fn test_history_reads_one_row_per_code_and_tx() {
     assert_eq!(
         lines,
         vec![
-            (1, 0, "commission", None),
-            (1, 2, "pack", None),
-            (1, 3, "pack", case2),
-            (1, 4, "ship", pallet),
-            (2, 0, "receive", pallet),
+            (2, 0, "commission", None),
+            (2, 2, "pack", None),
+            (2, 3, "pack", case2),
+            (2, 4, "ship", pallet),
+            (3, 0, "receive", pallet),
         ],
         "{history:#?}"
     );

@@ -97,6 +97,10 @@ function suspectSentence(answer) {
     return "Suspect. This bottle was recalled by its producer. Do not drink it; "
       + "take it back to where you bought it.";
   }
+  if ((answer.alerts || []).some((a) => a.code === "RECALLED")) {
+    return "Suspect. The producer recalled the lot this bottle was filled from. Do not drink "
+      + "it; take it back to where you bought it.";
+  }
   if (flags.includes("STOLEN")) return "Suspect. This bottle was reported stolen. Do not buy it.";
   if ((answer.alerts || []).some((a) => a.code === "ATTRIBUTE_MISMATCH")) {
     return "Suspect. This code was put on a bottle of another lot than the label says: the label "

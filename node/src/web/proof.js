@@ -13,7 +13,8 @@
 //      with the chain's published one;
 //   5. the verdict, state, flags, lot and sale the answer shows are what the proven record
 //      says (the leaf is decoded from borsh; contracts/src/provenance/leaf.rs and verdict.rs),
-//      with the lot in the page's address compared with the recorded one (`judge_scan`).
+//      with the lot in the page's address compared with the recorded one and the recorded
+//      lot looked up in the proven product's recalled lots (`judge_scan`).
 // A change to any of those formats must change this file too; the browser test catches it.
 
 const UTF8 = new TextEncoder();
@@ -366,15 +367,19 @@ function decodeLeaf(bytes) {
 }
 
 /**
- * The verdict of a proven leaf for a scan that named `lot` (or null): `judge_scan` in
- * contracts/src/provenance/verdict.rs. A lot other than the recorded one is an
- * ATTRIBUTE_MISMATCH, which makes a genuine verdict SUSPECT.
+ * The verdict of a proven leaf for a scan that named `lot` (or null), with the bottle's
+ * proven product (or null): `judge_scan` in contracts/src/provenance/verdict.rs. A lot other
+ * than the recorded one is an ATTRIBUTE_MISMATCH, and a recorded lot on the product's
+ * recalled lots is RECALLED; either makes a genuine verdict SUSPECT.
  */
-function judgeScan(leaf, lot) {
+function judgeScan(leaf, lot, product) {
   const verdict = judge(leaf);
   const recorded = leaf && leaf.bottle && leaf.bottle.lot;
-  const mismatch = lot !== null && recorded !== null && recorded !== undefined && lot !== recorded;
-  return mismatch && verdict.startsWith("GENUINE_") ? "SUSPECT" : verdict;
+  const hasLot = recorded !== null && recorded !== undefined;
+  const mismatch = lot !== null && hasLot && lot !== recorded;
+  const recalled = hasLot && product !== null
+    && (product.recalled_lots || []).some((r) => r.lot === recorded);
+  return (mismatch || recalled) && verdict.startsWith("GENUINE_") ? "SUSPECT" : verdict;
 }
 
 /** The verdict of a proven leaf: `judge` in contracts/src/provenance/verdict.rs. */
@@ -392,8 +397,8 @@ function judge(leaf) {
   return bottle.state === "SOLD" ? "GENUINE_SOLD" : "GENUINE_UNSOLD";
 }
 
-function checkShown(answer, leaf, lot) {
-  const proven = judgeScan(leaf, lot);
+function checkShown(answer, leaf, lot, product) {
+  const proven = judgeScan(leaf, lot, product);
   const nodeLocal = (answer.alerts || []).some((a) => NODE_LOCAL_ALERTS.includes(a.code));
   const escalated = answer.verdict === "SUSPECT" && proven.startsWith("GENUINE_") && nodeLocal;
   need(answer.verdict === proven || escalated,
@@ -416,31 +421,45 @@ function checkShown(answer, leaf, lot) {
 
 /**
  * The product name, volume and strength the node shows must be the proven entry of the
- * code's GTIN: its leaf (borsh of gtin, brand owner, name, volume, ABV) and RFC 6962 path
- * lead to the same state root as the record. Returns the product name, or null if none is
- * shown.
+ * code's GTIN: its leaf (borsh of gtin, brand owner, name, volume, ABV, recalled lots) and
+ * RFC 6962 path lead to the same state root as the record. A bottle with a lot needs its
+ * product (`check_product` and the lot rule in node/src/proof.rs): only the product's
+ * recalled lots say whether that lot is recalled. Returns the proven product, or null.
  */
-async function checkProduct(answer, code) {
+async function checkProduct(answer, code, leaf) {
   const shown = answer.product || {};
   const showsMaster = ["name", "volume_ml", "abv_bp"].some((f) => shown[f] !== undefined);
-  if (!showsMaster) return null;
+  const lot = leaf && leaf.bottle ? leaf.bottle.lot : null;
   const proven = answer.proof.product;
-  need(proven && proven.product && proven.proof, "the node shows product data without a proof");
+  if (!proven) {
+    need(!showsMaster, "the node shows product data without a proof");
+    need(lot === null || lot === undefined,
+      "the node leaves out the product of a bottle of lot " + lot + ", so its recall status is unproven");
+    return null;
+  }
+  need(proven.product && proven.proof, "the product proof is incomplete");
   const p = proven.product;
   need(/^[0-9]{14}$/.test(String(p.gtin)) && BigInt(p.gtin) === code.gtin, "the proven product is another GTIN");
-  need(shown.name === p.name && shown.volume_ml === p.volume_ml && shown.abv_bp === p.abv_bp,
-    "the product shown is not the proven product");
+  if (showsMaster) {
+    need(shown.name === p.name && shown.volume_ml === p.volume_ml && shown.abv_bp === p.abv_bp,
+      "the product shown is not the proven product");
+  }
   need(Number.isInteger(p.abv_bp) && p.abv_bp >= 0 && p.abv_bp <= 0xffff, "the ABV is not a 16-bit number");
   const abv = new Uint8Array(2);
   new DataView(abv.buffer).setUint16(0, p.abv_bp, true);
+  const recalls = p.recalled_lots || [];
+  need(Array.isArray(recalls), "the recalled lots are not a list");
   const bytes = concat(u64le(Number(p.gtin), "GTIN"), borshString(p.brand_owner, "brand owner"),
-    borshString(p.name, "product name"), u32le(p.volume_ml, "volume"), abv);
+    borshString(p.name, "product name"), u32le(p.volume_ml, "volume"), abv,
+    u32le(recalls.length, "recalled lots"),
+    ...recalls.map((r) => concat(borshString(r.lot, "recalled lot"), borshString(r.by, "recalled by"),
+      u64le(r.since_ms, "recall time"))));
   const leafHash = await sha256(ZERO, PRODUCT_LEAF_TAG, bytes);
   const path = (proven.proof.state_path || []).map((s, i) => fromHex(s, 32, "product path hash " + i));
   const root = await rfc6962Root(leafHash, proven.proof.state_leaf_index, proven.proof.state_leaf_count, path);
   need(sameBytes(root, fromHex(answer.proof.header.state_root, 32, "state root")),
     "the product's path does not lead to the block's state root");
-  return p.name;
+  return p;
 }
 
 // ---- the code this page was opened for ----
@@ -534,9 +553,9 @@ async function checkAnswer(answer, pinnedGenesis, report) {
         + (pinnedGenesis ? ", the one this link expects" : "");
     },
     async () => {
-      checkShown(answer, leaf, code.lot);
-      const product = await checkProduct(answer, code);
-      return "verdict " + answer.verdict + (product ? "; product " + product : "");
+      const product = await checkProduct(answer, code, leaf);
+      checkShown(answer, leaf, code.lot, product);
+      return "verdict " + answer.verdict + (product ? "; product " + product.name : "");
     },
   ];
   let unsupported = false;
