@@ -34,9 +34,11 @@ pub const VOLUME_ML_MAX: u32 = 100_000;
 /// Strength is in basis points of alcohol by volume: 5300 is 53.00% ABV.
 pub const ABV_BP_MAX: u16 = 10_000;
 
-/// Most lots one product may have recalled at once: bounds the product leaf, which every
-/// verify answer about its bottles carries (a lot entry is about 60 bytes).
-pub const RECALLED_LOTS_MAX: usize = 256;
+/// Most lots one product may have recalled at once. Every verify answer about the
+/// product's bottles carries its leaf, recalls included (up to about 120 bytes of JSON a
+/// lot), so this bounds what recalls add to an answer (about 8 KB) and to a proof. A recall
+/// that is over (the stock back and destroyed) is cleared to make room.
+pub const RECALLED_LOTS_MAX: usize = 64;
 
 /// Domain of a product's state-root leaf.
 const PRODUCT_LEAF_DOMAIN: &[u8] = b"product\0";
