@@ -548,6 +548,12 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         url(&bottle(gtin, recalled_lot_first + 1))
     );
     println!(
+        "  the lot itself:        curl -s {}/01/{}/10/{} | jq '{{lot, recalled_lots}}'",
+        args.rpc,
+        gtin,
+        jiu_contracts::provenance::workload::lot(recalled_lot_first)
+    );
+    println!(
         "  stolen:                curl -s {} | jq .alerts",
         url(&stolen)
     );

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use eyre::{bail, eyre, Result, WrapErr};
 use jiu_genesis::Genesis;
-use jiu_node::proof::{verify_block_answer, verify_certificate, verify_record_answer, BlockAnswer};
+use jiu_node::proof::{
+    verify_block_answer, verify_certificate, verify_product_answer, verify_record_answer,
+    BlockAnswer,
+};
 
 /// `jiu verify --offline answer.json --genesis genesis.json`, or a subcommand naming the
 /// kind of answer.
@@ -14,8 +17,8 @@ use jiu_node::proof::{verify_block_answer, verify_certificate, verify_record_ans
 pub struct VerifyArgs {
     #[command(subcommand)]
     pub cmd: Option<VerifyCmd>,
-    /// A saved answer of `GET /verify/{code}` (or `/01/.../21/...`) or `GET /block/{h}`;
-    /// the kind is recognised from its fields.
+    /// A saved answer of `GET /verify/{code}` (or `/01/.../21/...`), `GET /01/{gtin}[/10/{lot}]`
+    /// or `GET /block/{h}`; the kind is recognised from its fields.
     #[arg(long)]
     pub offline: Option<PathBuf>,
     /// The chain's genesis file.
@@ -30,6 +33,16 @@ pub enum VerifyCmd {
     /// header against the certificate, and the shown verdict, state and flags against the
     /// proven record.
     Record {
+        /// The saved JSON answer.
+        file: PathBuf,
+        /// The chain's genesis file.
+        #[arg(long)]
+        genesis: PathBuf,
+    },
+    /// A product answer (`GET /01/{gtin}` or `/01/{gtin}/10/{lot}`): the product's leaf
+    /// against the state root, the header against the certificate, and the shown master
+    /// data, recalled lots and lot status against the proven product.
+    Product {
         /// The saved JSON answer.
         file: PathBuf,
         /// The chain's genesis file.
@@ -65,8 +78,11 @@ pub fn run_args(args: VerifyArgs) -> Result<()> {
     if value.get("verdict").is_some() {
         return run(VerifyCmd::Record { file, genesis });
     }
+    if value.get("kind").and_then(|k| k.as_str()) == Some("product") {
+        return run(VerifyCmd::Product { file, genesis });
+    }
     Err(eyre!(
-        "{} is neither a verify answer nor a block answer",
+        "{} is not a verify, product or block answer",
         file.display()
     ))
 }
@@ -96,6 +112,38 @@ pub fn run(cmd: VerifyCmd) -> Result<()> {
                         } else {
                             "absence proven"
                         },
+                        ok.height,
+                        ok.block_id,
+                        ok.signed_power,
+                        ok.total_power
+                    );
+                    Ok(())
+                }
+                Err(error) => bail!("answer is NOT proven: {} [{}]", error, error.code()),
+            }
+        }
+        VerifyCmd::Product { file, genesis } => {
+            let genesis = Genesis::load(&genesis)?;
+            let text = std::fs::read_to_string(&file)
+                .wrap_err_with(|| format!("cannot read {}", file.display()))?;
+            let answer: serde_json::Value = serde_json::from_str(&text)
+                .wrap_err_with(|| format!("{} is not JSON", file.display()))?;
+            match verify_product_answer(&genesis, &answer) {
+                Ok(ok) => {
+                    let lot = match &ok.lot {
+                        Some((lot, true)) => format!("; lot {lot} is RECALLED"),
+                        Some((lot, false)) => format!("; lot {lot} is not recalled"),
+                        None => String::new(),
+                    };
+                    let recalled = if ok.recalled_lots.is_empty() {
+                        "no lot under recall".to_string()
+                    } else {
+                        format!("lots under recall: {}", ok.recalled_lots.join(", "))
+                    };
+                    println!(
+                        "ok: product {} ({}), {recalled}{lot}, at height {} ({}), signed by {} of {} voting power",
+                        ok.gtin,
+                        ok.name,
                         ok.height,
                         ok.block_id,
                         ok.signed_power,

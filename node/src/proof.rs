@@ -357,6 +357,145 @@ pub fn verify_record_answer(
     })
 }
 
+/// What an offline check of a product answer (`GET /01/{gtin}[/10/{lot}]`) established.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VerifiedProduct {
+    pub gtin: String,
+    pub name: String,
+    pub height: u64,
+    pub block_id: BlockId,
+    pub signed_power: u64,
+    pub total_power: u64,
+    /// The lots under recall, as proven.
+    pub recalled_lots: Vec<String>,
+    /// The lot the address named, and whether it is recalled.
+    pub lot: Option<(String, bool)>,
+}
+
+/// The proof part of a product answer.
+#[derive(Clone, Debug, Deserialize)]
+struct ProductAnswerProof {
+    block_id: BlockId,
+    header: BlockHeader,
+    certificate: CertificateJson,
+    product: crate::verify::ProductProofJson,
+}
+
+/// Checks a product answer offline: header and certificate against the genesis
+/// validators, the product's leaf against the header's state root, then that the GTIN,
+/// master data, recalled lots and the named lot's status the answer shows are the proven
+/// product's, for the GTIN and lot the answer says were asked.
+pub fn verify_product_answer(
+    genesis: &Genesis,
+    answer: &serde_json::Value,
+) -> Result<VerifiedProduct, ProofError> {
+    let field = |name: &str| answer.get(name).filter(|v| !v.is_null());
+    let proof = field("proof").ok_or(ProofError::NoProof)?;
+    let proof: ProductAnswerProof =
+        serde_json::from_value(proof.clone()).map_err(|e| ProofError::Malformed(e.to_string()))?;
+    verify_header(genesis, &proof.header, proof.block_id)?;
+    let signed =
+        verify_header_certificate(genesis, &proof.header, proof.block_id, &proof.certificate)?;
+    let product = &proof.product.product;
+    jiu_contracts::product::verify_product(&proof.header.state_root, product, &proof.product.proof)
+        .map_err(|e| ProofError::Record {
+            code: e.code(),
+            message: e.to_string(),
+        })?;
+    let shown = |name: &'static str, shown: serde_json::Value, proven: serde_json::Value| {
+        if shown == proven {
+            Ok(())
+        } else {
+            Err(ProofError::Shown {
+                field: name,
+                shown: shown.to_string(),
+                proven: proven.to_string(),
+            })
+        }
+    };
+    let text = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_owned);
+    // The product is the one asked for.
+    let query = field("query");
+    let asked_gtin = text(query.and_then(|q| q.get("gtin")))
+        .and_then(|g| jiu_contracts::gs1::Gtin::parse(&g).ok());
+    shown(
+        "query",
+        serde_json::json!(asked_gtin.map(|g| g.to_string())),
+        serde_json::json!(product.gtin.to_string()),
+    )?;
+    shown(
+        "gtin",
+        field("gtin").cloned().unwrap_or_default(),
+        serde_json::json!(product.gtin.to_string()),
+    )?;
+    let master = field("product");
+    for (name, proven) in [
+        ("name", serde_json::json!(product.name)),
+        ("volume_ml", serde_json::json!(product.volume_ml)),
+        ("abv_bp", serde_json::json!(product.abv_bp)),
+        ("gtin", serde_json::json!(product.gtin.to_string())),
+    ] {
+        let got = master
+            .and_then(|m| m.get(name))
+            .cloned()
+            .unwrap_or_default();
+        shown("product", got, proven)?;
+    }
+    let recalls = |lots: &[jiu_contracts::product::LotRecall]| {
+        serde_json::json!(lots
+            .iter()
+            .map(|r| serde_json::json!({"by": r.by, "lot": r.lot, "since_ms": r.since_ms}))
+            .collect::<Vec<_>>())
+    };
+    shown(
+        "recalled_lots",
+        field("recalled_lots")
+            .cloned()
+            .unwrap_or(serde_json::json!([])),
+        recalls(&product.recalled_lots),
+    )?;
+    // The lot the address named: its status is the proven product's.
+    let asked_lot = text(query.and_then(|q| q.get("lot")));
+    let lot = match asked_lot {
+        None => {
+            shown(
+                "lot",
+                field("lot").cloned().unwrap_or_default(),
+                serde_json::Value::Null,
+            )?;
+            None
+        }
+        Some(asked) => {
+            let lot = jiu_contracts::gs1::Lot::parse(&asked)
+                .map_err(|e| ProofError::Malformed(format!("query lot: {e}")))?;
+            let recall = product.lot_recall(&lot);
+            let proven = serde_json::json!({
+                "lot": lot,
+                "recall": recall.map(|r| serde_json::json!({
+                    "by": r.by, "lot": r.lot, "since_ms": r.since_ms
+                })),
+                "recalled": recall.is_some(),
+            });
+            shown("lot", field("lot").cloned().unwrap_or_default(), proven)?;
+            Some((lot.to_string(), recall.is_some()))
+        }
+    };
+    Ok(VerifiedProduct {
+        gtin: product.gtin.to_string(),
+        name: product.name.clone(),
+        height: proof.header.height,
+        block_id: proof.block_id,
+        signed_power: signed,
+        total_power: genesis.validators.iter().map(|v| v.power).sum(),
+        recalled_lots: product
+            .recalled_lots
+            .iter()
+            .map(|r| r.lot.to_string())
+            .collect(),
+        lot,
+    })
+}
+
 /// The product master data an answer shows must be the proven entry of the code's GTIN: a
 /// name, volume or strength without a proof, or differing from it, is refused.
 fn check_product(

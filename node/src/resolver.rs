@@ -14,7 +14,9 @@
 //!
 //! The node serves the default link's content at the Digital Link address itself rather
 //! than redirecting to it (the answer is the resource); an unknown link type gets that
-//! default. Only AI 01 with AI 21 is served: a GTIN alone names a product, not a bottle.
+//! default. A GTIN alone, or with a lot (`/01/{gtin}[/10/{lot}]`), names a product or a
+//! lot, not a bottle: those addresses answer the product's master data and recalled lots
+//! (`crate::verify::product_answer`), without links.
 
 use jiu_contracts::gs1::percent_encode;
 use serde_json::{json, Value};

@@ -123,6 +123,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/epcs/{*epc}", get(crate::epcis::epc_events))
         .route("/01/{gtin}/21/{serial}", get(resolve_digital_link))
         .route("/01/{gtin}/10/{lot}/21/{serial}", get(resolve_digital_link))
+        .route("/01/{gtin}", get(resolve_product))
+        .route("/01/{gtin}/10/{lot}", get(resolve_product))
         .route("/.well-known/gs1resolver", get(resolver_description))
         .route("/lotteries", get(crate::lottery_rpc::lotteries))
         .route("/lottery/{id}", get(crate::lottery_rpc::lottery))
@@ -401,6 +403,30 @@ async fn verify_code(
     verify_answer(shared, code, query, &headers, &peer, &method)
         .await
         .map(IntoResponse::into_response)
+}
+
+/// `GET /01/{gtin}` and `GET /01/{gtin}/10/{lot}`: a Digital Link naming a product or one
+/// of its lots (a case label with GTIN and lot, no serial). The answer is the product's
+/// master data and recalled lots, and whether the named lot is recalled, with the proof
+/// (`crate::verify::product_answer`): what a store checks before selling from a lot.
+async fn resolve_product(
+    State(shared): AppState,
+    Path(mut segments): Path<BTreeMap<String, String>>,
+) -> ApiResult<Response> {
+    let gtin = segments.remove("gtin").unwrap_or_default();
+    let lot = segments.remove("lot");
+    let committed = shared.committed();
+    match crate::verify::product_answer(&committed, &gtin, lot.as_deref()) {
+        Ok(body) => Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response()),
+        Err(error) => {
+            let status = match error {
+                crate::verify::ProductAnswerError::InvalidCode(_) => StatusCode::BAD_REQUEST,
+                crate::verify::ProductAnswerError::UnknownProduct(_) => StatusCode::NOT_FOUND,
+                crate::verify::ProductAnswerError::NoBlock => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            Err(ApiError::new(status, error.code(), error.to_string()))
+        }
+    }
 }
 
 /// `GET /01/{gtin}/21/{serial}`: the GS1 Digital Link resolver path. A browser (asking for
@@ -763,6 +789,8 @@ mod tests {
         ("get", "/epcs/{epc}/events"),
         ("get", "/01/{gtin}/21/{serial}"),
         ("get", "/01/{gtin}/10/{lot}/21/{serial}"),
+        ("get", "/01/{gtin}"),
+        ("get", "/01/{gtin}/10/{lot}"),
         ("get", "/.well-known/gs1resolver"),
         ("get", "/health"),
         ("get", "/metrics"),

@@ -317,6 +317,92 @@ fn proof_view<'a>(
     })
 }
 
+/// Why `GET /01/{gtin}[/10/{lot}]` has no product answer.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProductAnswerError {
+    /// The GTIN or the lot does not parse.
+    #[error("{0}")]
+    InvalidCode(String),
+    /// Nobody registered the GTIN: the chain keeps no master data or recalls for it.
+    #[error("GTIN {0} has no registered product on this chain")]
+    UnknownProduct(jiu_contracts::gs1::Gtin),
+    /// Height 0: nothing is signed yet.
+    #[error("the chain has no block yet")]
+    NoBlock,
+}
+
+impl ProductAnswerError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProductAnswerError::InvalidCode(_) => "INVALID_CODE",
+            ProductAnswerError::UnknownProduct(_) => "UNKNOWN_PRODUCT",
+            ProductAnswerError::NoBlock => "NO_BLOCK",
+        }
+    }
+}
+
+/// The answer of `GET /01/{gtin}` and `GET /01/{gtin}/10/{lot}` (a GS1 Digital Link that
+/// names a product, or one of its lots, rather than a bottle), as JSON bytes: the
+/// product's master data, its recalled lots, and whether the named lot is recalled, with
+/// the product's state leaf and the signed header that prove all of it
+/// ([`crate::proof::verify_product_answer`]). `gtin` and `lot` are the address's segments.
+pub fn product_answer(
+    committed: &Committed,
+    gtin: &str,
+    lot: Option<&str>,
+) -> Result<Vec<u8>, ProductAnswerError> {
+    let parsed = jiu_contracts::gs1::Gtin::parse(gtin)
+        .map_err(|e| ProductAnswerError::InvalidCode(format!("GTIN: {e}")))?;
+    let parsed_lot = lot
+        .map(jiu_contracts::gs1::Lot::parse)
+        .transpose()
+        .map_err(|e| ProductAnswerError::InvalidCode(format!("lot: {e}")))?;
+    let state: &State = &committed.state;
+    let product = state
+        .product(&parsed)
+        .ok_or(ProductAnswerError::UnknownProduct(parsed))?;
+    let (Some(header), Some(head)) = (&committed.header, &committed.proof_head) else {
+        return Err(ProductAnswerError::NoBlock);
+    };
+    let proof = state
+        .prove_product_in(&parsed, &committed.proof_leaves)
+        .ok_or(ProductAnswerError::UnknownProduct(parsed))?;
+    let body = ProductAnswerJson {
+        gtin: parsed.to_string(),
+        kind: "product",
+        lot: parsed_lot.as_ref().map(|lot| {
+            let recall = product.lot_recall(lot);
+            LotStatusJson {
+                lot,
+                recall: recall.map(RecallJson),
+                recalled: recall.is_some(),
+            }
+        }),
+        product: ProductJson {
+            abv_bp: Some(product.abv_bp),
+            gtin: parsed.to_string(),
+            name: Some(&product.name),
+            producer: party(state, &product.brand_owner, Viewer::Public),
+            volume_ml: Some(product.volume_ml),
+        },
+        proof: ProductAnswerProofJson {
+            block_id: &committed.tip.block_id,
+            certificate: &head.1,
+            chain_id: &header.chain_id,
+            header: &head.0,
+            height: header.height,
+            product: Some(ProductProofJson {
+                product: product.clone(),
+                proof,
+            }),
+        },
+        query: ProductQueryJson { gtin, lot },
+        recalled_lots: product.recalled_lots.iter().map(RecallJson).collect(),
+    };
+    // Every field is a string, a number, a sequence or a struct: nothing can fail.
+    Ok(serde_json::to_vec(&body).unwrap_or_default())
+}
+
 /// The registered product of an item code, with its proof.
 fn product_proof(committed: &Committed, code: &Code) -> Option<ProductProofJson> {
     let gtin = code.as_item()?.gtin;

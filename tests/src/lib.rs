@@ -243,6 +243,18 @@ impl Cluster {
         response.json().await.ok()
     }
 
+    /// GET `path` from node `i`: the HTTP status and the JSON body (`Value::Null` if none).
+    pub async fn get_status(&self, i: usize, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("{}{}", self.rpcs[i], path))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     /// Node `i`'s committed height.
     pub async fn height(&self, i: usize) -> Option<u64> {
         self.get(i, "/status").await?["latest"]["height"].as_u64()

@@ -435,6 +435,70 @@ async fn n4_provenance_verify_answers_are_proven() {
         assert!(!ok && out.contains(code), "{what}: {out}");
     }
 
+    // The lot's own address (a case label: GTIN and lot, no serial) says it is recalled,
+    // proven by the product's leaf; the product's address lists the recalls.
+    let lot_answer = cluster
+        .get(2, "/01/09506000134352/10/L2026B")
+        .await
+        .expect("lot answer");
+    assert_eq!(lot_answer["lot"]["recalled"], true, "{lot_answer}");
+    assert_eq!(
+        lot_answer["lot"]["recall"]["by"], "producer",
+        "{lot_answer}"
+    );
+    let (ok, out) = verify_offline(&cluster, &lot_answer, "lot-answer");
+    assert!(ok && out.contains("lot L2026B is RECALLED"), "{out}");
+    let other = cluster
+        .get(2, "/01/09506000134352/10/L2026A")
+        .await
+        .expect("another lot");
+    assert_eq!(other["lot"]["recalled"], false, "{other}");
+    let (ok, out) = verify_offline(&cluster, &other, "other-lot-answer");
+    assert!(ok && out.contains("lot L2026A is not recalled"), "{out}");
+    let product = cluster
+        .get(2, "/01/09506000134352")
+        .await
+        .expect("product answer");
+    assert_eq!(product["recalled_lots"][0]["lot"], "L2026B", "{product}");
+    let (ok, out) = verify_offline(&cluster, &product, "product-answer");
+    assert!(ok && out.contains("lots under recall: L2026B"), "{out}");
+    let product_lies: [(&str, &str, Lie<'_>); 4] = [
+        ("recall hidden", "ANSWER_TAMPERED", &|a| {
+            a["lot"]["recalled"] = json!(false);
+            a["lot"]["recall"] = Value::Null;
+        }),
+        ("recall dropped from the leaf", "PRODUCT_TAMPERED", &|a| {
+            a["proof"]["product"]["product"]["recalled_lots"] = json!([]);
+            a["recalled_lots"] = json!([]);
+            a["lot"]["recalled"] = json!(false);
+            a["lot"]["recall"] = Value::Null;
+        }),
+        ("another lot asked", "ANSWER_TAMPERED", &|a| {
+            a["query"]["lot"] = json!("L2026A")
+        }),
+        ("stronger", "ANSWER_TAMPERED", &|a| {
+            a["product"]["abv_bp"] = json!(6000)
+        }),
+    ];
+    for (what, code, lie) in product_lies {
+        let mut copy = lot_answer.clone();
+        lie(&mut copy);
+        let (ok, out) = verify_offline(&cluster, &copy, "product-lie");
+        assert!(!ok && out.contains(code), "{what}: {out}");
+    }
+    for (path, status, code) in [
+        ("/01/09506000134369", 404, "UNKNOWN_PRODUCT"),
+        ("/01/09506000134353", 400, "INVALID_CODE"),
+        ("/01/09506000134352/10/bad%20lot", 400, "INVALID_CODE"),
+    ] {
+        let (got, body) = cluster.get_status(2, path).await;
+        assert_eq!(
+            (got, body["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{path}: {body}"
+        );
+    }
+
     // Tampered copies fail, each with its reason.
     let tamper = |f: &dyn Fn(&mut Value)| {
         let mut copy = p2.clone();

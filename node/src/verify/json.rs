@@ -197,6 +197,63 @@ pub(super) struct ProofJson<'a> {
     pub(super) record_proof: RecordProofView,
 }
 
+/// A lot's recall in key order (its struct declares `lot` first, its borsh order).
+pub(super) struct RecallJson<'a>(pub(super) &'a jiu_contracts::product::LotRecall);
+
+impl Serialize for RecallJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let jiu_contracts::product::LotRecall { lot, by, since_ms } = self.0;
+        let mut out = serializer.serialize_struct("LotRecall", 3)?;
+        out.serialize_field("by", by)?;
+        out.serialize_field("lot", lot)?;
+        out.serialize_field("since_ms", since_ms)?;
+        out.end()
+    }
+}
+
+/// The answer of `GET /01/{gtin}[/10/{lot}]`: a product's master data and recalled lots,
+/// and the status of the lot the address names, proven by the product's state leaf.
+#[derive(Serialize)]
+pub(super) struct ProductAnswerJson<'a> {
+    pub(super) gtin: String,
+    pub(super) kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) lot: Option<LotStatusJson<'a>>,
+    pub(super) product: ProductJson<'a>,
+    pub(super) proof: ProductAnswerProofJson<'a>,
+    pub(super) query: ProductQueryJson<'a>,
+    pub(super) recalled_lots: Vec<RecallJson<'a>>,
+}
+
+/// Whether the lot an address names is recalled.
+#[derive(Serialize)]
+pub(super) struct LotStatusJson<'a> {
+    pub(super) lot: &'a jiu_contracts::gs1::Lot,
+    pub(super) recall: Option<RecallJson<'a>>,
+    pub(super) recalled: bool,
+}
+
+/// What a product answer was asked, as the address gave it.
+#[derive(Serialize)]
+pub(super) struct ProductQueryJson<'a> {
+    pub(super) gtin: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) lot: Option<&'a str>,
+}
+
+/// The proof of a product answer: the signed header and the product's state leaf path.
+#[derive(Serialize)]
+pub(super) struct ProductAnswerProofJson<'a> {
+    pub(super) block_id: &'a crate::context::BlockId,
+    pub(super) certificate: &'a RawValue,
+    pub(super) chain_id: &'a str,
+    pub(super) header: &'a RawValue,
+    pub(super) height: u64,
+    #[serde(serialize_with = "product_in_key_order")]
+    pub(super) product: Option<ProductProofJson>,
+}
+
 /// A [`ProductProofJson`] written with its fields in key order, as a `serde_json::Value`
 /// of it would be (the product's own field order is its borsh layout, which the leaf hash
 /// fixes). Destructured without `..`: a new field must be added here too.
@@ -222,21 +279,10 @@ fn product_in_key_order<S: serde::Serializer>(
             out.serialize_field("gtin", gtin)?;
             out.serialize_field("name", name)?;
             if !recalled_lots.is_empty() {
-                let recalls: Vec<_> = recalled_lots.iter().map(Recall).collect();
+                let recalls: Vec<_> = recalled_lots.iter().map(RecallJson).collect();
                 out.serialize_field("recalled_lots", &recalls)?;
             }
             out.serialize_field("volume_ml", volume_ml)?;
-            out.end()
-        }
-    }
-    struct Recall<'a>(&'a jiu_contracts::product::LotRecall);
-    impl Serialize for Recall<'_> {
-        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            let jiu_contracts::product::LotRecall { lot, by, since_ms } = self.0;
-            let mut out = serializer.serialize_struct("LotRecall", 3)?;
-            out.serialize_field("by", by)?;
-            out.serialize_field("lot", lot)?;
-            out.serialize_field("since_ms", since_ms)?;
             out.end()
         }
     }

@@ -474,6 +474,59 @@ fn test_a_recalled_lot_makes_its_bottles_suspect() {
     );
 }
 
+#[test]
+fn test_product_answer_names_the_lots_under_recall() {
+    let mut chain = chain();
+    let gtin = jiu_contracts::gs1::Gtin::parse("09506000134352").expect("gtin");
+    for lot in ["L1", "L0"] {
+        chain.block_of(
+            "producer",
+            Payload::RecallLot {
+                gtin,
+                lot: jiu_contracts::gs1::Lot::parse(lot).expect("lot"),
+                recalled: true,
+            },
+        );
+    }
+    let committed = chain.committed();
+    let read = |lot: Option<&str>| {
+        let bytes = product_answer(&committed, "09506000134352", lot).expect("answer");
+        let value: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+        assert!(
+            value.to_string().as_bytes() == &bytes[..],
+            "keys not in key order"
+        );
+        value
+    };
+    let whole = read(None);
+    assert_eq!(whole["kind"], "product");
+    assert_eq!(whole["product"]["name"], "Verify Baijiu");
+    let lots: Vec<&str> = whole["recalled_lots"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|r| r["lot"].as_str())
+        .collect();
+    assert_eq!(lots, ["L0", "L1"], "in lot order");
+    assert!(whole.get("lot").is_none(), "{whole}");
+    assert_eq!(whole["proof"]["height"], chain.parent.height);
+    let recalled = read(Some("L1"));
+    assert_eq!(recalled["lot"]["recalled"], true, "{recalled}");
+    assert_eq!(recalled["lot"]["recall"]["by"], "producer");
+    let fine = read(Some("L2"));
+    assert_eq!(fine["lot"]["recalled"], false, "{fine}");
+    assert!(fine["lot"]["recall"].is_null());
+    // Refusals: a bad GTIN or lot, and a GTIN nobody registered.
+    let refused = |gtin: &str, lot: Option<&str>| {
+        product_answer(&committed, gtin, lot)
+            .expect_err("refused")
+            .code()
+    };
+    assert_eq!(refused("09506000134353", None), "INVALID_CODE");
+    assert_eq!(refused("09506000134352", Some("bad lot")), "INVALID_CODE");
+    assert_eq!(refused("09506000134369", None), "UNKNOWN_PRODUCT");
+}
+
 /// A tx that named a code in several ops stores one history row for the code; a container's
 /// row that starts before the bottle went in is read from the op after the packing.
 #[test]
