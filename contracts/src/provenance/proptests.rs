@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 
-use super::testkit::{actor, b, case, sscc, World, DAY_MS, ORGS};
+use super::testkit::{actor, b, case, parties, sscc, World, DAY_MS, ORGS};
 use super::*;
 use crate::gs1::Sgtin;
 use crate::types::Role;
@@ -69,16 +69,23 @@ fn arb_op() -> impl Strategy<Value = Op> {
 /// Bottles 0-5 commissioned by the producer; 0-3 received by the distributor; 2-3 passed
 /// on to the store; 4-5 packed in a case at the producer; so random ops reach every state quickly.
 fn seeded_world() -> World {
+    seeded_world_with_lots(None, None)
+}
+
+/// [`seeded_world`] with bottles 0, 2 and 4 commissioned in lot `even`, 1, 3 and 5 in `odd`.
+fn seeded_world_with_lots(even: Option<&str>, odd: Option<&str>) -> World {
     use super::testkit::{DISTRIBUTOR, PRODUCER, STORE};
     let mut w = World::new();
     let kids = |ns: std::ops::Range<u64>| ns.map(|n| Child::Bottle(b(n))).collect::<Vec<_>>();
-    w.ok(
-        PRODUCER,
-        Op::Commission {
-            items: (0..6).map(b).collect(),
-            lot: None,
-        },
-    );
+    for (first, lot) in [(0, even), (1, odd)] {
+        w.ok(
+            PRODUCER,
+            Op::Commission {
+                items: (0..6).filter(|n| n % 2 == first).map(b).collect(),
+                lot: lot.map(|l| crate::gs1::Lot::parse(l).expect("a lot")),
+            },
+        );
+    }
     w.ok(
         PRODUCER,
         Op::Ship {
@@ -162,6 +169,54 @@ proptest! {
             (w.ledger, results)
         };
         prop_assert_eq!(run(), run());
+    }
+}
+
+/// The registry with lot `L1` of every GTIN recalled by its brand owner.
+struct RecallingL1(std::collections::BTreeMap<String, Role>);
+
+impl Parties for RecallingL1 {
+    fn role_of(&self, org_id: &str) -> Option<Role> {
+        self.0.role_of(org_id)
+    }
+
+    fn lot_recalled(&self, _gtin: &crate::gs1::Gtin, lot: &crate::gs1::Lot) -> bool {
+        lot.to_string() == "L1"
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever the ops, a bottle of a recalled lot never becomes sold, and only ever
+    /// starts a shipment to its producer.
+    #[test]
+    fn test_a_recalled_lot_is_never_sold_nor_shipped_elsewhere(
+        steps in prop::collection::vec(arb_step(), 1..80)
+    ) {
+        // Seeded before the recall: lot L1 (bottles 0, 2, 4) at the distributor, the store
+        // and the producer, lot L0 beside it.
+        let World { mut ledger, mut ctx, .. } = seeded_world_with_lots(Some("L1"), Some("L0"));
+        let parties = RecallingL1(parties());
+        for (org, op) in steps {
+            let before = ledger.clone();
+            if ledger.apply(&op, &actor(org), &parties, &ctx).is_ok() {
+                for (id, bottle) in ledger.bottles.iter() {
+                    let was = before.bottle(id).map(|b| b.state);
+                    let recalled = bottle.lot.as_ref().is_some_and(|l| l.to_string() == "L1");
+                    let newly = |state| bottle.state == state && was != Some(state);
+                    if recalled {
+                        prop_assert!(!newly(LifeState::Sold), "{id} of L1 sold by {op:?}");
+                        if newly(LifeState::InTransit) {
+                            let to = bottle.shipment.as_ref().map(|s| s.to.as_str());
+                            prop_assert_eq!(to, Some(bottle.producer.as_str()));
+                        }
+                    }
+                }
+            }
+            ctx.height += 1;
+            ctx.time_ms += 1000;
+        }
     }
 }
 
