@@ -60,6 +60,13 @@ pub enum VerifyCmd {
     },
 }
 
+/// The JSON in `file`.
+fn read_json(file: &std::path::Path) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(file)
+        .wrap_err_with(|| format!("cannot read {}", file.display()))?;
+    serde_json::from_str(&text).wrap_err_with(|| format!("{} is not JSON", file.display()))
+}
+
 /// Runs `jiu verify`; fails (non-zero exit) with the exact reason.
 pub fn run_args(args: VerifyArgs) -> Result<()> {
     if let Some(cmd) = args.cmd {
@@ -68,10 +75,7 @@ pub fn run_args(args: VerifyArgs) -> Result<()> {
     let (Some(file), Some(genesis)) = (args.offline, args.genesis) else {
         bail!("give --offline ANSWER.json --genesis GENESIS.json, or a subcommand");
     };
-    let text = std::fs::read_to_string(&file)
-        .wrap_err_with(|| format!("cannot read {}", file.display()))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).wrap_err_with(|| format!("{} is not JSON", file.display()))?;
+    let value = read_json(&file)?;
     if value.get("txs").is_some() {
         return run(VerifyCmd::Block { file, genesis });
     }
@@ -92,10 +96,7 @@ pub fn run(cmd: VerifyCmd) -> Result<()> {
     match cmd {
         VerifyCmd::Record { file, genesis } => {
             let genesis = Genesis::load(&genesis)?;
-            let text = std::fs::read_to_string(&file)
-                .wrap_err_with(|| format!("cannot read {}", file.display()))?;
-            let answer: serde_json::Value = serde_json::from_str(&text)
-                .wrap_err_with(|| format!("{} is not JSON", file.display()))?;
+            let answer = read_json(&file)?;
             match verify_record_answer(&genesis, &answer) {
                 Ok(ok) => {
                     let alerts = if ok.alerts.is_empty() {
@@ -124,10 +125,7 @@ pub fn run(cmd: VerifyCmd) -> Result<()> {
         }
         VerifyCmd::Product { file, genesis } => {
             let genesis = Genesis::load(&genesis)?;
-            let text = std::fs::read_to_string(&file)
-                .wrap_err_with(|| format!("cannot read {}", file.display()))?;
-            let answer: serde_json::Value = serde_json::from_str(&text)
-                .wrap_err_with(|| format!("{} is not JSON", file.display()))?;
+            let answer = read_json(&file)?;
             match verify_product_answer(&genesis, &answer) {
                 Ok(ok) => {
                     let lot = match &ok.lot {

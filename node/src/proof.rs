@@ -429,30 +429,21 @@ pub fn verify_product_answer(
         serde_json::json!(product.gtin.to_string()),
     )?;
     let master = field("product");
-    for (name, proven) in [
-        ("name", serde_json::json!(product.name)),
-        ("volume_ml", serde_json::json!(product.volume_ml)),
-        ("abv_bp", serde_json::json!(product.abv_bp)),
-        ("gtin", serde_json::json!(product.gtin.to_string())),
-    ] {
+    let gtin = ("gtin", serde_json::json!(product.gtin.to_string()));
+    for (name, proven) in master_data(product).into_iter().chain([gtin]) {
         let got = master
             .and_then(|m| m.get(name))
             .cloned()
             .unwrap_or_default();
         shown("product", got, proven)?;
     }
-    let recalls = |lots: &[jiu_contracts::product::LotRecall]| {
-        serde_json::json!(lots
-            .iter()
-            .map(|r| serde_json::json!({"by": r.by, "lot": r.lot, "since_ms": r.since_ms}))
-            .collect::<Vec<_>>())
-    };
+    // As `serde_json::Value`s, compared whatever the key order.
     shown(
         "recalled_lots",
         field("recalled_lots")
             .cloned()
             .unwrap_or(serde_json::json!([])),
-        recalls(&product.recalled_lots),
+        serde_json::json!(product.recalled_lots),
     )?;
     // The lot the address named: its status is the proven product's.
     let asked_lot = text(query.and_then(|q| q.get("lot")));
@@ -471,9 +462,7 @@ pub fn verify_product_answer(
             let recall = product.lot_recall(&lot);
             let proven = serde_json::json!({
                 "lot": lot,
-                "recall": recall.map(|r| serde_json::json!({
-                    "by": r.by, "lot": r.lot, "since_ms": r.since_ms
-                })),
+                "recall": recall,
                 "recalled": recall.is_some(),
             });
             shown("lot", field("lot").cloned().unwrap_or_default(), proven)?;
@@ -494,6 +483,17 @@ pub fn verify_product_answer(
             .collect(),
         lot,
     })
+}
+
+/// The master data an answer shows of `product`, by field name, as the answers write it.
+fn master_data(
+    product: &jiu_contracts::product::Product,
+) -> [(&'static str, serde_json::Value); 3] {
+    [
+        ("name", serde_json::json!(product.name)),
+        ("volume_ml", serde_json::json!(product.volume_ml)),
+        ("abv_bp", serde_json::json!(product.abv_bp)),
+    ]
 }
 
 /// The product master data an answer shows must be the proven entry of the code's GTIN: a
@@ -534,12 +534,7 @@ fn check_product(
         // Proven but not shown: nothing to compare.
         return Ok(());
     }
-    let expected = [
-        ("name", serde_json::json!(product.name)),
-        ("volume_ml", serde_json::json!(product.volume_ml)),
-        ("abv_bp", serde_json::json!(product.abv_bp)),
-    ];
-    for (name, value) in expected {
+    for (name, value) in master_data(product) {
         let got = shown_fields(name).cloned().unwrap_or_default();
         if got != value {
             return Err(ProofError::Shown {

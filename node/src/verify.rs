@@ -15,6 +15,7 @@
 use std::collections::BTreeSet;
 
 use jiu_contracts::gs1::{parse_scanned, Code};
+use jiu_contracts::product::Product;
 use jiu_contracts::provenance::{
     judge, judge_scan, AlertCode, AlertView, RecordLeaf, Severity, Verdict,
 };
@@ -258,7 +259,7 @@ pub fn answer(
         kind: "unknown",
         lot: None,
         product: None,
-        proof: proof_view(committed, &code, leaf.as_ref(), &containers),
+        proof: proof_view(committed, &code, leaf.as_ref(), &containers, product),
         query: QueryJson { code: raw },
         replaced_by: None,
         sale: None,
@@ -268,7 +269,7 @@ pub fn answer(
         verdict: verdict.as_str(),
     };
     if let Some(leaf) = &leaf {
-        record_view(state, leaf, viewer, &mut body);
+        record_view(state, leaf, product, viewer, &mut body);
     }
     // Every field is a string, a number, a sequence or a struct: nothing can fail.
     serde_json::to_vec(&body).unwrap_or_default()
@@ -281,6 +282,7 @@ fn proof_view<'a>(
     code: &Code,
     leaf: Option<&RecordLeaf>,
     containers: &[RecordLeaf],
+    product: Option<&Product>,
 ) -> Option<ProofJson<'a>> {
     // Height 0: nothing is signed yet.
     let (Some(header), Some(head)) = (&committed.header, &committed.proof_head) else {
@@ -307,7 +309,8 @@ fn proof_view<'a>(
         // The answer shows master data only for a bottle.
         product: leaf
             .filter(|l| l.bottle.is_some())
-            .and_then(|_| product_proof(committed, code)),
+            .and(product)
+            .and_then(|p| product_proof(committed, p)),
         record_hex: leaf.map(|l| jiu_contracts::types::hex_encode(&l.encode())),
         record_proof: RecordProofView(
             committed
@@ -364,9 +367,8 @@ pub fn product_answer(
     let (Some(header), Some(head)) = (&committed.header, &committed.proof_head) else {
         return Err(ProductAnswerError::NoBlock);
     };
-    let proof = state
-        .prove_product_in(&parsed, &committed.proof_leaves)
-        .ok_or(ProductAnswerError::UnknownProduct(parsed))?;
+    let proven =
+        product_proof(committed, product).ok_or(ProductAnswerError::UnknownProduct(parsed))?;
     let body = ProductAnswerJson {
         gtin: parsed.to_string(),
         kind: "product",
@@ -391,10 +393,7 @@ pub fn product_answer(
             chain_id: &header.chain_id,
             header: &head.0,
             height: header.height,
-            product: Some(ProductProofJson {
-                product: product.clone(),
-                proof,
-            }),
+            product: Some(proven),
         },
         query: ProductQueryJson { gtin, lot },
         recalled_lots: product.recalled_lots.iter().map(RecallJson).collect(),
@@ -403,13 +402,13 @@ pub fn product_answer(
     Ok(serde_json::to_vec(&body).unwrap_or_default())
 }
 
-/// The registered product of an item code, with its proof.
-fn product_proof(committed: &Committed, code: &Code) -> Option<ProductProofJson> {
-    let gtin = code.as_item()?.gtin;
-    let state = &committed.state;
+/// A registered product with its proof.
+fn product_proof(committed: &Committed, product: &Product) -> Option<ProductProofJson> {
     Some(ProductProofJson {
-        product: state.product(&gtin)?.clone(),
-        proof: state.prove_product_in(&gtin, &committed.proof_leaves)?,
+        product: product.clone(),
+        proof: committed
+            .state
+            .prove_product_in(&product.gtin, &committed.proof_leaves)?,
     })
 }
 
@@ -437,10 +436,12 @@ fn party<'a>(state: &'a State, org_id: &'a str, viewer: Viewer) -> PartyJson<'a>
     }
 }
 
-/// Fills the record's public view (state, flags, custodian, sale, ...) into `out`.
+/// Fills the record's public view (state, flags, custodian, sale, ...) into `out`; `master`
+/// is the registered product of the code's GTIN, if any.
 fn record_view<'a>(
     state: &'a State,
     leaf: &'a RecordLeaf,
+    master: Option<&'a Product>,
     viewer: Viewer,
     out: &mut AnswerJson<'a>,
 ) {
@@ -449,7 +450,6 @@ fn record_view<'a>(
         out.state = Some(&bottle.state);
         out.flags = Some(bottle.flags.keys().collect());
         if let Code::Item(sgtin) = &leaf.code {
-            let master = state.product(&sgtin.gtin);
             out.product = Some(ProductJson {
                 abv_bp: master.map(|p| p.abv_bp),
                 gtin: sgtin.gtin.to_string(),

@@ -362,11 +362,9 @@ fn check_shippable(
             return Err(ProvenanceError::Flagged { code, flag });
         }
     }
-    let lot_recalled = bottle
-        .lot
-        .as_ref()
-        .is_some_and(|lot| parties.lot_recalled(&id.gtin, lot));
-    if (bottle.flags.contains_key(&Flag::Recalled) || lot_recalled) && bottle.producer != to {
+    let recalled = bottle.flags.contains_key(&Flag::Recalled)
+        || super::retail::recalled_lot(id, bottle, parties).is_some();
+    if recalled && bottle.producer != to {
         return Err(ProvenanceError::RecalledNotToProducer(code));
     }
     Ok(())

@@ -280,9 +280,14 @@ impl Ledger {
         parties: &dyn Parties,
     ) -> Result<usize> {
         require_role(actor, &[Role::Producer], "commission")?;
+        // A batch is usually one GTIN: asked once per GTIN change, not per bottle.
+        let mut registered = None;
         for id in items {
-            if lot.is_some() && !parties.has_product(&id.gtin) {
-                return Err(ProvenanceError::LotWithoutProduct(id.gtin));
+            if lot.is_some() && registered != Some(id.gtin) {
+                if !parties.has_product(&id.gtin) {
+                    return Err(ProvenanceError::LotWithoutProduct(id.gtin));
+                }
+                registered = Some(id.gtin);
             }
             match self.bottle_entry(id) {
                 Some(bottle) => {

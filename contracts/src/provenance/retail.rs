@@ -36,15 +36,27 @@ fn blocking_flag(bottle: &BottleRecord) -> Option<Flag> {
         .find(|flag| flag.blocks_trade())
 }
 
+/// The bottle's lot, if its brand owner recalled it.
+pub(super) fn recalled_lot<'b>(
+    id: &Sgtin,
+    bottle: &'b BottleRecord,
+    parties: &dyn Parties,
+) -> Option<&'b crate::gs1::Lot> {
+    bottle
+        .lot
+        .as_ref()
+        .filter(|lot| parties.lot_recalled(&id.gtin, lot))
+}
+
 /// Refuses a bottle whose lot its brand owner recalled (checked after the bottle's own
 /// flags, so a bottle recalled both ways reports its own flag).
-pub(super) fn check_lot(id: &Sgtin, bottle: &BottleRecord, parties: &dyn Parties) -> Result<()> {
-    match &bottle.lot {
-        Some(lot) if parties.lot_recalled(&id.gtin, lot) => Err(ProvenanceError::LotRecalled {
+fn check_lot(id: &Sgtin, bottle: &BottleRecord, parties: &dyn Parties) -> Result<()> {
+    match recalled_lot(id, bottle, parties) {
+        Some(lot) => Err(ProvenanceError::LotRecalled {
             code: code(id),
             lot: lot.clone(),
         }),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }
 
