@@ -408,16 +408,24 @@ async fn verify_code(
 /// `GET /01/{gtin}` and `GET /01/{gtin}/10/{lot}`: a Digital Link naming a product or one
 /// of its lots (a case label with GTIN and lot, no serial). The answer is the product's
 /// master data and recalled lots, and whether the named lot is recalled, with the proof
-/// (`crate::verify::product_answer`): what a store checks before selling from a lot.
+/// (`crate::verify::product_answer`): what a store checks before selling from a lot. A
+/// browser (asking for HTML) gets the verification page, which shows the product or the
+/// lot's recall status and checks the proof, as for a bottle.
 async fn resolve_product(
     State(shared): AppState,
     Path(mut segments): Path<BTreeMap<String, String>>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
+    // One address, several representations: caches must key on Accept.
+    let vary = [(header::VARY, "Accept")];
+    if wants_html(&headers) {
+        return Ok((vary, axum::response::Html(crate::web::VERIFY_PAGE)).into_response());
+    }
     let gtin = segments.remove("gtin").unwrap_or_default();
     let lot = segments.remove("lot");
     let committed = shared.committed();
     match crate::verify::product_answer(&committed, &gtin, lot.as_deref()) {
-        Ok(body) => Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response()),
+        Ok(body) => Ok((vary, [(header::CONTENT_TYPE, "application/json")], body).into_response()),
         Err(error) => {
             let status = match error {
                 crate::verify::ProductAnswerError::InvalidCode(_) => StatusCode::BAD_REQUEST,
@@ -522,14 +530,21 @@ async fn resolve_digital_link(
         }
         // A link type the node does not offer: the default, as for no link type.
     }
-    let wants_html = header_text(header::ACCEPT).is_some_and(|accept| accept.contains("text/html"));
     // One address, several representations: caches must key on Accept.
     let vary = [(header::VARY, "Accept")];
-    if wants_html {
+    if wants_html(&headers) {
         return Ok((vary, link, axum::response::Html(crate::web::VERIFY_PAGE)).into_response());
     }
     let answer = verify_answer(shared, code, query, &headers, &peer, &method).await?;
     Ok((vary, link, answer).into_response())
+}
+
+/// Whether the client asks for HTML: a browser opening a Digital Link.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
 }
 
 /// `GET /.well-known/gs1resolver`: the GS1 resolver description file.

@@ -11,7 +11,9 @@
 //! node), so it works on a network with no other way out. It is assembled at compile time:
 //! no build step, no bundler.
 
-/// The page, served for `GET /01/{gtin}/21/{serial}` when the client asks for HTML.
+/// The page, served for `GET /01/{gtin}[/10/{lot}]/21/{serial}`, `GET /01/{gtin}` and
+/// `GET /01/{gtin}/10/{lot}` when the client asks for HTML. For a product or a lot it shows
+/// the product, its recalled lots and the lot's status, and checks the product's proof.
 pub const VERIFY_PAGE: &str = concat!(
     include_str!("web/verify.html"),
     "<script>\n",

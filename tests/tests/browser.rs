@@ -143,6 +143,20 @@ fn drop_product(answer: &mut Value) {
     answer["verdict"] = json!("GENUINE_UNSOLD");
 }
 
+/// A product answer that hides the lot's recall, with the proven product left as it is.
+fn hide_lot_recall(answer: &mut Value) {
+    answer["lot"]["recalled"] = json!(false);
+    answer["lot"]["recall"] = Value::Null;
+}
+
+/// A product answer whose proven product, recalled lots and lot status all leave the
+/// recall out.
+fn forget_product_recall(answer: &mut Value) {
+    answer["proof"]["product"]["product"]["recalled_lots"] = json!([]);
+    answer["recalled_lots"] = json!([]);
+    hide_lot_recall(answer);
+}
+
 fn hide_sale(answer: &mut Value) {
     answer["verdict"] = json!("GENUINE_UNSOLD");
     answer["state"] = json!("IN_STOCK");
@@ -513,4 +527,109 @@ async fn browser_shows_verdicts_history_and_checks_proofs() {
         );
         assert_hides(&text, &["Proof verified"]);
     }
+
+    // (ix) A label with GTIN and lot but no serial (a case label, or a bottle barcode
+    // without one) and the product's own address: the page says whether the lot is
+    // recalled and proves it from the product's entry in the signed state.
+    let lot_answer = cluster
+        .get(1, &format!("/01/{GTIN}/10/{LOT}"))
+        .await
+        .expect("lot answer");
+    let recall_date = iso_date(
+        lot_answer["lot"]["recall"]["since_ms"]
+            .as_u64()
+            .expect("recall time"),
+    );
+    let text = page(format!("{node}/01/{GTIN}/10/{LOT}")).await;
+    assert_shows(
+        &text,
+        &[
+            "Lot recalled",
+            &format!(
+                "The producer recalled lot {LOT} of Reserve Baijiu on {recall_date}. Do not drink \
+                 bottles of this lot"
+            ),
+            "This lot",
+            &format!("Lot {LOT} (recalled)"),
+            &format!("Recalled by Devnet Producer on {recall_date}."),
+            "Proof verified",
+            "OK The product's entry is part of the signed block's state",
+            "OK The block header hashes to the signed block id",
+            "OK More than two thirds of the validators signed the block",
+            "OK The product, its recalled lots and the lot's status shown here match the proven entry",
+            "The proof covers the product, its recalled lots and the lot's status",
+        ],
+    );
+    assert_hides(&text, &["Proof failed", "Lot not recalled"]);
+    let text = page(format!("{node}/01/{GTIN}/10/L1999-01")).await;
+    assert_shows(
+        &text,
+        &[
+            "Lot not recalled",
+            "The producer has not recalled lot L1999-01 of Reserve Baijiu.",
+            "Lot L1999-01 (not recalled)",
+            &format!("Lot {LOT} Recalled by Devnet Producer on {recall_date}."),
+            "Proof verified",
+        ],
+    );
+    let text = page(format!("{node}/01/{GTIN}")).await;
+    assert_shows(
+        &text,
+        &[
+            "Product on record",
+            "Reserve Baijiu is registered by Devnet Producer. 1 lot of it is recalled (below).",
+            "This product",
+            "Bottle 500 ml, 53.00% alcohol",
+            &format!("Lot {LOT} Recalled by Devnet Producer on {recall_date}."),
+            "Proof verified",
+        ],
+    );
+    // A product nobody registered: nothing to show, and the page says why.
+    let text = page(format!("{node}/01/09506000134369")).await;
+    assert_shows(
+        &text,
+        &[
+            "Could not check",
+            "GTIN 09506000134369 has no registered product on this chain",
+        ],
+    );
+    assert_hides(&text, &["Proof verified", "Product on record"]);
+    // Lot answers altered on their way: each is caught at its step.
+    let tampered: [(Tamper, &str); 3] = [
+        (
+            hide_lot_recall,
+            "Proof failed at step 4: the product, its recalled lots and the lot's status shown \
+             here match the proven entry",
+        ),
+        (
+            forget_product_recall,
+            "Proof failed at step 1: the product's entry is part of the signed block's state",
+        ),
+        (
+            flip_signature_byte,
+            "Proof failed at step 3: more than two thirds of the validators signed the block",
+        ),
+    ];
+    for (tamper, wanted) in tampered {
+        let proxy = TamperProxy::start(&node, tamper).await;
+        let text = page(format!("{}/01/{GTIN}/10/{LOT}", proxy.url)).await;
+        assert_shows(
+            &text,
+            &[
+                "Cannot be trusted",
+                "cannot tell whether this product or lot is recalled",
+                "(The answer claimed: Lot ",
+                wanted,
+            ],
+        );
+        assert_hides(&text, &["Proof verified"]);
+    }
+    let proxy = TamperProxy::start(&node, hide_lot_recall).await;
+    let text = page(format!("{}/01/{GTIN}/10/{LOT}", proxy.url)).await;
+    assert_shows(
+        &text,
+        &[&format!(
+            "the node says lot {LOT} is not recalled, the proven product says it is"
+        )],
+    );
 }

@@ -62,6 +62,9 @@ const STATE_WORDS = {
   VOID: "Code retired",
 };
 
+// The steps this page checks: a bottle's (STEPS) or a product's (PRODUCT_STEPS).
+let checkedSteps = STEPS;
+
 const STEP_WORDS = { ok: "OK", failed: "FAILED", unsupported: "NOT CHECKED", skipped: "NOT CHECKED", pending: "..." };
 
 function $(id) {
@@ -233,8 +236,8 @@ function renderStep(index, status, detail) {
   const list = $("proof-steps");
   const item = el("li", "step-" + status,
     el("span", "step-state", STEP_WORDS[status]),
-    el("span", "", STEPS[index].title));
-  item.dataset.step = STEPS[index].id;
+    el("span", "", checkedSteps[index].title));
+  item.dataset.step = checkedSteps[index].id;
   if (detail) item.append(el("div", "small", detail));
   const old = list.children[index];
   if (old) old.replaceWith(item);
@@ -273,22 +276,24 @@ function proofOutcome(answer, facts) {
   } else {
     const step = facts.failedStep;
     status.className = "failed";
-    status.textContent = "\u2717 Proof failed at step " + (step + 1) + ": " + STEPS[step].title.toLowerCase();
+    status.textContent = "\u2717 Proof failed at step " + (step + 1) + ": " + checkedSteps[step].title.toLowerCase();
     $("proof-summary").textContent = "Do not trust this answer: it does not check out against the chain.";
     const said = VERDICTS[answer.verdict];
     $("verdict").className = "tone-bad";
     $("verdict-icon").textContent = "\u2717";
     $("verdict-title").textContent = "Cannot be trusted";
+    const subject = answer.kind === "product" ? "whether this product or lot is recalled"
+      : "whether the bottle is genuine";
+    const claimed = said ? said.title : $("verdict-title").dataset.claimed;
     $("verdict-sentence").textContent = "The answer failed its proof check, so this page cannot tell "
-      + "whether the bottle is genuine. Do not rely on it."
-      + (said ? " (The answer claimed: " + said.title + ".)" : "");
+      + subject + ". Do not rely on it." + (claimed ? " (The answer claimed: " + claimed + ".)" : "");
     badge.textContent = "\u2717 Proof failed";
     show("untrusted", true);
   }
   proofFacts(facts);
 }
 
-async function renderProof(answer) {
+async function renderProof(answer, check) {
   const status = $("proof-status");
   if (answer.verdict === "INVALID_CODE") {
     status.textContent = "Nothing to prove: the code itself is not valid.";
@@ -306,10 +311,82 @@ async function renderProof(answer) {
   }
   status.textContent = "Checking the proof...";
   $("proof-badge").textContent = "Checking the proof...";
-  STEPS.forEach((_, i) => renderStep(i, "pending", ""));
+  checkedSteps.forEach((_, i) => renderStep(i, "pending", ""));
   const pinned = /(?:^#|&)genesis=([0-9a-f]{64})(?:&|$)/.exec(location.hash);
-  const facts = await checkAnswer(answer, pinned ? pinned[1] : null, renderStep);
+  const facts = await check(answer, pinned ? pinned[1] : null, renderStep);
   proofOutcome(answer, facts);
+}
+
+// ---- a product's or a lot's address: `/01/{gtin}` or `/01/{gtin}/10/{lot}` ----
+
+function renderProductVerdict(answer) {
+  const product = answer.product || {};
+  const called = typeof product.name === "string" ? product.name : "this product";
+  const status = answer.lot;
+  const recalls = Array.isArray(answer.recalled_lots) ? answer.recalled_lots : [];
+  let tone, icon, title, sentence;
+  if (status && status.recalled) {
+    tone = "bad"; icon = "!"; title = "Lot recalled";
+    sentence = "The producer recalled lot " + status.lot + " of " + called
+      + (status.recall ? " on " + isoDate(status.recall.since_ms) : "")
+      + ". Do not drink bottles of this lot; take them back to where you bought them.";
+  } else if (status) {
+    tone = "good"; icon = "\u2713"; title = "Lot not recalled";
+    sentence = "The producer has not recalled lot " + status.lot + " of " + called + ". This label "
+      + "names no single bottle, so it cannot tell whether a bottle is genuine: check the code on "
+      + "the bottle itself for that.";
+  } else {
+    tone = recalls.length ? "warn" : "info"; icon = recalls.length ? "!" : "i"; title = "Product on record";
+    sentence = called + " is registered by " + name(product.producer) + ". "
+      + (recalls.length === 0 ? "None of its lots is recalled."
+        : recalls.length + (recalls.length === 1 ? " lot of it is" : " lots of it are") + " recalled (below).");
+  }
+  $("verdict").className = "tone-" + tone;
+  $("verdict-icon").textContent = icon;
+  $("verdict-title").textContent = title;
+  $("verdict-title").dataset.claimed = title;
+  $("verdict-sentence").textContent = sentence;
+  document.title = title + " - product check";
+}
+
+function renderProductFacts(answer) {
+  const list = $("product");
+  list.replaceChildren();
+  const product = answer.product || {};
+  if (product.name) fact(list, "Product", String(product.name));
+  if (product.volume_ml !== undefined && product.abv_bp !== undefined) {
+    fact(list, "Bottle", `${product.volume_ml} ml, ${(product.abv_bp / 100).toFixed(2)}% alcohol`);
+  }
+  fact(list, "GTIN", String(answer.gtin));
+  fact(list, "Producer", name(product.producer));
+  if (answer.lot) {
+    fact(list, "Lot", String(answer.lot.lot) + (answer.lot.recalled ? " (recalled)" : " (not recalled)"));
+  }
+  $("product-heading").textContent = answer.lot ? "This lot" : "This product";
+  show("product-section", true);
+}
+
+function renderRecalls(answer) {
+  const list = $("recalls");
+  list.replaceChildren();
+  const producer = name((answer.product || {}).producer);
+  for (const recall of Array.isArray(answer.recalled_lots) ? answer.recalled_lots : []) {
+    list.append(el("li", "sev-critical",
+      el("strong", "", "Lot " + String(recall.lot)),
+      el("div", "", "Recalled by " + producer + " on " + isoDate(recall.since_ms) + ".")));
+  }
+  show("recalls-section", list.children.length > 0);
+}
+
+async function renderProductAnswer(answer) {
+  checkedSteps = PRODUCT_STEPS;
+  renderProductVerdict(answer);
+  renderProductFacts(answer);
+  renderRecalls(answer);
+  $("proof-scope").textContent = "Your browser checked these steps itself, with no help from the "
+    + "node. The proof covers the product, its recalled lots and the lot's status; the "
+    + "producer's name comes from the node.";
+  await renderProof(answer, checkProductAnswer);
 }
 
 function renderFailure(message) {
@@ -328,7 +405,8 @@ async function main() {
       headers: { Accept: "application/json" },
     });
     answer = await response.json();
-    if (!response.ok || !answer || typeof answer.verdict !== "string") {
+    const known = answer && (typeof answer.verdict === "string" || answer.kind === "product");
+    if (!response.ok || !known) {
       const reason = answer && answer.error && answer.error.message;
       renderFailure("The node could not answer" + (reason ? ": " + reason : "") + ".");
       return;
@@ -337,13 +415,18 @@ async function main() {
     renderFailure("The verification service did not answer. Check your connection and try again.");
     return;
   }
+  if (answer.kind === "product") {
+    await renderProductAnswer(answer);
+    document.body.dataset.done = "true";
+    return;
+  }
   renderVerdict(answer);
   renderAlerts(answer.alerts);
   renderProduct(answer);
   renderSale(answer.sale);
   renderHistory(answer.history);
   renderScans(answer.scan_stats);
-  await renderProof(answer);
+  await renderProof(answer, checkAnswer);
   document.body.dataset.done = "true";
 }
 

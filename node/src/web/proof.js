@@ -437,13 +437,23 @@ async function checkProduct(answer, code, leaf) {
       "the node leaves out the product of a bottle of lot " + lot + ", so its recall status is unproven");
     return null;
   }
-  need(proven.product && proven.proof, "the product proof is incomplete");
-  const p = proven.product;
-  need(/^[0-9]{14}$/.test(String(p.gtin)) && BigInt(p.gtin) === code.gtin, "the proven product is another GTIN");
+  const p = await proveProduct(proven, code.gtin, answer.proof.header.state_root);
   if (showsMaster) {
     need(shown.name === p.name && shown.volume_ml === p.volume_ml && shown.abv_bp === p.abv_bp,
       "the product shown is not the proven product");
   }
+  return p;
+}
+
+/**
+ * A product entry (`{product, proof}`) hashed up its RFC 6962 path to `stateRootHex`: the
+ * leaf is the borsh of gtin, brand owner, name, volume, ABV and recalled lots
+ * (contracts/src/product.rs). Returns the proven product.
+ */
+async function proveProduct(proven, gtin, stateRootHex) {
+  need(proven && proven.product && proven.proof, "the product proof is incomplete");
+  const p = proven.product;
+  need(/^[0-9]{14}$/.test(String(p.gtin)) && BigInt(p.gtin) === gtin, "the proven product is another GTIN");
   need(Number.isInteger(p.abv_bp) && p.abv_bp >= 0 && p.abv_bp <= 0xffff, "the ABV is not a 16-bit number");
   const abv = new Uint8Array(2);
   new DataView(abv.buffer).setUint16(0, p.abv_bp, true);
@@ -457,9 +467,15 @@ async function checkProduct(answer, code, leaf) {
   const leafHash = await sha256(ZERO, PRODUCT_LEAF_TAG, bytes);
   const path = (proven.proof.state_path || []).map((s, i) => fromHex(s, 32, "product path hash " + i));
   const root = await rfc6962Root(leafHash, proven.proof.state_leaf_index, proven.proof.state_leaf_count, path);
-  need(sameBytes(root, fromHex(answer.proof.header.state_root, 32, "state root")),
+  need(sameBytes(root, fromHex(stateRootHex, 32, "state root")),
     "the product's path does not lead to the block's state root");
   return p;
+}
+
+/** Whether a recall the node shows (`{by, lot, since_ms}` or null) is the proven one. */
+function sameRecall(shown, proven) {
+  if (!proven) return shown === null || shown === undefined;
+  return !!shown && shown.lot === proven.lot && shown.by === proven.by && shown.since_ms === proven.since_ms;
 }
 
 // ---- the code this page was opened for ----
@@ -482,6 +498,22 @@ function codeOfAddress(pathname) {
   return { gtin: BigInt(gtin), serial, lot, elementString: "(01)" + gtin + "(21)" + serial.replaceAll("(", "\\(") };
 }
 
+/**
+ * The product in the page's own address, `/01/{gtin}[/10/{lot}]` (a label with no serial),
+ * with the lot if the address names one; null if not that form.
+ */
+function productOfAddress(pathname) {
+  const m = /^\/01\/(\d{8}|\d{12,14})(?:\/10\/([^/]+))?$/.exec(pathname);
+  if (!m) return null;
+  let lot;
+  try {
+    lot = m[2] === undefined ? null : decodeURIComponent(m[2]);
+  } catch (e) {
+    return null;
+  }
+  return { gtin: BigInt(m[1].padStart(14, "0")), lot };
+}
+
 // ---- the steps ----
 
 const STEPS = [
@@ -492,16 +524,42 @@ const STEPS = [
   { id: "shown", title: "The verdict, state, lot and sale shown here match the proven record" },
 ];
 
+/** Step 3 of either check: the header hashes to the block id the certificate signs. */
+function headerStep(proof) {
+  return async () => {
+    const id = await sha256(BLOCK_DOMAIN, headerBytes(proof.header));
+    need(toHex(id) === proof.block_id, "the header hashes to " + toHex(id).slice(0, 16) + "..., not to the block id");
+    return "block id " + proof.block_id.slice(0, 16) + "...";
+  };
+}
+
+/** Step 4 of either check: the validators of `GET /genesis` signed the block. */
+function signaturesStep(proof, facts, pinnedGenesis) {
+  return async () => {
+    const chain = await loadGenesis();
+    facts.genesisHash = chain.hash;
+    const outcome = await checkCertificate(chain, proof);
+    if (pinnedGenesis) {
+      need(pinnedGenesis === chain.hash,
+        "this link expects the chain with genesis hash " + pinnedGenesis + ", the node's chain is " + chain.hash);
+    }
+    facts.signers = outcome.signers;
+    facts.validators = outcome.validators;
+    return "signed by " + outcome.signers + " of " + outcome.validators + " validators (" + outcome.signed
+      + " of " + outcome.total + " voting power) of the chain whose genesis hash is " + chain.hash
+      + (pinnedGenesis ? ", the one this link expects" : "");
+  };
+}
+
 /**
- * Runs every step in order; `report(index, status, detail)` is told each outcome, with
- * status "ok", "failed", "unsupported" or "skipped". Returns the facts shown at the end.
+ * Checks a bottle's answer (the five STEPS); `report(index, status, detail)` is told each
+ * outcome. Returns the facts shown at the end.
  */
 async function checkAnswer(answer, pinnedGenesis, report) {
   const proof = answer.proof;
   const facts = { height: proof.height, blockId: proof.block_id, chainId: proof.chain_id };
   const code = codeOfAddress(location.pathname);
   let leaf = null;
-  let failed = false;
   const steps = [
     async () => {
       need(code, "this page checks only addresses of the form /01/{gtin}[/10/{lot}]/21/{serial}");
@@ -533,31 +591,23 @@ async function checkAnswer(answer, pinnedGenesis, report) {
         "the state path does not lead to the block's state root");
       return "state root " + proof.header.state_root.slice(0, 16) + "... of block " + proof.header.height;
     },
-    async () => {
-      const id = await sha256(BLOCK_DOMAIN, headerBytes(proof.header));
-      need(toHex(id) === proof.block_id, "the header hashes to " + toHex(id).slice(0, 16) + "..., not to the block id");
-      return "block id " + proof.block_id.slice(0, 16) + "...";
-    },
-    async () => {
-      const chain = await loadGenesis();
-      facts.genesisHash = chain.hash;
-      const outcome = await checkCertificate(chain, proof);
-      if (pinnedGenesis) {
-        need(pinnedGenesis === chain.hash,
-          "this link expects the chain with genesis hash " + pinnedGenesis + ", the node's chain is " + chain.hash);
-      }
-      facts.signers = outcome.signers;
-      facts.validators = outcome.validators;
-      return "signed by " + outcome.signers + " of " + outcome.validators + " validators (" + outcome.signed
-        + " of " + outcome.total + " voting power) of the chain whose genesis hash is " + chain.hash
-        + (pinnedGenesis ? ", the one this link expects" : "");
-    },
+    headerStep(proof),
+    signaturesStep(proof, facts, pinnedGenesis),
     async () => {
       const product = await checkProduct(answer, code, leaf);
       checkShown(answer, leaf, code.lot, product);
       return "verdict " + answer.verdict + (product ? "; product " + product.name : "");
     },
   ];
+  return runSteps(steps, facts, report);
+}
+
+/**
+ * Runs `steps` in order; `report(index, status, detail)` is told each outcome, with status
+ * "ok", "failed", "unsupported" or "skipped". Returns `facts` with the outcome.
+ */
+async function runSteps(steps, facts, report) {
+  let failed = false;
   let unsupported = false;
   for (let i = 0; i < steps.length; i++) {
     if (failed) {
@@ -579,4 +629,57 @@ async function checkAnswer(answer, pinnedGenesis, report) {
   }
   facts.outcome = failed ? "failed" : unsupported ? "partial" : "ok";
   return facts;
+}
+
+// ---- a product's answer: `/01/{gtin}` or `/01/{gtin}/10/{lot}` ----
+
+const PRODUCT_STEPS = [
+  { id: "product", title: "The product's entry is part of the signed block's state" },
+  { id: "header", title: "The block header hashes to the signed block id" },
+  { id: "signatures", title: "More than two thirds of the validators signed the block" },
+  { id: "shown", title: "The product, its recalled lots and the lot's status shown here match the proven entry" },
+];
+
+/**
+ * Checks a product's answer, as `verify_product_answer` in node/src/proof.rs does: the
+ * product entry up to the state root, what the answer shows against it (the lot is the one
+ * in this page's own address), the header and the signatures. Returns the facts shown.
+ */
+async function checkProductAnswer(answer, pinnedGenesis, report) {
+  const proof = answer.proof;
+  const facts = { height: proof.height, blockId: proof.block_id, chainId: proof.chain_id };
+  const asked = productOfAddress(location.pathname);
+  let product = null;
+  const steps = [
+    async () => {
+      need(asked, "this page checks only addresses of the form /01/{gtin}[/10/{lot}]");
+      product = await proveProduct(proof.product, asked.gtin, proof.header.state_root);
+      return "product " + product.gtin + " (" + product.name + ") in state root "
+        + proof.header.state_root.slice(0, 16) + "... of block " + proof.header.height;
+    },
+    headerStep(proof),
+    signaturesStep(proof, facts, pinnedGenesis),
+    async () => {
+      const shown = answer.product || {};
+      need(shown.gtin === product.gtin && answer.gtin === product.gtin, "the answer is about another GTIN");
+      need(shown.name === product.name && shown.volume_ml === product.volume_ml && shown.abv_bp === product.abv_bp,
+        "the product shown is not the proven product");
+      const proven = product.recalled_lots || [];
+      const listed = answer.recalled_lots || [];
+      need(Array.isArray(listed) && listed.length === proven.length && listed.every((r, i) => sameRecall(r, proven[i])),
+        "the recalled lots shown are not the proven product's");
+      if (asked.lot === null) {
+        need(answer.lot === undefined || answer.lot === null, "the answer names a lot this address does not");
+        return proven.length + (proven.length === 1 ? " lot" : " lots") + " recalled";
+      }
+      const status = answer.lot;
+      need(status && status.lot === asked.lot, "the answer is about another lot than " + asked.lot);
+      const recall = proven.find((r) => r.lot === asked.lot) || null;
+      need(status.recalled === (recall !== null) && sameRecall(status.recall, recall),
+        "the node says lot " + asked.lot + (status.recalled ? " is" : " is not")
+        + " recalled, the proven product says it" + (recall ? " is" : " is not"));
+      return "lot " + asked.lot + (recall ? " recalled" : " not recalled");
+    },
+  ];
+  return runSteps(steps, facts, report);
 }
