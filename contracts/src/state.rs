@@ -535,6 +535,7 @@ impl State {
         let tx_id = tx.id();
         let captured = match &mut change {
             Change::Lifecycle { captured, .. } => captured.take(),
+            Change::CapturedRecalls { captured, .. } => Some(captured.clone()),
             _ => None,
         };
         let events = self.commit(change, tx_id);
@@ -552,6 +553,33 @@ impl State {
     fn commit(&mut self, change: Change, tx_id: Hash) -> Vec<Event> {
         match change {
             Change::Lottery(change) => self.commit_lottery(*change),
+            Change::CapturedRecalls {
+                products,
+                recalls,
+                org_id,
+                events,
+                captured: _,
+            } => {
+                for product in products {
+                    self.products.insert(product.gtin, product);
+                }
+                let mut out: Vec<Event> = recalls
+                    .into_iter()
+                    .map(|(gtin, lot, recalled)| Event::LotRecallSet {
+                        org_id: org_id.clone(),
+                        gtin,
+                        lot,
+                        recalled,
+                    })
+                    .collect();
+                out.push(Event::EpcisCaptured {
+                    org_id,
+                    events,
+                    ops: 0,
+                    records: 0,
+                });
+                out
+            }
             other => vec![self.commit_one(other, tx_id)],
         }
     }
@@ -587,6 +615,7 @@ impl State {
     fn commit_one(&mut self, change: Change, tx_id: Hash) -> Event {
         match change {
             Change::Lottery(_) => unreachable!("lottery changes are committed by commit_lottery"),
+            Change::CapturedRecalls { .. } => unreachable!("lot recalls are committed by commit"),
             Change::Register(org) => {
                 let id = org.id.clone();
                 self.insert_org(org);

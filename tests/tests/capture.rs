@@ -213,6 +213,58 @@ async fn n4_epcis_capture_and_query() {
         "{again}"
     );
 
+    // A lot recall in EPCIS: the recalled disposition set on an LGTIN class. Every node's
+    // product answer then names the lot as recalled, and the event is queryable. A lot is
+    // recalled under a registered product only, by its brand owner (node 0's org).
+    let producer_key = cluster.net_dir().join("orgs").join("producer.json");
+    let registered = jiu_tests::jiu(&[
+        "tx",
+        "product",
+        "--rpc",
+        &cluster.rpcs[0],
+        "--key",
+        producer_key.to_str().expect("utf-8 path"),
+        "--gtin",
+        "09506000134352",
+        "--name",
+        "Reserve Baijiu",
+        "--volume-ml",
+        "500",
+        "--abv",
+        "53",
+        "--wait",
+    ]);
+    assert!(registered.contains("final"), "{registered}");
+    let recall = doc(vec![json!({ "type": "ObjectEvent", "action": "OBSERVE",
+        "disposition": "recalled", "persistentDisposition": { "set": ["recalled"] },
+        "quantityList": [{ "epcClass": "urn:epc:class:lgtin:9506000.013435.LCAP" }] })]);
+    let (status, answer) = capture(&cluster, 0, &recall).await;
+    assert_eq!(status, 202, "{answer}");
+    let job = wait_job(&cluster, answer["captureID"].as_str().expect("id")).await;
+    assert_eq!(job["success"], true, "{job}");
+    let tip = cluster.height(0).await.expect("height");
+    cluster.wait_height(3, tip, MINUTE).await;
+    let lot = cluster
+        .get(3, "/01/09506000134352/10/LCAP")
+        .await
+        .expect("lot answer");
+    assert_eq!(lot["lot"]["recalled"], true, "{lot}");
+    let recalled = cluster
+        .get(3, "/events?EQ_disposition=recalled")
+        .await
+        .expect("query");
+    assert_eq!(
+        recalled["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "{recalled}"
+    );
+    // The same recall again: the lot is already recalled, refused before anything is signed.
+    let (status, again) = capture(&cluster, 0, &recall).await;
+    assert_eq!(status, 400, "{again}");
+    assert_eq!(again["error"]["code"], "LOT_ALREADY_RECALLED", "{again}");
+
     // The Digital Link address as a GS1 resolver: the linkset, each link answering what it
     // says, one link by type, the description file, and CORS for browsers elsewhere.
     let client = reqwest::Client::builder()

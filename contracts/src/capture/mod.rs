@@ -26,6 +26,7 @@
 //! | `destroying` | ObjectEvent OBSERVE or DELETE | `Destroy` |
 //! | `decommissioning` | ObjectEvent DELETE | `Void` (no replacement) |
 //! | any other or none, `persistentDisposition` set/unset of one flag | ObjectEvent | `SetFlag` / `ClearFlag` |
+//! | none or a non-lifecycle one, `persistentDisposition` set/unset `recalled`, `quantityList` of LGTINs and no `epcList` | ObjectEvent | lot recall ([`LotRecallChange`]) |
 //!
 //! Flags: `recalled` -> Recalled, `stolen` -> Stolen, `damaged` -> Damaged,
 //! `no_pedigree_match` -> Hold, `container_open` -> Opened. Events with no lifecycle effect
@@ -33,6 +34,8 @@
 //! types, TransactionEvents other than encoding, and any other bizStep (inspecting,
 //! storing, sensor_reporting, ...) without a flag change. A lifecycle step in another shape,
 //! two lifecycle changes in one event, and error declarations on other steps are refused.
+//! A document that recalls lots holds no lifecycle op: the ops of a document are judged
+//! against the recalls committed before it, so the two are sent as separate documents.
 
 mod document;
 mod error;
@@ -195,6 +198,20 @@ pub struct CapturedEvent {
     pub epcs: Vec<CapturedEpc>,
     /// The lifecycle op this event means; `None` for an event without lifecycle effect.
     pub op: Option<Op>,
+    /// The lots this event recalls or releases (never beside an `op`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot_recall: Option<LotRecallChange>,
+}
+
+/// A lot recall an event means: an ObjectEvent whose `persistentDisposition` sets (or
+/// unsets) `recalled` on lots, named as LGTIN classes in `quantityList`, rather than on
+/// items. Applied as [`crate::Payload::RecallLot`] is, lot by lot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LotRecallChange {
+    /// The lots, in `quantityList` order.
+    pub lots: Vec<(crate::gs1::Gtin, crate::gs1::Lot)>,
+    /// `true` for `set`, `false` for `unset`.
+    pub recalled: bool,
 }
 
 /// A document a tx captured, as it applied: what the node indexes, so that its event and
@@ -230,6 +247,11 @@ impl CapturedDocument {
     pub fn ops(&self) -> impl Iterator<Item = &Op> {
         self.mapped.iter().filter_map(|e| e.op.as_ref())
     }
+
+    /// The lot recalls the document meant, in order (a document holding one holds no op).
+    pub fn lot_recalls(&self) -> impl Iterator<Item = &LotRecallChange> {
+        self.mapped.iter().filter_map(|e| e.lot_recall.as_ref())
+    }
 }
 
 /// Maps every event of `doc`, or refuses the document at its first refused event (by
@@ -252,6 +274,8 @@ pub fn map_events(
         dir,
         cases: BTreeSet::new(),
         repacked: BTreeSet::new(),
+        first_op: None,
+        first_recall: None,
     };
     Ok(envelope
         .events
@@ -270,7 +294,12 @@ fn map_event(
 ) -> Result<CapturedEvent, CaptureError> {
     let view = EventView::read(index, event)?;
     let hash_id = hash.map_err(|error| hash_refusal(&view.blame, error))?;
-    let op = mapper.op_for(&view)?;
+    let lot_recall = mapper.lot_recall_for(&view)?;
+    let op = match lot_recall {
+        Some(_) => None,
+        None => mapper.op_for(&view)?,
+    };
+    mapper.keep_apart(&view, op.is_some(), lot_recall.is_some())?;
     Ok(CapturedEvent {
         index,
         event_type: view.blame.event_type.clone(),
@@ -289,6 +318,7 @@ fn map_event(
         error_declaration: view.error_declaration,
         epcs: view.epcs,
         op,
+        lot_recall,
     })
 }
 

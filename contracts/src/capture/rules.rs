@@ -96,9 +96,102 @@ pub(super) struct Mapper<'a> {
     /// unpack-all of one of them would need the document's own changes on top of the
     /// ledger's contents, so it is refused (list the children instead).
     pub repacked: BTreeSet<ContainerId>,
+    /// The first event of this document with a lifecycle op, and the first recalling
+    /// lots: a document holds one kind or the other.
+    pub first_op: Option<usize>,
+    pub first_recall: Option<usize>,
 }
 
 impl Mapper<'_> {
+    /// The lots `e` recalls or releases: an ObjectEvent without a lifecycle step or an
+    /// error declaration, changing the `recalled` flag alone, on the LGTIN classes of its
+    /// `quantityList` and on no item. `None` for any other event (`op_for` maps it).
+    pub fn lot_recall_for(
+        &self,
+        e: &EventView<'_>,
+    ) -> Result<Option<super::LotRecallChange>, CaptureError> {
+        let recalled = match e.flags.as_slice() {
+            [FlagChange {
+                flag: crate::provenance::Flag::Recalled,
+                set,
+            }] => *set,
+            _ => return Ok(None),
+        };
+        let Some(quantities) = e.fields.get("quantityList") else {
+            return Ok(None);
+        };
+        if e.kind != Kind::Object || e.error_declaration || Step::of(e.biz_step_term).is_some() {
+            return Ok(None);
+        }
+        let field = "quantityList";
+        let quantities = quantities
+            .as_array()
+            .ok_or_else(|| e.blame.invalid(field, "is not a list"))?;
+        if e.epcs_of(EpcRole::Epc).next().is_some() {
+            return Err(e.blame.unsupported(
+                field,
+                "recalls items (epcList) and lots (quantityList) in one event; send them \
+                 as two events",
+            ));
+        }
+        let max = crate::product::RECALLED_LOTS_MAX;
+        if quantities.is_empty() || quantities.len() > max {
+            return Err(e.blame.invalid(
+                field,
+                format!(
+                    "names {} lots; a lot recall names 1 to {max}",
+                    quantities.len()
+                ),
+            ));
+        }
+        let mut lots = Vec::with_capacity(quantities.len());
+        for (position, quantity) in quantities.iter().enumerate() {
+            let at = format!("{field}[{position}].epcClass");
+            let class = quantity
+                .get("epcClass")
+                .and_then(Value::as_str)
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| e.blame.invalid(&at, "is missing or not a string"))?;
+            let lot = crate::gs1::parse_lot_link(&canonical_uri(class)).map_err(|error| {
+                e.blame.invalid(
+                    &at,
+                    format!("{class:?} is not a product's lot (LGTIN): {error}"),
+                )
+            })?;
+            lots.push(lot);
+        }
+        Ok(Some(super::LotRecallChange { lots, recalled }))
+    }
+
+    /// Refuses a document that mixes lifecycle ops and lot recalls: the ops are judged
+    /// against the recalls the chain committed before the document, so a recall in the
+    /// same document would not count for them.
+    pub fn keep_apart(
+        &mut self,
+        e: &EventView<'_>,
+        op: bool,
+        recall: bool,
+    ) -> Result<(), CaptureError> {
+        let index = e.blame.index;
+        if op {
+            self.first_op.get_or_insert(index);
+        }
+        if recall {
+            self.first_recall.get_or_insert(index);
+        }
+        match (self.first_op, self.first_recall) {
+            (Some(first_op), Some(first_recall)) if op || recall => Err(e.blame.unsupported(
+                if recall { "quantityList" } else { "bizStep" },
+                format!(
+                    "a document recalls lots (event {first_recall}) or records lifecycle \
+                         steps (event {first_op}), not both; send the recall as a document \
+                         of its own"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The op `e` means, `None` for an event without lifecycle effect.
     pub fn op_for(&mut self, e: &EventView<'_>) -> Result<Option<Op>, CaptureError> {
         if matches!(

@@ -354,3 +354,172 @@ fn test_the_verdict_reads_the_lot_recall_from_the_product() {
     );
     assert_eq!(both.bottle.expect("bottle").state, LifeState::Active);
 }
+
+/// An EPCIS document of `events`, as a capture payload.
+fn capture(events: serde_json::Value) -> Payload {
+    let doc = serde_json::json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument", "schemaVersion": "2.0",
+        "creationDate": "2026-11-28T08:00:00Z",
+        "epcisBody": {"eventList": events}
+    });
+    Payload::Capture {
+        document: doc.to_string(),
+    }
+}
+
+/// The EPCIS form of a lot recall: an ObjectEvent setting (or unsetting) the `recalled`
+/// disposition on LGTIN classes.
+fn recall_event(classes: &[&str], key: &str) -> serde_json::Value {
+    let quantities: Vec<_> = classes
+        .iter()
+        .map(|c| serde_json::json!({"epcClass": c}))
+        .collect();
+    serde_json::json!({
+        "type": "ObjectEvent", "action": "OBSERVE",
+        "eventTime": "2026-11-28T08:00:00Z", "eventTimeZoneOffset": "+08:00",
+        "disposition": "recalled",
+        "persistentDisposition": {key: ["recalled"]},
+        "quantityList": quantities
+    })
+}
+
+fn recalled_lots(chain: &Chain) -> Vec<Lot> {
+    chain
+        .state
+        .product(&gtin())
+        .expect("product")
+        .recalled_lots
+        .iter()
+        .map(|r| r.lot.clone())
+        .collect()
+}
+
+#[test]
+fn test_an_epcis_document_recalls_lots_as_the_recall_tx_does() {
+    let mut chain = Chain::new();
+    register(&mut chain);
+    chain
+        .apply(PRODUCER, provenance(vec![commission(&[1], "A")]))
+        .expect("bottle of lot A");
+    // An LGTIN in EPC URN form (company prefix 9506000, item reference 013435) and one as
+    // a Digital Link on the brand's own host: both name this product.
+    let urn = "urn:epc:class:lgtin:9506000.013435.A";
+    let link = format!("https://brand.example/01/{GTIN}/10/B");
+    let receipt = chain
+        .apply(
+            PRODUCER,
+            capture(serde_json::json!([recall_event(&[urn, &link], "set")])),
+        )
+        .expect("recall document");
+    assert!(
+        matches!(
+            &receipt.events[..],
+            [
+                Event::LotRecallSet { lot: a, recalled: true, .. },
+                Event::LotRecallSet { lot: b, recalled: true, .. },
+                Event::EpcisCaptured { events: 1, ops: 0, .. },
+            ] if *a == lot("A") && *b == lot("B")
+        ),
+        "{:?}",
+        receipt.events
+    );
+    let captured = receipt.captured.expect("the receipt carries the document");
+    assert_eq!(captured.lot_recalls().count(), 1);
+    assert_eq!(recalled_lots(&chain), [lot("A"), lot("B")]);
+    // The lifecycle sees it as it sees a recall tx: the bottle of lot A cannot be sold.
+    let product = chain.state.product(&gtin()).expect("product").clone();
+    assert_eq!(
+        judge_scan(Some(&chain.leaf(1)), None, Some(&product)).0,
+        Verdict::Suspect
+    );
+    // Unset ends the recall of one lot.
+    chain
+        .apply(
+            PRODUCER,
+            capture(serde_json::json!([recall_event(&[urn], "unset")])),
+        )
+        .expect("recall ended");
+    assert_eq!(recalled_lots(&chain), [lot("B")]);
+}
+
+#[test]
+fn test_a_recall_document_is_refused_whole_and_changes_nothing() {
+    let mut chain = Chain::new();
+    register(&mut chain);
+    let a = format!("https://id.gs1.org/01/{GTIN}/10/A");
+    let b = format!("https://id.gs1.org/01/{GTIN}/10/B");
+    let unknown = "https://id.gs1.org/01/09506000134369/10/A";
+    // The second lot of the document is already recalled: neither is.
+    chain
+        .apply(PRODUCER, recall("B", true))
+        .expect("B recalled");
+    let twice = capture(serde_json::json!([recall_event(&[&a, &b], "set")]));
+    assert_eq!(chain.refused(PRODUCER, twice), "LOT_ALREADY_RECALLED");
+    // Two events of one document recalling the same lot: the second finds it recalled.
+    let same = capture(serde_json::json!([
+        recall_event(&[&a], "set"),
+        recall_event(&[&a], "set")
+    ]));
+    assert_eq!(chain.refused(PRODUCER, same), "LOT_ALREADY_RECALLED");
+    let nobody = capture(serde_json::json!([recall_event(&[unknown], "set")]));
+    assert_eq!(chain.refused(PRODUCER, nobody), "UNKNOWN_PRODUCT");
+    // Only the brand owner recalls, whoever captures.
+    let by_store = capture(serde_json::json!([recall_event(&[&a], "set")]));
+    assert_eq!(chain.refused(STORE, by_store), "PRODUCT_OWNED");
+    assert_eq!(recalled_lots(&chain), [lot("B")]);
+}
+
+#[test]
+fn test_a_lot_recall_in_epcis_is_refused_in_shapes_it_cannot_mean() {
+    let mut chain = Chain::new();
+    register(&mut chain);
+    let a = format!("https://id.gs1.org/01/{GTIN}/10/A");
+    let product_class = format!("https://id.gs1.org/01/{GTIN}");
+    let item = format!("https://id.gs1.org/01/{GTIN}/21/R000001");
+    let mut with_items = recall_event(&[&a], "set");
+    with_items["epcList"] = serde_json::json!([item]);
+    let commissioning = serde_json::json!({
+        "type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+        "eventTime": "2026-11-28T07:00:00Z", "eventTimeZoneOffset": "+08:00",
+        "epcList": [item]
+    });
+    let too_many: Vec<String> = (0..=RECALLED_LOTS_MAX)
+        .map(|n| format!("https://id.gs1.org/01/{GTIN}/10/L{n}"))
+        .collect();
+    let too_many: Vec<&str> = too_many.iter().map(String::as_str).collect();
+    for (events, code, words) in [
+        (
+            serde_json::json!([recall_event(&[&product_class], "set")]),
+            "EVENT_INVALID",
+            "is not a product's lot (LGTIN)",
+        ),
+        (
+            serde_json::json!([recall_event(&["urn:epc:class:lgtin:9506000.013435"], "set")]),
+            "EVENT_INVALID",
+            "is not a product's lot (LGTIN)",
+        ),
+        (
+            serde_json::json!([with_items]),
+            "EVENT_UNSUPPORTED",
+            "recalls items (epcList) and lots (quantityList) in one event",
+        ),
+        (
+            serde_json::json!([commissioning, recall_event(&[&a], "set")]),
+            "EVENT_UNSUPPORTED",
+            "a document recalls lots (event 1) or records lifecycle steps (event 0), not both",
+        ),
+        (
+            serde_json::json!([recall_event(&too_many, "set")]),
+            "EVENT_INVALID",
+            "a lot recall names 1 to 64",
+        ),
+    ] {
+        let root = chain.state.root();
+        let error = chain.apply(PRODUCER, capture(events)).expect_err("refused");
+        assert_eq!(chain.state.root(), root, "{error}: changes nothing");
+        assert_eq!(error.code(), code, "{error}");
+        assert!(error.to_string().contains(words), "{error}");
+    }
+    assert!(recalled_lots(&chain).is_empty());
+}

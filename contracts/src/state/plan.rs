@@ -40,6 +40,14 @@ pub(super) enum Change {
     },
     /// A lottery op or seed share (boxed: a lottery record is large).
     Lottery(Box<super::lottery_plan::LotteryChange>),
+    /// A captured document's lot recalls: the products as they end, and each recall.
+    CapturedRecalls {
+        products: Vec<crate::product::Product>,
+        recalls: Vec<(crate::gs1::Gtin, crate::gs1::Lot, bool)>,
+        org_id: String,
+        events: usize,
+        captured: std::sync::Arc<crate::capture::CapturedDocument>,
+    },
     /// The ledger after the tx, the codes whose leaves changed, and what to report.
     Lifecycle {
         ledger: Ledger,
@@ -156,49 +164,7 @@ impl State {
                     .products
                     .get(gtin)
                     .ok_or(TxError::UnknownProduct(*gtin))?;
-                if product.brand_owner != signer_org.id {
-                    return Err(TxError::ProductOwned {
-                        gtin: *gtin,
-                        owner: product.brand_owner.clone(),
-                    });
-                }
-                let mut product = product.clone();
-                match (
-                    product.recalled_lots.binary_search_by(|r| r.lot.cmp(lot)),
-                    recalled,
-                ) {
-                    (Ok(_), true) => {
-                        return Err(TxError::LotAlreadyRecalled {
-                            gtin: *gtin,
-                            lot: lot.clone(),
-                        })
-                    }
-                    (Err(_), false) => {
-                        return Err(TxError::LotNotRecalled {
-                            gtin: *gtin,
-                            lot: lot.clone(),
-                        })
-                    }
-                    (Ok(index), false) => {
-                        product.recalled_lots.remove(index);
-                    }
-                    (Err(index), true) => {
-                        if product.recalled_lots.len() >= crate::product::RECALLED_LOTS_MAX {
-                            return Err(TxError::TooManyRecalledLots {
-                                gtin: *gtin,
-                                max: crate::product::RECALLED_LOTS_MAX,
-                            });
-                        }
-                        product.recalled_lots.insert(
-                            index,
-                            crate::product::LotRecall {
-                                lot: lot.clone(),
-                                by: signer_org.id.clone(),
-                                since_ms: ctx.time_ms,
-                            },
-                        );
-                    }
-                }
+                let product = recall_lot(product, &signer_org.id, lot, *recalled, ctx)?;
                 Ok(Change::RecallLot {
                     product,
                     lot: lot.clone(),
@@ -231,6 +197,9 @@ impl State {
         let mapped = self.map_capture(&doc)?;
         let event_count = mapped.len();
         let captured = std::sync::Arc::new(crate::capture::CapturedDocument::new(doc, mapped));
+        if captured.lot_recalls().next().is_some() {
+            return self.plan_captured_recalls(captured, actor, ctx);
+        }
         let ops: Vec<&Op> = captured.ops().collect();
         if ops.is_empty() {
             return Ok(Change::Lifecycle {
@@ -270,6 +239,40 @@ impl State {
             },
             // Refused with an alert: nothing of the document was captured.
             other => other,
+        })
+    }
+
+    /// The lot recalls of a captured document (which holds no lifecycle op), applied in
+    /// order, all or none: each as [`Payload::RecallLot`] would be.
+    fn plan_captured_recalls(
+        &self,
+        captured: std::sync::Arc<crate::capture::CapturedDocument>,
+        actor: &Actor,
+        ctx: &BlockCtx,
+    ) -> Result<Change, TxError> {
+        let mut products: std::collections::BTreeMap<crate::gs1::Gtin, crate::product::Product> =
+            std::collections::BTreeMap::new();
+        let mut recalls = Vec::new();
+        for change in captured.lot_recalls() {
+            for (gtin, lot) in &change.lots {
+                let current = match products.get(gtin) {
+                    Some(product) => product,
+                    None => self
+                        .products
+                        .get(gtin)
+                        .ok_or(TxError::UnknownProduct(*gtin))?,
+                };
+                let product = recall_lot(current, &actor.org_id, lot, change.recalled, ctx)?;
+                products.insert(*gtin, product);
+                recalls.push((*gtin, lot.clone(), change.recalled));
+            }
+        }
+        Ok(Change::CapturedRecalls {
+            products: products.into_values().collect(),
+            recalls,
+            org_id: actor.org_id.clone(),
+            events: captured.mapped.len(),
+            captured,
         })
     }
 
@@ -524,4 +527,60 @@ impl State {
     > {
         crate::capture::map_events(doc, &CaptureDirectory(self))
     }
+}
+
+/// `product` with `lot` recalled (`recalled`) or its recall ended, by `org_id`, which must
+/// be its brand owner; the checks of [`Payload::RecallLot`].
+fn recall_lot(
+    product: &crate::product::Product,
+    org_id: &str,
+    lot: &crate::gs1::Lot,
+    recalled: bool,
+    ctx: &BlockCtx,
+) -> Result<crate::product::Product, TxError> {
+    let gtin = product.gtin;
+    if product.brand_owner != org_id {
+        return Err(TxError::ProductOwned {
+            gtin,
+            owner: product.brand_owner.clone(),
+        });
+    }
+    let mut product = product.clone();
+    match (
+        product.recalled_lots.binary_search_by(|r| r.lot.cmp(lot)),
+        recalled,
+    ) {
+        (Ok(_), true) => {
+            return Err(TxError::LotAlreadyRecalled {
+                gtin,
+                lot: lot.clone(),
+            })
+        }
+        (Err(_), false) => {
+            return Err(TxError::LotNotRecalled {
+                gtin,
+                lot: lot.clone(),
+            })
+        }
+        (Ok(index), false) => {
+            product.recalled_lots.remove(index);
+        }
+        (Err(index), true) => {
+            if product.recalled_lots.len() >= crate::product::RECALLED_LOTS_MAX {
+                return Err(TxError::TooManyRecalledLots {
+                    gtin,
+                    max: crate::product::RECALLED_LOTS_MAX,
+                });
+            }
+            product.recalled_lots.insert(
+                index,
+                crate::product::LotRecall {
+                    lot: lot.clone(),
+                    by: org_id.to_owned(),
+                    since_ms: ctx.time_ms,
+                },
+            );
+        }
+    }
+    Ok(product)
 }

@@ -15,7 +15,7 @@
 use super::ai::{assemble, Ai, GtinForm};
 use super::check_size;
 use super::error::CodeError;
-use super::keys::{Code, Gln, Sgtin, Sscc};
+use super::keys::{Code, Gln, Gtin, Lot, Sgtin, Sscc};
 use super::Scanned;
 
 /// Parses a GS1 Digital Link URI naming a bottle (`/01/../21/..`), a case or pallet (`/00/..`),
@@ -26,6 +26,24 @@ pub fn parse_digital_link(uri: &str) -> Result<Code, CodeError> {
 
 /// [`parse_digital_link`], keeping a bottle's lot (`/01/{gtin}/10/{lot}/21/{serial}`).
 pub(crate) fn scan_digital_link(uri: &str) -> Result<Scanned, CodeError> {
+    assemble(&link_pairs(uri)?, true, GtinForm::AnyLength)
+}
+
+/// Parses a Digital Link naming one lot of a product, `/01/{gtin}/10/{lot}` and nothing
+/// after: the EPC class (LGTIN) an EPCIS event names in `quantityList`, in the form
+/// `jiu_epcis::canonical_uri` gives `urn:epc:class:lgtin:...`.
+pub fn parse_lot_link(uri: &str) -> Result<(Gtin, Lot), CodeError> {
+    match link_pairs(uri)?.as_slice() {
+        [(Ai::Gtin, gtin), (Ai::Lot, lot)] => Ok((Gtin::parse(gtin)?, Lot::parse(lot)?)),
+        [(Ai::Gtin, _)] => Err(CodeError::MissingValue { ai: Ai::Lot.code() }),
+        _ => Err(CodeError::NotAUri(
+            "a product's lot is named /01/{gtin}/10/{lot}, with nothing else",
+        )),
+    }
+}
+
+/// The AI/value pairs of a Digital Link's path, checked as far as the URI goes.
+fn link_pairs(uri: &str) -> Result<Vec<(Ai, String)>, CodeError> {
     check_size(uri)?;
     let rest = strip_scheme(uri)?;
     let end = rest.find(['?', '#']).unwrap_or(rest.len());
@@ -44,8 +62,7 @@ pub(crate) fn scan_digital_link(uri: &str) -> Result<Scanned, CodeError> {
         .iter()
         .position(|s| Ai::from_code(s).is_some())
         .ok_or(CodeError::MissingKey)?;
-    let pairs = ai_pairs(&segments, start)?;
-    assemble(&pairs, true, GtinForm::AnyLength)
+    ai_pairs(&segments, start)
 }
 
 fn strip_scheme(uri: &str) -> Result<&str, CodeError> {

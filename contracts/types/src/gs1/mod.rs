@@ -28,7 +28,7 @@ mod refusals;
 #[cfg(test)]
 mod tests;
 
-pub use digital_link::{parse_digital_link, percent_encode};
+pub use digital_link::{parse_digital_link, parse_lot_link, percent_encode};
 pub use element_string::{parse_element_string, GROUP_SEPARATOR};
 pub use epc_urn::parse_epc_urn;
 pub use error::{CodeError, INVALID_CODE};

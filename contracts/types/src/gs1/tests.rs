@@ -496,3 +496,33 @@ fn test_refusal_table() {
         assert_eq!(parse_code(&input), Err(expected), "{input:?}");
     }
 }
+
+#[test]
+fn test_a_lot_link_names_a_product_and_one_of_its_lots_and_nothing_else() {
+    let (gtin, lot) =
+        parse_lot_link("https://id.gs1.org/01/09506000134352/10/L2026%2F07").expect("lot link");
+    assert_eq!(gtin, Gtin::parse("09506000134352").expect("gtin"));
+    assert_eq!(lot.to_string(), "L2026/07");
+    // Any host, a short GTIN padded as for a bottle.
+    let (gtin, _) = parse_lot_link("https://brand.example/p/01/9506000134352/10/A1")
+        .expect("lot link on a brand host");
+    assert_eq!(gtin.to_string(), "09506000134352");
+    for (uri, why) in [
+        ("https://id.gs1.org/01/09506000134352", "(10) has no value"),
+        ("https://id.gs1.org/01/09506000134352/21/B1", "nothing else"),
+        (
+            "https://id.gs1.org/01/09506000134352/10/L1/21/B1",
+            "nothing else",
+        ),
+        ("https://id.gs1.org/00/095060001343520000", "nothing else"),
+        ("https://id.gs1.org/01/09506000134353/10/L1", "check digit"),
+        (
+            "https://id.gs1.org/01/09506000134352/10/L%201",
+            "not allowed",
+        ),
+        ("urn:epc:class:lgtin:9506000.013435.L1", "scheme"),
+    ] {
+        let error = parse_lot_link(uri).expect_err(uri).to_string();
+        assert!(error.contains(why), "{uri}: {error}");
+    }
+}
