@@ -554,6 +554,13 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         jiu_contracts::provenance::workload::lot(recalled_lot_first)
     );
     println!(
+        "  where that lot is:     curl -s -H 'Authorization: Bearer {}' {}/lots/{}/{} | jq '{{bottles, by_state, holders: [.holders[] | {{name, unsold}}]}}'",
+        crate::testnet::DEVNET_PARTNER_TOKEN,
+        args.rpc,
+        gtin,
+        jiu_contracts::provenance::workload::lot(recalled_lot_first)
+    );
+    println!(
         "  stolen:                curl -s {} | jq .alerts",
         url(&stolen)
     );

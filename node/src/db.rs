@@ -33,6 +33,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use jiu_contracts::gs1::Sgtin;
 use jiu_contracts::{DirtyRecord, Hash};
 
 use crate::records::KnownCodes;
@@ -56,8 +57,9 @@ pub enum DbError {
 /// layout rather than misread it. Format 1 had no `format` key; format 2 appends a code's
 /// history rows under its record key and stores one EPC index row per EPC and tx; format 3
 /// records a bottle's lot in its record (and a Commission op may carry one); format 4 gives
-/// each product its recalled lots (the persisted state holds the products).
-pub const STORAGE_FORMAT: u32 = 4;
+/// each product its recalled lots (the persisted state holds the products); format 5 adds
+/// the `lots` index, which a format-4 directory lacks for the lots it holds.
+pub const STORAGE_FORMAT: u32 = 5;
 
 pub type Result<T> = std::result::Result<T, DbError>;
 
@@ -78,10 +80,12 @@ pub enum Col {
     LotteryTxs,
     /// This validator's seed-share signing records (jiu-beacon's guard).
     SeedGuard,
+    /// The bottles each tx commissioned with each lot (`crate::lots`).
+    Lots,
 }
 
 impl Col {
-    const ALL: [Col; 12] = [
+    const ALL: [Col; 13] = [
         Col::Blocks,
         Col::Certs,
         Col::Txs,
@@ -94,6 +98,7 @@ impl Col {
         Col::Tags,
         Col::LotteryTxs,
         Col::SeedGuard,
+        Col::Lots,
     ];
 
     /// Columns whose keys start with a 32-byte record key and are read one record key at a
@@ -130,6 +135,7 @@ impl Col {
             Col::Tags => "tags",
             Col::LotteryTxs => "lottery_txs",
             Col::SeedGuard => "seed_guard",
+            Col::Lots => "lots",
         }
     }
 }
@@ -518,6 +524,25 @@ impl Db {
             }
         }
         Ok(events)
+    }
+
+    /// The bottles commissioned with a lot, in chain order, from the `lots` rows under
+    /// `prefix` (`crate::lots::prefix`); at most `limit`.
+    pub fn lot_bottles(&self, prefix: &[u8], limit: usize) -> Result<Vec<Sgtin>> {
+        let mut bottles = Vec::new();
+        let mut corrupt = false;
+        self.kv.scan(Col::Lots, prefix, prefix, &mut |_, v| {
+            match crate::lots::decode_row(v) {
+                Some(rows) => bottles.extend(rows),
+                None => corrupt = true,
+            }
+            !corrupt && bottles.len() < limit
+        })?;
+        if corrupt {
+            return Err(DbError::Corrupt("lots"));
+        }
+        bottles.truncate(limit);
+        Ok(bottles)
     }
 
     /// The code a tag is bound to and its last accepted counter.

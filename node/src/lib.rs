@@ -18,6 +18,7 @@ pub mod db;
 pub mod epcis;
 pub mod forward;
 pub mod history;
+pub mod lots;
 pub mod lottery;
 pub mod lottery_proof;
 pub mod lottery_rpc;

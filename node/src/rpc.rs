@@ -126,6 +126,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/01/{gtin}", get(resolve_product))
         .route("/01/{gtin}/10/{lot}", get(resolve_product))
         .route("/.well-known/gs1resolver", get(resolver_description))
+        .route("/lots/{gtin}/{lot}", get(lot_census))
         .route("/lotteries", get(crate::lottery_rpc::lotteries))
         .route("/lottery/{id}", get(crate::lottery_rpc::lottery))
         .route(
@@ -537,6 +538,56 @@ async fn resolve_digital_link(
     }
     let answer = verify_answer(shared, code, query, &headers, &peer, &method).await?;
     Ok((vary, link, answer).into_response())
+}
+
+/// What `GET /lots/{gtin}/{lot}` may be asked.
+#[derive(Debug, serde::Deserialize)]
+struct CensusQuery {
+    /// An org id: list that holder's unsold bottles of the lot.
+    holder: Option<String>,
+}
+
+/// `GET /lots/{gtin}/{lot}` (partner token): the bottles commissioned with a lot and where
+/// they are now, by state and by holder (`crate::lots`): what a recall works from. Partners
+/// only, since it shows each distributor's volumes.
+async fn lot_census(
+    State(shared): AppState,
+    Path((gtin, lot)): Path<(String, String)>,
+    Query(query): Query<CensusQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Json<crate::lots::Census>> {
+    if viewer(&shared, &headers)? != crate::verify::Viewer::Partner {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "a lot's census needs a partner token (Authorization: Bearer ...)",
+        ));
+    }
+    let invalid = |what: &str, e: jiu_contracts::gs1::CodeError| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_CODE",
+            format!("{what}: {e}"),
+        )
+    };
+    let gtin = jiu_contracts::gs1::Gtin::parse(&gtin).map_err(|e| invalid("GTIN", e))?;
+    let lot = jiu_contracts::gs1::Lot::parse(&lot).map_err(|e| invalid("lot", e))?;
+    let committed = shared.committed();
+    let db = shared.db.clone();
+    let census = tokio::task::spawn_blocking(move || {
+        crate::lots::census(&db, &committed.state, &gtin, &lot, query.holder.as_deref())
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    match census {
+        Ok(census) => Ok(Json(census)),
+        Err(error @ crate::lots::CensusError::UnknownLot { .. }) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "UNKNOWN_LOT",
+            error.to_string(),
+        )),
+        Err(crate::lots::CensusError::Db(error)) => Err(ApiError::internal(error)),
+    }
 }
 
 /// Whether the client asks for HTML: a browser opening a Digital Link.

@@ -486,6 +486,42 @@ async fn n4_provenance_verify_answers_are_proven() {
         let (ok, out) = verify_offline(&cluster, &copy, "product-lie");
         assert!(!ok && out.contains(code), "{what}: {out}");
     }
+    // Where the recalled lot's bottles are (a partner's query): both bottles of L2026B, in
+    // the case shipped to store-1.
+    let partner = reqwest::Client::new();
+    let census = |path: &str| {
+        partner
+            .get(format!("{}{path}", cluster.rpcs[2]))
+            .bearer_auth("devnet-partner-token")
+            .send()
+    };
+    let response = census("/lots/09506000134352/L2026B").await.expect("census");
+    assert_eq!(response.status(), 200);
+    let lot_census: Value = response.json().await.expect("json");
+    assert_eq!(lot_census["bottles"], 2, "{lot_census}");
+    assert_eq!(lot_census["recalled"], true, "{lot_census}");
+    let held: u64 = lot_census["holders"]
+        .as_array()
+        .expect("holders")
+        .iter()
+        .map(|h| h["unsold"].as_u64().expect("unsold"))
+        .sum();
+    assert_eq!(held, 2, "{lot_census}");
+    for (path, status, code) in [
+        ("/lots/09506000134352/L1999", 404, "UNKNOWN_LOT"),
+        ("/lots/09506000134353/L2026B", 400, "INVALID_CODE"),
+        ("/lots/09506000134352/bad%20lot", 400, "INVALID_CODE"),
+    ] {
+        let response = census(path).await.expect("census");
+        assert_eq!(response.status().as_u16(), status, "{path}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["error"]["code"], code, "{path}: {body}");
+    }
+    let (got, body) = cluster.get_status(2, "/lots/09506000134352/L2026B").await;
+    assert_eq!(
+        (got, body["error"]["code"].as_str()),
+        (401, Some("UNAUTHORIZED"))
+    );
     for (path, status, code) in [
         ("/01/09506000134369", 404, "UNKNOWN_PRODUCT"),
         ("/01/09506000134353", 400, "INVALID_CODE"),

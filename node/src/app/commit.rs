@@ -76,6 +76,11 @@ impl App {
         .into_iter()
         .map(|(k, v)| (Col::History, k, v))
         .collect();
+        index_rows.extend(
+            crate::lots::rows_for_block(header.height, &executed.block.txs, &executed.receipts)
+                .into_iter()
+                .map(|(k, v)| (Col::Lots, k, v)),
+        );
         index_rows.extend(crate::epcis::rows_for_block(
             header.height,
             header.time_ms,
