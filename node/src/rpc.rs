@@ -858,6 +858,7 @@ mod tests {
         ("get", "/01/{gtin}"),
         ("get", "/01/{gtin}/10/{lot}"),
         ("get", "/.well-known/gs1resolver"),
+        ("get", "/lots/{gtin}/{lot}"),
         ("get", "/health"),
         ("get", "/metrics"),
         ("get", "/openapi.json"),
