@@ -260,6 +260,21 @@ async fn n4_epcis_capture_and_query() {
         Some(1),
         "{recalled}"
     );
+    // ... and by its class, in the other spelling (a Digital Link of the lot).
+    let by_class = cluster
+        .get(
+            3,
+            "/events?MATCH_epcClass=https%3A%2F%2Fid.gs1.org%2F01%2F09506000134352%2F10%2FLCAP",
+        )
+        .await
+        .expect("query");
+    assert_eq!(
+        by_class["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "{by_class}"
+    );
     // The same recall again: the lot is already recalled, refused before anything is signed.
     let (status, again) = capture(&cluster, 0, &recall).await;
     assert_eq!(status, 400, "{again}");

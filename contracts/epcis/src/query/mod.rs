@@ -6,7 +6,8 @@
 //! `eventType`, `GE_eventTime`, `LT_eventTime`, `GE_recordTime`, `LT_recordTime`,
 //! `EQ_action`, `EQ_bizStep`, `EQ_disposition`, `EQ_readPoint`, `EQ_bizLocation`,
 //! `EQ_eventID`, `MATCH_epc`, `MATCH_parentID`, `MATCH_inputEPC`, `MATCH_outputEPC`,
-//! `MATCH_anyEPC`, `orderBy` (`eventTime` or `recordTime`), `orderDirection` (`ASC`,
+//! `MATCH_anyEPC`, `MATCH_epcClass`, `MATCH_inputEPCClass`, `MATCH_outputEPCClass`,
+//! `MATCH_anyEPCClass`, `orderBy` (`eventTime` or `recordTime`), `orderDirection` (`ASC`,
 //! `DESC`; default `DESC`), `perPage` (default [`PER_PAGE_DEFAULT`], larger values are
 //! cut to [`PER_PAGE_MAX`]) and `nextPageToken`. Other SimpleEventQuery parameters are
 //! refused as unsupported, anything else as unknown: both are the binding's
@@ -17,7 +18,11 @@
 //! `https://ref.gs1.org/cbv/BizStep-shipping`, `urn:epcglobal:cbv:bizstep:shipping`);
 //! identifiers are compared in [`canonical_uri`] form, so an EPC URN and a Digital Link URI
 //! of the same bottle match; `urn:epc:idpat:sgtin:<prefix>.<item>.*` matches every serial
-//! of that GTIN. CURIE values are compared as written: the stored event no longer carries
+//! of that GTIN. The class parameters match the `epcClass` of the quantity lists
+//! (`quantityList` and `childQuantityList` for `MATCH_epcClass`, `inputQuantityList`,
+//! `outputQuantityList`, all four for `MATCH_anyEPCClass`): an LGTIN
+//! (`urn:epc:class:lgtin:...` or `/01/{gtin}/10/{lot}`) or a GTIN class matches itself, and
+//! `urn:epc:idpat:sgtin:<prefix>.<item>.*` matches the GTIN's class and every lot of it. CURIE values are compared as written: the stored event no longer carries
 //! its document's `@context`.
 //!
 //! Paging: without `orderBy` events keep the order the caller gives (the node's capture
@@ -34,8 +39,8 @@ use serde_json::{json, Map, Value};
 use crate::cbv::Vocab;
 use crate::{canonical_uri, parse_time_ms, JIU_NAMESPACE};
 use params::{
-    actions, bad, check_name, direction, fingerprint, ids, list, matchers, order_field,
-    parse_token, per_page, term_key, terms, time, token,
+    actions, bad, check_name, class_matchers, direction, fingerprint, ids, list, matchers,
+    order_field, parse_token, per_page, term_key, terms, time, token,
 };
 
 /// `perPage` when the client gives none (the REST binding's default).
@@ -118,6 +123,8 @@ enum EpcMatcher {
     Exact(String),
     /// Canonical Digital Link of the GTIN followed by `/21/`.
     SerialsOf(String),
+    /// Canonical Digital Link of a GTIN: the GTIN's class and its lots (`/10/...`).
+    ClassesOf(String),
 }
 
 impl EpcMatcher {
@@ -141,10 +148,25 @@ impl EpcMatcher {
         }
     }
 
+    /// A `MATCH_*Class` value: a class as itself, or an SGTIN pattern as every class of its
+    /// GTIN.
+    fn parse_class(name: &str, value: &str) -> Result<Self, QueryError> {
+        match EpcMatcher::parse(name, value)? {
+            EpcMatcher::SerialsOf(serials) => {
+                let gtin = serials.trim_end_matches("/21/").to_owned();
+                Ok(EpcMatcher::ClassesOf(gtin))
+            }
+            other => Ok(other),
+        }
+    }
+
     fn matches(&self, canonical: &str) -> bool {
         match self {
             EpcMatcher::Exact(id) => id == canonical,
             EpcMatcher::SerialsOf(prefix) => canonical.starts_with(prefix.as_str()),
+            EpcMatcher::ClassesOf(gtin) => canonical
+                .strip_prefix(gtin.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with("/10/")),
         }
     }
 }
@@ -170,6 +192,10 @@ pub struct Query {
     match_input_epc: Vec<EpcMatcher>,
     match_output_epc: Vec<EpcMatcher>,
     match_any_epc: Vec<EpcMatcher>,
+    match_epc_class: Vec<EpcMatcher>,
+    match_input_epc_class: Vec<EpcMatcher>,
+    match_output_epc_class: Vec<EpcMatcher>,
+    match_any_epc_class: Vec<EpcMatcher>,
     order: Option<Order>,
     per_page: usize,
     offset: usize,
@@ -203,6 +229,10 @@ impl Default for Query {
             match_input_epc: Vec::new(),
             match_output_epc: Vec::new(),
             match_any_epc: Vec::new(),
+            match_epc_class: Vec::new(),
+            match_input_epc_class: Vec::new(),
+            match_output_epc_class: Vec::new(),
+            match_any_epc_class: Vec::new(),
             order: None,
             per_page: PER_PAGE_DEFAULT,
             offset: 0,
@@ -257,6 +287,12 @@ impl Query {
                 "MATCH_inputEPC" => query.match_input_epc = matchers(name, value)?,
                 "MATCH_outputEPC" => query.match_output_epc = matchers(name, value)?,
                 "MATCH_anyEPC" => query.match_any_epc = matchers(name, value)?,
+                "MATCH_epcClass" => query.match_epc_class = class_matchers(name, value)?,
+                "MATCH_inputEPCClass" => query.match_input_epc_class = class_matchers(name, value)?,
+                "MATCH_outputEPCClass" => {
+                    query.match_output_epc_class = class_matchers(name, value)?
+                }
+                "MATCH_anyEPCClass" => query.match_any_epc_class = class_matchers(name, value)?,
                 "orderBy" => order_by = Some(order_field(name, value)?),
                 "orderDirection" => descending = direction(name, value)?,
                 "perPage" => query.per_page = per_page(name, value)?,
@@ -292,6 +328,33 @@ impl Query {
         self.matches_what_and_when(fields)
             && self.matches_why_and_where(fields)
             && self.matches_epcs(fields)
+            && self.matches_classes(fields)
+    }
+
+    fn matches_classes(&self, e: &Map<String, Value>) -> bool {
+        let any_of = |matchers: &[EpcMatcher], keys: &[&str]| {
+            matchers.is_empty()
+                || keys.iter().any(|key| {
+                    classes_at(e, key).any(|class| {
+                        let class = canonical_uri(class);
+                        matchers.iter().any(|m| m.matches(&class))
+                    })
+                })
+        };
+        any_of(
+            &self.match_epc_class,
+            &["quantityList", "childQuantityList"],
+        ) && any_of(&self.match_input_epc_class, &["inputQuantityList"])
+            && any_of(&self.match_output_epc_class, &["outputQuantityList"])
+            && any_of(
+                &self.match_any_epc_class,
+                &[
+                    "quantityList",
+                    "childQuantityList",
+                    "inputQuantityList",
+                    "outputQuantityList",
+                ],
+            )
     }
 
     fn matches_what_and_when(&self, e: &Map<String, Value>) -> bool {
@@ -444,6 +507,16 @@ fn ids_at<'a>(e: &'a Map<String, Value>, key: &str) -> impl Iterator<Item = &'a 
         _ => (&[][..], None),
     };
     list.iter().filter_map(Value::as_str).chain(single)
+}
+
+/// The `epcClass` of each entry of the quantity list at `key`.
+fn classes_at<'a>(e: &'a Map<String, Value>, key: &str) -> impl Iterator<Item = &'a str> {
+    let list = match e.get(key) {
+        Some(Value::Array(items)) => items.as_slice(),
+        _ => &[],
+    };
+    list.iter()
+        .filter_map(|q| q.get("epcClass").and_then(Value::as_str))
 }
 
 #[cfg(test)]

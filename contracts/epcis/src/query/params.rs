@@ -7,7 +7,7 @@ use crate::cbv::{self, Vocab};
 use crate::{canonical_uri, parse_time_ms};
 
 /// SimpleEventQuery parameters this node reads.
-const SUPPORTED: [&str; 20] = [
+const SUPPORTED: [&str; 24] = [
     "eventType",
     "GE_eventTime",
     "LT_eventTime",
@@ -24,6 +24,10 @@ const SUPPORTED: [&str; 20] = [
     "MATCH_inputEPC",
     "MATCH_outputEPC",
     "MATCH_anyEPC",
+    "MATCH_epcClass",
+    "MATCH_inputEPCClass",
+    "MATCH_outputEPCClass",
+    "MATCH_anyEPCClass",
     "orderBy",
     "orderDirection",
     "perPage",
@@ -117,6 +121,13 @@ pub(super) fn matchers(name: &str, value: &str) -> Result<Vec<EpcMatcher>, Query
     list(name, value)?
         .iter()
         .map(|v| EpcMatcher::parse(name, v))
+        .collect()
+}
+
+pub(super) fn class_matchers(name: &str, value: &str) -> Result<Vec<EpcMatcher>, QueryError> {
+    list(name, value)?
+        .iter()
+        .map(|v| EpcMatcher::parse_class(name, v))
         .collect()
 }
 

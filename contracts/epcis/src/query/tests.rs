@@ -393,3 +393,117 @@ fn test_malformed_events_never_match_a_filter_on_the_bad_field() {
     assert!(query(&[]).matches(&json!({})));
     assert!(!query(&[("GE_eventTime", "2025-01-01T00:00:00Z")]).matches(&json!({"eventTime": 5})));
 }
+
+/// Class-level events: a lot recalled (quantityList), a case of any lot packed
+/// (childQuantityList of the GTIN class), a lot blended into another (input and output).
+fn class_events() -> [Value; 3] {
+    let at = |mut e: Value| {
+        e["eventTime"] = json!("2025-01-10T08:00:00Z");
+        e["eventTimeZoneOffset"] = json!("+00:00");
+        e
+    };
+    [
+        at(json!({
+            "type": "ObjectEvent", "action": "OBSERVE", "disposition": "recalled",
+            "quantityList": [{"epcClass": "urn:epc:class:lgtin:9521234.054321.L1"}]
+        })),
+        at(json!({
+            "type": "AggregationEvent", "action": "ADD",
+            "parentID": "https://id.gs1.org/00/095212340000000013",
+            "childQuantityList": [{"epcClass": "https://id.gs1.org/01/09521234543213",
+                                   "quantity": 6}]
+        })),
+        at(json!({
+            "type": "TransformationEvent",
+            "inputQuantityList": [{"epcClass": "https://example.com/01/09521234543213/10/L2",
+                                   "quantity": 100, "uom": "LTR"}],
+            "outputQuantityList": [{"epcClass": "urn:epc:class:lgtin:9521234.054321.L3"}]
+        })),
+    ]
+}
+
+#[test]
+fn test_class_filters_step_table() {
+    let table: &[FilterCase<'_>] = &[
+        // Either spelling of lot L1.
+        (
+            &[("MATCH_epcClass", "urn:epc:class:lgtin:9521234.054321.L1")],
+            true,
+            false,
+            false,
+        ),
+        (
+            &[(
+                "MATCH_epcClass",
+                "https://id.gs1.org/01/09521234543213/10/L1",
+            )],
+            true,
+            false,
+            false,
+        ),
+        // The GTIN's class itself is a class of its own, not every lot.
+        (
+            &[("MATCH_epcClass", "https://id.gs1.org/01/09521234543213")],
+            false,
+            true,
+            false,
+        ),
+        // A pattern over the GTIN: its class and each of its lots.
+        (
+            &[("MATCH_anyEPCClass", "urn:epc:idpat:sgtin:9521234.054321.*")],
+            true,
+            true,
+            true,
+        ),
+        (
+            &[("MATCH_anyEPCClass", "urn:epc:idpat:sgtin:9521234.054322.*")],
+            false,
+            false,
+            false,
+        ),
+        (
+            &[(
+                "MATCH_inputEPCClass",
+                "urn:epc:class:lgtin:9521234.054321.L2",
+            )],
+            false,
+            false,
+            true,
+        ),
+        (
+            &[(
+                "MATCH_outputEPCClass",
+                "urn:epc:class:lgtin:9521234.054321.L2",
+            )],
+            false,
+            false,
+            false,
+        ),
+        (
+            &[("MATCH_anyEPCClass", "urn:epc:class:lgtin:9521234.054321.L3")],
+            false,
+            false,
+            true,
+        ),
+        // Instance filters do not look at classes, nor class filters at instances.
+        (
+            &[("MATCH_anyEPC", "urn:epc:class:lgtin:9521234.054321.L1")],
+            false,
+            false,
+            false,
+        ),
+    ];
+    let events = class_events();
+    for (pairs, want_r, want_p, want_t) in table {
+        let q = query(pairs);
+        let got: Vec<bool> = events.iter().map(|e| q.matches(e)).collect();
+        assert_eq!(got, [*want_r, *want_p, *want_t], "{pairs:?}");
+    }
+    // The instance events have no class: a class filter excludes them.
+    let q = query(&[("MATCH_anyEPCClass", "urn:epc:idpat:sgtin:9521234.054321.*")]);
+    assert!(!q.matches(&shipping()) && !q.matches(&packing()));
+    assert!(matches!(
+        refusal(&[("MATCH_epcClass", "urn:epc:idpat:sscc:9521234.*")]),
+        QueryError::BadValue { .. }
+    ));
+}
