@@ -106,6 +106,10 @@ pub struct Holder {
     /// has to bring back from it.
     pub unsold: u64,
     pub by_state: BTreeMap<LifeState, u64>,
+    /// Of its bottles in transit, how many are on their way to each org: the shipments a
+    /// recall can still stop.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub in_transit_to: BTreeMap<String, u64>,
     /// With `?holder=` naming it: its unsold bottles' codes (element strings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub codes: Option<Vec<String>>,
@@ -196,6 +200,9 @@ pub fn census(
                 ..Holder::default()
             });
         *entry.by_state.entry(bottle.state).or_default() += 1;
+        if let (LifeState::InTransit, Some(shipment)) = (bottle.state, &bottle.shipment) {
+            *entry.in_transit_to.entry(shipment.to.clone()).or_default() += 1;
+        }
         let unsold = !matches!(
             bottle.state,
             LifeState::Sold | LifeState::Destroyed | LifeState::Void
@@ -414,11 +421,25 @@ mod tests {
             ],
         );
 
+        chain.ops(
+            "producer",
+            vec![Op::Ship {
+                roots: roots(&["A5"]),
+                to: "distributor-1".into(),
+            }],
+        );
+
         let a = chain.census("A", Some("store-1"));
         assert_eq!(a.bottles, 6, "{a:?}");
         assert!(!a.recalled && !a.truncated);
         let count = |map: &BTreeMap<LifeState, u64>, state| map.get(&state).copied();
-        assert_eq!(count(&a.by_state, LifeState::Active), Some(4), "{a:?}");
+        assert_eq!(count(&a.by_state, LifeState::Active), Some(3), "{a:?}");
+        assert_eq!(count(&a.by_state, LifeState::InTransit), Some(1));
+        assert_eq!(
+            a.holders[0].in_transit_to.get("distributor-1"),
+            Some(&1),
+            "the shipment a recall can still stop"
+        );
         assert_eq!(count(&a.by_state, LifeState::InStock), Some(1));
         assert_eq!(count(&a.by_state, LifeState::Sold), Some(1));
         assert_eq!(
