@@ -66,6 +66,13 @@ pub struct NodeConfig {
     /// every request comes through that proxy: otherwise a client can claim any address.
     #[serde(default)]
     pub rpc_forwarded_for: bool,
+    /// HTTPS for the RPC: a PEM certificate chain (leaf first) and its PEM private key
+    /// (CometBFT's `tls_cert_file`/`tls_key_file`). Both or neither; with them the RPC
+    /// answers HTTPS only. A phone's browser checks proofs only on a secure page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpc_tls_cert: Option<std::path::PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpc_tls_key: Option<std::path::PathBuf>,
 }
 
 fn default_empty_block_wait_ms() -> u64 {
@@ -115,6 +122,8 @@ impl NodeConfig {
             submit_to: Vec::new(),
             db_cache_mb: default_db_cache_mb(),
             rpc_forwarded_for: false,
+            rpc_tls_cert: None,
+            rpc_tls_key: None,
         }
     }
 

@@ -35,6 +35,7 @@ pub mod shared;
 pub mod signing;
 pub mod streaming;
 pub mod tags;
+pub mod tls;
 pub mod verify;
 pub mod web;
 

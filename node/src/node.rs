@@ -433,8 +433,23 @@ pub async fn run(home: &Path) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(config.rpc_listen)
         .await
         .wrap_err_with(|| format!("cannot listen for RPC on {}", config.rpc_listen))?;
-    info!(rpc = %config.rpc_listen, "RPC listening");
-    let rpc = tokio::spawn(crate::rpc::serve(listener, shared.clone()));
+    let rpc = match (&config.rpc_tls_cert, &config.rpc_tls_key) {
+        (None, None) => {
+            info!(rpc = %config.rpc_listen, "RPC listening (HTTP)");
+            tokio::spawn(crate::rpc::serve(listener, shared.clone()))
+        }
+        (Some(cert), Some(key)) => {
+            let tls = crate::tls::server_config(cert, key)?;
+            let listener = crate::tls::TlsListener::new(listener, tls)?;
+            info!(rpc = %config.rpc_listen, "RPC listening (HTTPS)");
+            tokio::spawn(crate::rpc::serve_tls(listener, shared.clone()))
+        }
+        _ => {
+            return Err(eyre!(
+                "rpc_tls_cert and rpc_tls_key go together: set both for HTTPS, or neither"
+            ))
+        }
+    };
     tokio::spawn(watch_peers(channels.net_requests.clone(), shared.clone()));
 
     let app = App::new(

@@ -172,6 +172,17 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) -> st
     axum::serve(listener, app).await
 }
 
+/// Serves the RPC over HTTPS on `listener` (see `crate::tls`) until the task is aborted.
+pub async fn serve_tls(
+    listener: crate::tls::TlsListener,
+    shared: Arc<Shared>,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let app = router(shared).into_make_service_with_connect_info::<SocketAddr>();
+    // `tap_io` (doing nothing) gives the listener axum's peer-address `ConnectInfo`.
+    axum::serve(listener.tap_io(|_| {}), app).await
+}
+
 /// axum answers a body over the limit (and a few other extractor failures) in plain text;
 /// clients get the same JSON error shape as everywhere else.
 async fn typed_rejections(response: Response) -> Response {

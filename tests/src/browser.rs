@@ -66,6 +66,11 @@ pub fn dump_dom(url: &str) -> String {
             "--dump-dom",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
+        // A node serving HTTPS in a test has a self-signed certificate.
+        .args(
+            url.starts_with("https://")
+                .then_some("--ignore-certificate-errors"),
+        )
         .arg(url)
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out).expect("dom file"))

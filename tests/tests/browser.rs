@@ -304,6 +304,23 @@ async fn browser_shows_verdicts_history_and_checks_proofs() {
     eprintln!("browser: {}", chromium_version());
     let _serial = serial().await;
     let mut cluster = Cluster::new(4, 31600, 31700);
+    // Node 3 serves its RPC over HTTPS (a phone's browser checks proofs only on a secure
+    // page), with a self-signed certificate the browser is told to accept.
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).expect("certificate");
+    let cert = cluster.dir.path().join("rpc-cert.pem");
+    let key = cluster.dir.path().join("rpc-key.pem");
+    std::fs::write(&cert, made.cert.pem()).expect("write cert");
+    std::fs::write(&key, made.key_pair.serialize_pem()).expect("write key");
+    cluster.set_config(
+        3,
+        "rpc_tls_cert",
+        &format!("{:?}", cert.display().to_string()),
+    );
+    cluster.set_config(
+        3,
+        "rpc_tls_key",
+        &format!("{:?}", key.display().to_string()),
+    );
     cluster.start_all();
     cluster.wait_height(0, 2, MINUTE).await;
     let status = cluster.get(0, "/status").await.expect("status");
@@ -374,6 +391,18 @@ async fn browser_shows_verdicts_history_and_checks_proofs() {
             "FAILED",
             "distributor-1",
             "Alerts",
+        ],
+    );
+
+    // (i-a) The same page from the node that serves HTTPS: the browser checks the proof
+    // there too.
+    let https = cluster.rpcs[3].replace("http://", "https://");
+    let text = page(format!("{https}{}", bottle_path("B000001"))).await;
+    assert_shows(
+        &text,
+        &[
+            "Genuine. This bottle has not been sold yet.",
+            "Proof verified",
         ],
     );
 
@@ -624,6 +653,36 @@ async fn browser_shows_verdicts_history_and_checks_proofs() {
         );
         assert_hides(&text, &["Proof verified"]);
     }
+    // (x) The CLI reaches the HTTPS node too, trusting the certificate as a system CA
+    // (`SSL_CERT_FILE`): a recall sent there is final, and the page shows it.
+    let key_file = cluster.net_dir().join("orgs").join("producer.json");
+    let output = tokio::process::Command::new(jiu_tests::jiu_bin())
+        .args([
+            "tx",
+            "recall-lot",
+            "--rpc",
+            &https,
+            "--gtin",
+            GTIN,
+            "--lot",
+            "L-HTTPS",
+        ])
+        .arg("--key")
+        .arg(&key_file)
+        .arg("--wait")
+        .env("SSL_CERT_FILE", &cert)
+        .output()
+        .await
+        .expect("run jiu");
+    let said = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && said.contains("finalized"),
+        "{said}"
+    );
+    let text = page(format!("{https}/01/{GTIN}/10/L-HTTPS")).await;
+    assert_shows(&text, &["Lot recalled", "Proof verified"]);
+
     let proxy = TamperProxy::start(&node, hide_lot_recall).await;
     let text = page(format!("{}/01/{GTIN}/10/{LOT}", proxy.url)).await;
     assert_shows(
