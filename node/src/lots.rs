@@ -101,7 +101,8 @@ pub fn decode_row(value: &[u8]) -> Option<Vec<Sgtin>> {
 pub struct Holder {
     pub org_id: String,
     pub name: String,
-    pub role: Option<String>,
+    /// As verify answers name roles (`producer`, `distributor`, `store`, ...).
+    pub role: Option<jiu_contracts::Role>,
     /// Bottles in its custody that are neither sold, destroyed nor voided: what a recall
     /// has to bring back from it.
     pub unsold: u64,
@@ -194,9 +195,7 @@ pub fn census(
                 name: state
                     .org(&bottle.custodian)
                     .map_or_else(|| bottle.custodian.clone(), |o| o.name.clone()),
-                role: state
-                    .org(&bottle.custodian)
-                    .map(|o| format!("{:?}", o.role).to_uppercase()),
+                role: state.org(&bottle.custodian).map(|o| o.role),
                 ..Holder::default()
             });
         *entry.by_state.entry(bottle.state).or_default() += 1;
@@ -455,7 +454,7 @@ mod tests {
             .collect();
         assert_eq!(holders, [("producer", 4), ("store-1", 1)]);
         let store = &a.holders[1];
-        assert_eq!(store.role.as_deref(), Some("STORE"));
+        assert_eq!(store.role, Some(jiu_contracts::Role::Store));
         assert_eq!(
             store.codes.as_deref(),
             Some(&[Code::Item(bottle("A2")).element_string()][..]),
