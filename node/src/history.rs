@@ -92,22 +92,8 @@ pub fn rows_for_block(
 ) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut rows = Vec::new();
     for (tx_index, (tx, receipt)) in txs.iter().zip(receipts).enumerate() {
-        let Some(org_id) = receipt.events.iter().find_map(|e| match e {
-            Event::LifecycleApplied { org_id, .. } | Event::EpcisCaptured { org_id, .. } => {
-                Some(org_id.clone())
-            }
-            _ => None,
-        }) else {
-            continue; // not a lifecycle tx, or refused with an alert: the leaf carries it
-        };
-        let ops: Vec<&Op> = match &tx.body.payload {
-            Payload::Provenance { ops } => ops.iter().collect(),
-            Payload::Capture { .. } => receipt
-                .captured
-                .as_ref()
-                .map(|c| c.ops().collect())
-                .unwrap_or_default(),
-            _ => continue,
+        let Some((org_id, ops)) = applied_ops(tx, receipt) else {
+            continue;
         };
         // Every (code, line) of the tx, then one row per code: a stable sort by record key
         // keeps each code's lines in op order.
@@ -132,7 +118,7 @@ pub fn rows_for_block(
                 tx_index: tx_index as u32,
                 time_ms,
                 tx_id: receipt.tx_id,
-                org_id: org_id.clone(),
+                org_id: org_id.to_owned(),
                 lines: vec![first],
             };
             while let Some((_, line)) = lines.next_if(|(next, _)| *next == key) {
@@ -142,6 +128,31 @@ pub fn rows_for_block(
         }
     }
     rows
+}
+
+/// The org that signed `tx` and the lifecycle ops it applied, in op order (a capture's as
+/// its receipt carries them, mapped when it applied); `None` for a tx that applied none:
+/// not a lifecycle tx, or one refused with an alert (the leaf carries the alert).
+pub(crate) fn applied_ops<'a>(
+    tx: &'a SignedTx,
+    receipt: &'a Receipt,
+) -> Option<(&'a str, Vec<&'a Op>)> {
+    let org_id = receipt.events.iter().find_map(|e| match e {
+        Event::LifecycleApplied { org_id, .. } | Event::EpcisCaptured { org_id, .. } => {
+            Some(org_id.as_str())
+        }
+        _ => None,
+    })?;
+    let ops = match &tx.body.payload {
+        Payload::Provenance { ops } => ops.iter().collect(),
+        Payload::Capture { .. } => receipt
+            .captured
+            .as_ref()
+            .map(|c| c.ops().collect())
+            .unwrap_or_default(),
+        _ => return None,
+    };
+    Some((org_id, ops))
 }
 
 /// The codes an op names and the line each gets.

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use borsh::BorshDeserialize;
 use jiu_contracts::gs1::{Code, Gtin, Lot, Sgtin};
 use jiu_contracts::provenance::{LifeState, Op};
-use jiu_contracts::{Event, Payload, Receipt, SignedTx, State};
+use jiu_contracts::{Receipt, SignedTx, State};
 use serde::Serialize;
 
 use crate::db::{Db, DbError};
@@ -50,24 +50,8 @@ pub fn rows_for_block(
 ) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut rows = Vec::new();
     for (tx_index, (tx, receipt)) in txs.iter().zip(receipts).enumerate() {
-        // Applied: a refusal turned into an alert carries neither event.
-        let applied = receipt.events.iter().any(|e| {
-            matches!(
-                e,
-                Event::LifecycleApplied { .. } | Event::EpcisCaptured { .. }
-            )
-        });
-        if !applied {
+        let Some((_, ops)) = crate::history::applied_ops(tx, receipt) else {
             continue;
-        }
-        let ops: Vec<&Op> = match &tx.body.payload {
-            Payload::Provenance { ops } => ops.iter().collect(),
-            Payload::Capture { .. } => receipt
-                .captured
-                .as_ref()
-                .map(|c| c.ops().collect())
-                .unwrap_or_default(),
-            _ => continue,
         };
         let mut lots: BTreeMap<(Gtin, &Lot), Vec<&Sgtin>> = BTreeMap::new();
         for op in ops {
@@ -242,7 +226,7 @@ fn current(
 mod tests {
     use jiu_contracts::gs1::parse_code;
     use jiu_contracts::provenance::{Child, Flag};
-    use jiu_contracts::{PublicKey, TxBody};
+    use jiu_contracts::{Payload, PublicKey, TxBody};
     use jiu_genesis::devnet::devnet;
 
     use super::*;
