@@ -35,6 +35,8 @@ pub mod shared;
 pub mod signing;
 pub mod streaming;
 pub mod tags;
+#[cfg(test)]
+pub(crate) mod testchain;
 pub mod tls;
 pub mod verify;
 pub mod web;

@@ -226,13 +226,10 @@ fn current(
 mod tests {
     use jiu_contracts::gs1::parse_code;
     use jiu_contracts::provenance::{Child, Flag};
-    use jiu_contracts::{Payload, PublicKey, TxBody};
-    use jiu_genesis::devnet::devnet;
+    use jiu_contracts::Payload;
 
     use super::*;
-    use crate::block::{build, Parent};
-    use crate::context::{Address, BlockId};
-    use crate::db::{Col, CommitRecord};
+    use crate::testchain::Chain;
 
     const GTIN: &str = "09506000134352";
 
@@ -255,83 +252,8 @@ mod tests {
         Lot::parse(text).expect("lot")
     }
 
-    /// Blocks of one tx each, built as a node builds them, their `lots` rows committed.
-    struct Chain {
-        state: State,
-        parent: Parent,
-        chain_id: String,
-        keys: Vec<(String, ed25519_dalek::SigningKey)>,
-        db: Db,
-        nonce: u64,
-    }
-
-    impl Chain {
-        fn new() -> Self {
-            let net = devnet("jiu-lots", 4, 27100, Some([7; 32]));
-            Self {
-                state: State::new(net.genesis.initial_orgs()).expect("genesis state"),
-                parent: Parent {
-                    height: 0,
-                    id: BlockId(net.genesis.hash()),
-                    time_ms: 1_000,
-                },
-                chain_id: net.genesis.chain_id,
-                keys: net.org_keys,
-                db: Db::in_memory(),
-                nonce: 0,
-            }
-        }
-
-        /// Finalizes `org`'s `payload`; returns how many txs the block holds.
-        fn block(&mut self, org: &str, payload: Payload) -> usize {
-            let key = &self.keys.iter().find(|(id, _)| id == org).expect("org").1;
-            self.nonce += 1;
-            let body = TxBody {
-                chain_id: self.chain_id.clone(),
-                signer: PublicKey::from_signing_key(key),
-                nonce: self.nonce,
-                expires_at_height: 100,
-                payload,
-            };
-            let tx = SignedTx::sign(body, key).verify().expect("signed");
-            let time_ms = self.parent.time_ms + 1_000;
-            let (executed, _) = build(
-                &self.state,
-                &self.parent,
-                &self.chain_id,
-                Address([1; 20]),
-                time_ms,
-                vec![tx],
-                std::time::Duration::from_secs(60),
-            );
-            let height = executed.block.header.height;
-            let index_rows = rows_for_block(height, &executed.block.txs, &executed.receipts)
-                .into_iter()
-                .map(|(k, v)| (Col::Lots, k, v))
-                .collect();
-            self.db
-                .commit(CommitRecord {
-                    height,
-                    index_rows,
-                    ..CommitRecord::default()
-                })
-                .expect("commit");
-            self.parent = Parent {
-                height,
-                id: executed.id,
-                time_ms,
-            };
-            self.state = executed.state;
-            executed.block.txs.len()
-        }
-
-        fn ops(&mut self, org: &str, ops: Vec<Op>) {
-            assert_eq!(self.block(org, Payload::Provenance { ops }), 1, "applied");
-        }
-
-        fn census(&self, text: &str, holder: Option<&str>) -> Census {
-            census(&self.db, &self.state, &gtin(), &lot(text), holder).expect("census")
-        }
+    fn census_of(chain: &Chain, text: &str, holder: Option<&str>) -> Census {
+        census(&chain.db, &chain.state, &gtin(), &lot(text), holder).expect("census")
     }
 
     #[test]
@@ -343,9 +265,9 @@ mod tests {
             volume_ml: 500,
             abv_bp: 5300,
         };
-        assert_eq!(chain.block("producer", product), 1);
+        assert_eq!(chain.block_of("producer", product), 1);
         // Two lots in one tx, then more of the first lot in another.
-        chain.ops(
+        chain.block(
             "producer",
             vec![
                 Op::Commission {
@@ -362,7 +284,7 @@ mod tests {
                 },
             ],
         );
-        chain.ops(
+        chain.block(
             "producer",
             vec![Op::Commission {
                 items: bottles(&["A5", "A6"]),
@@ -370,27 +292,27 @@ mod tests {
             }],
         );
         let roots = |serials: &[&str]| serials.iter().map(|s| Child::Bottle(bottle(s))).collect();
-        chain.ops(
+        chain.block(
             "producer",
             vec![Op::Ship {
                 roots: roots(&["A1", "A2"]),
                 to: "store-1".into(),
             }],
         );
-        chain.ops(
+        chain.block(
             "store-1",
             vec![Op::Receive {
                 roots: roots(&["A1", "A2"]),
             }],
         );
-        chain.ops(
+        chain.block(
             "store-1",
             vec![Op::Sell {
                 items: bottles(&["A1"]),
                 city: "Guiyang".into(),
             }],
         );
-        chain.ops(
+        chain.block(
             "producer",
             vec![
                 Op::SetFlag {
@@ -404,7 +326,7 @@ mod tests {
             ],
         );
 
-        chain.ops(
+        chain.block(
             "producer",
             vec![Op::Ship {
                 roots: roots(&["A5"]),
@@ -412,7 +334,7 @@ mod tests {
             }],
         );
 
-        let a = chain.census("A", Some("store-1"));
+        let a = census_of(&chain, "A", Some("store-1"));
         assert_eq!(a.bottles, 6, "{a:?}");
         assert!(!a.recalled && !a.truncated);
         let count = |map: &BTreeMap<LifeState, u64>, state| map.get(&state).copied();
@@ -449,7 +371,7 @@ mod tests {
             "only the named holder's codes"
         );
 
-        let b = chain.census("B", None);
+        let b = census_of(&chain, "B", None);
         assert_eq!((b.bottles, b.holders.len()), (2, 1));
         assert!(matches!(
             census(&chain.db, &chain.state, &gtin(), &lot("C"), None),
@@ -461,9 +383,9 @@ mod tests {
             lot: lot("A"),
             recalled: true,
         };
-        assert_eq!(chain.block("producer", recall), 1);
-        assert!(chain.census("A", None).recalled);
-        assert!(!chain.census("B", None).recalled);
+        assert_eq!(chain.block_of("producer", recall), 1);
+        assert!(census_of(&chain, "A", None).recalled);
+        assert!(!census_of(&chain, "B", None).recalled);
     }
 
     #[test]

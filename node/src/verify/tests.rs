@@ -2,15 +2,10 @@
 
 use jiu_contracts::gs1::{parse_code, Sgtin};
 use jiu_contracts::provenance::{Child, ContainerId, Flag, Op};
-use jiu_contracts::{Hash, Payload, PublicKey, SignedTx, TxBody};
-use jiu_genesis::devnet::devnet;
+use jiu_contracts::{Hash, Payload};
 
 use super::*;
-use crate::block::{build, Parent};
-use crate::context::{Address, BlockId};
-use crate::db::{Col, CommitRecord, Db};
-use crate::proof::{CertificateJson, CommitSignatureJson};
-use crate::shared::Tip;
+use crate::testchain::Chain;
 
 fn bottle(serial: &str) -> Sgtin {
     match parse_code(&format!("(01)09506000134352(21){serial}")) {
@@ -21,114 +16,6 @@ fn bottle(serial: &str) -> Sgtin {
 
 fn case(serial: &str) -> ContainerId {
     ContainerId::Case(bottle(serial))
-}
-
-struct Chain {
-    state: State,
-    parent: Parent,
-    chain_id: String,
-    keys: Vec<(String, ed25519_dalek::SigningKey)>,
-    db: Db,
-    nonce: u64,
-    header: Option<BlockHeader>,
-}
-
-impl Chain {
-    fn new() -> Self {
-        let net = devnet("jiu-verify", 4, 27000, Some([6; 32]));
-        Self {
-            state: State::new(net.genesis.initial_orgs()).expect("genesis state"),
-            parent: Parent {
-                height: 0,
-                id: BlockId(net.genesis.hash()),
-                time_ms: 1_000,
-            },
-            chain_id: net.genesis.chain_id,
-            keys: net.org_keys,
-            db: Db::in_memory(),
-            nonce: 0,
-            header: None,
-        }
-    }
-
-    /// One block with one tx of `org`'s ops; its history rows go to the db.
-    fn block(&mut self, org: &str, ops: Vec<Op>) {
-        self.block_of(org, Payload::Provenance { ops });
-    }
-
-    /// One block with one tx of `org`'s `payload`.
-    fn block_of(&mut self, org: &str, payload: Payload) {
-        let key = &self.keys.iter().find(|(id, _)| id == org).expect("org").1;
-        self.nonce += 1;
-        let body = TxBody {
-            chain_id: self.chain_id.clone(),
-            signer: PublicKey::from_signing_key(key),
-            nonce: self.nonce,
-            expires_at_height: 100,
-            payload,
-        };
-        let tx = SignedTx::sign(body, key).verify().expect("signed");
-        let time_ms = self.parent.time_ms + 1_000;
-        let (executed, _) = build(
-            &self.state,
-            &self.parent,
-            &self.chain_id,
-            Address([1; 20]),
-            time_ms,
-            vec![tx],
-            std::time::Duration::from_secs(60),
-        );
-        let height = executed.block.header.height;
-        let rows = crate::history::rows_for_block(
-            height,
-            time_ms,
-            &executed.block.txs,
-            &executed.receipts,
-        );
-        let index_rows: Vec<_> = rows
-            .into_iter()
-            .map(|(k, v)| (Col::History, k, v))
-            .collect();
-        self.db
-            .commit(CommitRecord {
-                height,
-                index_rows,
-                ..CommitRecord::default()
-            })
-            .expect("commit");
-        self.parent = Parent {
-            height,
-            id: executed.id,
-            time_ms,
-        };
-        self.header = Some(executed.block.header.clone());
-        self.state = executed.state;
-    }
-
-    fn committed(&self) -> Committed {
-        let header = self.header.clone().expect("a block");
-        let certificate = CertificateJson {
-            height: header.height,
-            round: 0,
-            block_id: self.parent.id,
-            signatures: vec![CommitSignatureJson {
-                address: Address([2; 20]),
-                signature: [3; 64],
-            }],
-        };
-        let tip = Tip {
-            height: header.height,
-            block_id: self.parent.id,
-            time_ms: header.time_ms,
-            state_root: header.state_root,
-        };
-        Committed::new(
-            tip,
-            std::sync::Arc::new(self.state.clone()),
-            Some(header),
-            Some(certificate),
-        )
-    }
 }
 
 /// Bottles in cases in a pallet, shipped through a distributor to a store; one case
@@ -214,11 +101,20 @@ fn chain() -> Chain {
             flag: Flag::Recalled,
         }],
     );
-    // Not shipped to it: refused with an alert on the case.
+    // The pallet, with CASE2 still in it, goes back to the distributor, and the producer
+    // tries to receive it: not shipped to it, so refused with a DIVERTED alert on the
+    // pallet, which the bottles inside show as a warning.
     chain.block(
-        "distributor-1",
+        "store-1",
+        vec![Op::Ship {
+            roots: vec![Child::Container(pallet.clone())],
+            to: "distributor-1".into(),
+        }],
+    );
+    chain.block(
+        "producer",
         vec![Op::Receive {
-            roots: vec![Child::Container(case("CASE2"))],
+            roots: vec![Child::Container(pallet)],
         }],
     );
     chain
@@ -415,12 +311,18 @@ fn test_a_lot_on_the_label_is_compared_with_the_commissioned_one() {
             .cloned()
             .collect()
     };
-    // B4: commissioned in lot L1, in a case with a diversion warning: genuine.
+    // B4: commissioned in lot L1, in a pallet with a diversion warning: genuine.
     for code in [
         "(01)09506000134352(21)B4",
         "https://id.gs1.org/01/09506000134352/10/L1/21/B4",
     ] {
         let answer = ask(code);
+        let diverted = answer["alerts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|a| a["code"] == "DIVERTED" && a["severity"] == "warning");
+        assert!(diverted, "{code}: {answer}");
         assert_eq!(answer["lot"], "L1", "{code}: {answer}");
         assert_eq!(answer["verdict"], "GENUINE_UNSOLD", "{code}: {answer}");
         assert!(mismatches(&answer).is_empty(), "{code}: {answer}");
