@@ -159,15 +159,7 @@ function renderProduct(answer) {
   const list = $("product");
   list.replaceChildren();
   if (answer.code) fact(list, "Code", answer.element_string || answer.code);
-  if (answer.product) {
-    const product = answer.product;
-    if (product.name) fact(list, "Product", String(product.name));
-    if (product.volume_ml !== undefined && product.abv_bp !== undefined) {
-      fact(list, "Bottle", `${product.volume_ml} ml, ${(product.abv_bp / 100).toFixed(2)}% alcohol`);
-    }
-    fact(list, "GTIN", String(product.gtin));
-    fact(list, "Producer", name(product.producer));
-  }
+  if (answer.product) masterData(list, answer.product);
   if (answer.lot) {
     fact(list, "Lot", String(answer.lot));
   }
@@ -177,6 +169,16 @@ function renderProduct(answer) {
   if (answer.replaced_by) fact(list, "Replaced by", String(answer.replaced_by));
   if (answer.kind === "container") fact(list, "Kind", "A case or pallet, not a bottle");
   show("product-section", list.children.length > 0);
+}
+
+/** The product's name, bottle, GTIN and producer, as facts. */
+function masterData(list, product) {
+  if (product.name) fact(list, "Product", String(product.name));
+  if (product.volume_ml !== undefined && product.abv_bp !== undefined) {
+    fact(list, "Bottle", `${product.volume_ml} ml, ${(product.abv_bp / 100).toFixed(2)}% alcohol`);
+  }
+  fact(list, "GTIN", String(product.gtin));
+  fact(list, "Producer", name(product.producer));
 }
 
 function renderSale(sale) {
@@ -352,13 +354,7 @@ function renderProductVerdict(answer) {
 function renderProductFacts(answer) {
   const list = $("product");
   list.replaceChildren();
-  const product = answer.product || {};
-  if (product.name) fact(list, "Product", String(product.name));
-  if (product.volume_ml !== undefined && product.abv_bp !== undefined) {
-    fact(list, "Bottle", `${product.volume_ml} ml, ${(product.abv_bp / 100).toFixed(2)}% alcohol`);
-  }
-  fact(list, "GTIN", String(answer.gtin));
-  fact(list, "Producer", name(product.producer));
+  masterData(list, answer.product || {});
   if (answer.lot) {
     fact(list, "Lot", String(answer.lot.lot) + (answer.lot.recalled ? " (recalled)" : " (not recalled)"));
   }
