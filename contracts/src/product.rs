@@ -41,7 +41,7 @@ pub const ABV_BP_MAX: u16 = 10_000;
 pub const RECALLED_LOTS_MAX: usize = 64;
 
 /// Domain of a product's state-root leaf.
-const PRODUCT_LEAF_DOMAIN: &[u8] = b"product\0";
+pub(crate) const PRODUCT_LEAF_DOMAIN: &[u8] = b"product\0";
 
 /// One GTIN's master data.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -118,6 +118,39 @@ pub struct ProductProof {
     pub state_path: Vec<Hash>,
 }
 
+/// A state-root leaf beside the place an unregistered GTIN's leaf would take, with the
+/// bytes it hashes (domain and borsh body), so a verifier sees what kind of leaf it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeighbourLeaf {
+    // Fields in key order, as answers write their JSON.
+    #[serde(with = "jiu_types::serde_hex")]
+    pub leaf_bytes: Vec<u8>,
+    pub state_leaf_index: u64,
+    /// RFC 6962 path of the leaf, deepest sibling first.
+    #[serde(with = "crate::smt::serde_hex_list")]
+    pub state_path: Vec<Hash>,
+}
+
+/// Proof that no product is registered under a GTIN: the two neighbouring leaves of the
+/// state root between which its leaf would sit.
+///
+/// The state root's leaves are the orgs, then the products in GTIN order, then the anchors
+/// leaf (`State::root`). So two adjacent leaves, the first an org or a product with a
+/// smaller GTIN and the second a product with a larger GTIN or the anchors leaf, leave no
+/// place for the GTIN: with no products at all they are the last org and the anchors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductAbsenceProof {
+    // Fields in key order, as answers write their JSON.
+    pub after: NeighbourLeaf,
+    pub before: NeighbourLeaf,
+    pub state_leaf_count: u64,
+}
+
+/// Domain of an org's state-root leaf.
+pub(crate) const ORG_LEAF_DOMAIN: &[u8] = b"org\0";
+/// Domain of the anchors' state-root leaf, the first after the products.
+pub(crate) const ANCHORS_LEAF_DOMAIN: &[u8] = b"anchors\0";
+
 /// Why a product proof fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ProductProofError {
@@ -125,14 +158,70 @@ pub enum ProductProofError {
     /// altered, or it is not the chain's entry for its GTIN.
     #[error("the product and its path do not hash to the state root")]
     StateRoot,
+    /// An absence proof's leaf does not hash, along its path, to the state root.
+    #[error("the {0} leaf of the absence proof and its path do not hash to the state root")]
+    NeighbourRoot(&'static str),
+    /// The two leaves are not adjacent, or do not enclose the GTIN's place.
+    #[error("the absence proof does not enclose the GTIN's place: {0}")]
+    NotEnclosed(&'static str),
 }
 
 impl ProductProofError {
     pub fn code(&self) -> &'static str {
         match self {
             ProductProofError::StateRoot => "PRODUCT_TAMPERED",
+            ProductProofError::NeighbourRoot(_) | ProductProofError::NotEnclosed(_) => {
+                "ABSENCE_NOT_PROVEN"
+            }
         }
     }
+}
+
+/// The GTIN of a product leaf's bytes (its borsh body starts with the GTIN as a `u64`), or
+/// `None` for a leaf of another kind.
+fn product_leaf_gtin(leaf_bytes: &[u8]) -> Option<u64> {
+    let body = leaf_bytes.strip_prefix(PRODUCT_LEAF_DOMAIN)?;
+    Some(u64::from_le_bytes(body.get(..8)?.try_into().ok()?))
+}
+
+/// Checks that no product of `gtin` is a leaf of `state_root` (see [`ProductAbsenceProof`]).
+pub fn verify_product_absence(
+    state_root: &Hash,
+    gtin: &Gtin,
+    proof: &ProductAbsenceProof,
+) -> Result<(), ProductProofError> {
+    for (name, leaf) in [("first", &proof.before), ("second", &proof.after)] {
+        if !crate::state::is_state_leaf(
+            merkle::leaf_hash(&leaf.leaf_bytes),
+            leaf.state_leaf_index,
+            proof.state_leaf_count,
+            &leaf.state_path,
+            state_root,
+        ) {
+            return Err(ProductProofError::NeighbourRoot(name));
+        }
+    }
+    if proof.before.state_leaf_index.checked_add(1) != Some(proof.after.state_leaf_index) {
+        return Err(ProductProofError::NotEnclosed(
+            "the two leaves are not adjacent",
+        ));
+    }
+    let gtin = gtin.value();
+    let before_ok = proof.before.leaf_bytes.starts_with(ORG_LEAF_DOMAIN)
+        || product_leaf_gtin(&proof.before.leaf_bytes).is_some_and(|g| g < gtin);
+    if !before_ok {
+        return Err(ProductProofError::NotEnclosed(
+            "the first leaf is neither an org nor a product of a smaller GTIN",
+        ));
+    }
+    let after_ok = proof.after.leaf_bytes.starts_with(ANCHORS_LEAF_DOMAIN)
+        || product_leaf_gtin(&proof.after.leaf_bytes).is_some_and(|g| g > gtin);
+    if !after_ok {
+        return Err(ProductProofError::NotEnclosed(
+            "the second leaf is neither a product of a larger GTIN nor the anchors",
+        ));
+    }
+    Ok(())
 }
 
 /// Checks that `product` is a leaf of `state_root`.

@@ -752,6 +752,67 @@ impl State {
         })
     }
 
+    /// Proof that no product is registered under `gtin`: the leaves either side of its
+    /// place (see [`crate::product::ProductAbsenceProof`]); `None` if one is.
+    pub fn prove_product_absence_in(
+        &self,
+        gtin: &crate::gs1::Gtin,
+        leaves: &ProofLeaves,
+    ) -> Option<crate::product::ProductAbsenceProof> {
+        if self.products.contains_key(gtin) {
+            return None;
+        }
+        // The leaf after the place: the first product of a larger GTIN, or the anchors.
+        let after = self.orgs.len() + self.products.range(..*gtin).count();
+        let before_bytes = match after.checked_sub(self.orgs.len() + 1) {
+            Some(product) => {
+                let mut bytes = crate::product::PRODUCT_LEAF_DOMAIN.to_vec();
+                let product = self.products.values().nth(product)?;
+                BorshSerialize::serialize(product, &mut bytes)
+                    .expect("borsh writes to a Vec cannot fail");
+                bytes
+            }
+            // The first product's place: the leaf before it is the last org's.
+            None => org_leaf_bytes(self.orgs.values().next_back()?),
+        };
+        let after_bytes = match self.products.range(*gtin..).next() {
+            Some((_, product)) => {
+                let mut bytes = crate::product::PRODUCT_LEAF_DOMAIN.to_vec();
+                BorshSerialize::serialize(product, &mut bytes)
+                    .expect("borsh writes to a Vec cannot fail");
+                bytes
+            }
+            None => self.anchors_leaf_bytes(),
+        };
+        let neighbour = |index: usize, leaf_bytes: Vec<u8>| {
+            assert!(
+                leaves.leaves.get(index) == Some(&merkle::leaf_hash(&leaf_bytes)),
+                "proof leaves are made from the state they prove"
+            );
+            Some(crate::product::NeighbourLeaf {
+                state_leaf_index: index as u64,
+                state_path: merkle::proof(&leaves.leaves, index)?,
+                leaf_bytes,
+            })
+        };
+        Some(crate::product::ProductAbsenceProof {
+            state_leaf_count: leaves.leaves.len() as u64,
+            before: neighbour(after.checked_sub(1)?, before_bytes)?,
+            after: neighbour(after, after_bytes)?,
+        })
+    }
+
+    /// The bytes of the anchors' state-root leaf, the first after the products.
+    fn anchors_leaf_bytes(&self) -> Vec<u8> {
+        let count = self.anchors_count.to_le_bytes();
+        [
+            crate::product::ANCHORS_LEAF_DOMAIN,
+            &count,
+            &self.anchors_acc,
+        ]
+        .concat()
+    }
+
     /// The state root; see the module doc for the leaves.
     pub fn root(&self) -> Hash {
         merkle::root(&self.root_leaves())
@@ -762,18 +823,10 @@ impl State {
         let mut leaves: Vec<Hash> = self
             .orgs
             .values()
-            .map(|org| {
-                let mut bytes = b"org\0".to_vec();
-                BorshSerialize::serialize(org, &mut bytes)
-                    .expect("borsh writes to a Vec cannot fail");
-                merkle::leaf_hash(&bytes)
-            })
+            .map(|org| merkle::leaf_hash(&org_leaf_bytes(org)))
             .collect();
         leaves.extend(self.products.values().map(Product::leaf_hash));
-        let count = self.anchors_count.to_le_bytes();
-        leaves.push(merkle::leaf_hash(
-            &[b"anchors\0".as_slice(), &count, &self.anchors_acc].concat(),
-        ));
+        leaves.push(merkle::leaf_hash(&self.anchors_leaf_bytes()));
         let height = self.height.to_le_bytes();
         leaves.push(merkle::leaf_hash(
             &[b"height\0".as_slice(), &height].concat(),
@@ -861,6 +914,13 @@ pub(crate) fn is_state_leaf(
         (Ok(index), Ok(count)) => merkle::verify(leaf, index, count, path, *state_root),
         _ => false,
     }
+}
+
+/// The bytes of an org's state-root leaf.
+fn org_leaf_bytes(org: &Org) -> Vec<u8> {
+    let mut bytes = crate::product::ORG_LEAF_DOMAIN.to_vec();
+    BorshSerialize::serialize(org, &mut bytes).expect("borsh writes to a Vec cannot fail");
+    bytes
 }
 
 /// The state-root leaf that commits to the records tree.

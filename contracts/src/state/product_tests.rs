@@ -174,3 +174,98 @@ fn test_product_proof_verifies_and_names_tampering() {
     assert_eq!(restored.root(), root);
     assert_eq!(restored.product(&gtin()), Some(&product));
 }
+
+/// A product of `gtin` (any valid GTIN-14) registered by the producer.
+fn set_product_of(gtin: &str) -> Payload {
+    Payload::SetProduct {
+        gtin: Gtin::parse(gtin).expect("test gtin"),
+        name: format!("Product {gtin}"),
+        volume_ml: 700,
+        abv_bp: 4300,
+    }
+}
+
+#[test]
+fn test_product_absence_proof_encloses_the_gtin_and_names_tampering() {
+    use crate::product::verify_product_absence;
+    // GTINs with valid check digits, in increasing order.
+    let [low, a, mid, b, high] = [
+        "00000000000017",
+        "09506000134352",
+        "09506000134369",
+        "09506000134376",
+        "99999999999997",
+    ]
+    .map(|g| Gtin::parse(g).expect("test gtin"));
+    let mut state = genesis();
+    // No products: the last org's leaf and the anchors' enclose every GTIN.
+    let leaves = state.proof_leaves();
+    let proof = state
+        .prove_product_absence_in(&mid, &leaves)
+        .expect("absent");
+    assert!(proof.before.leaf_bytes.starts_with(b"org\0"));
+    assert!(proof.after.leaf_bytes.starts_with(b"anchors\0"));
+    verify_product_absence(&state.root(), &mid, &proof).expect("no products");
+
+    apply(&mut state, PRODUCER, 1, set_product_of(&a.to_string())).expect("a");
+    apply(&mut state, PRODUCER, 2, set_product_of(&b.to_string())).expect("b");
+    let root = state.root();
+    let leaves = state.proof_leaves();
+    // Registered GTINs have no absence proof.
+    assert!(state.prove_product_absence_in(&a, &leaves).is_none());
+    assert!(state.prove_product_absence_in(&b, &leaves).is_none());
+    let mut proofs = Vec::new();
+    for (gtin, before, after) in [
+        (low, &b"org\0"[..], &b"product\0"[..]),
+        (mid, b"product\0", b"product\0"),
+        (high, b"product\0", b"anchors\0"),
+    ] {
+        let proof = state
+            .prove_product_absence_in(&gtin, &leaves)
+            .expect("absent");
+        assert!(proof.before.leaf_bytes.starts_with(before), "{gtin}");
+        assert!(proof.after.leaf_bytes.starts_with(after), "{gtin}");
+        verify_product_absence(&root, &gtin, &proof).expect("proves the absence");
+        // Nor does a proof of one place say anything of a registered GTIN beside it.
+        for registered in [a, b] {
+            assert!(matches!(
+                verify_product_absence(&root, &registered, &proof),
+                Err(ProductProofError::NotEnclosed(_))
+            ));
+        }
+        proofs.push(proof);
+    }
+
+    // Tampered copies fail, each with its reason.
+    let proof = &proofs[1];
+    let mut altered = proof.clone();
+    altered.after.leaf_bytes[10] ^= 1;
+    assert_eq!(
+        verify_product_absence(&root, &mid, &altered),
+        Err(ProductProofError::NeighbourRoot("second"))
+    );
+    // Two real leaves that are not neighbours: the first product and the anchors.
+    let mut gap = proofs[0].clone();
+    gap.before = proof.before.clone();
+    gap.after = proofs[2].after.clone();
+    assert!(matches!(
+        verify_product_absence(&root, &mid, &gap),
+        Err(ProductProofError::NotEnclosed(_))
+    ));
+    // The same leaves swapped.
+    let swapped = crate::product::ProductAbsenceProof {
+        before: proof.after.clone(),
+        after: proof.before.clone(),
+        ..proof.clone()
+    };
+    assert!(verify_product_absence(&root, &mid, &swapped).is_err());
+    // Another root (a later state) does not take it.
+    apply(&mut state, PRODUCER, 3, set_product_of(&mid.to_string())).expect("mid");
+    assert!(state
+        .prove_product_absence_in(&mid, &state.proof_leaves())
+        .is_none());
+    assert_eq!(
+        verify_product_absence(&state.root(), &mid, proof),
+        Err(ProductProofError::NeighbourRoot("first"))
+    );
+}
