@@ -82,7 +82,10 @@ pub fn run_args(args: VerifyArgs) -> Result<()> {
     if value.get("verdict").is_some() {
         return run(VerifyCmd::Record { file, genesis });
     }
-    if value.get("kind").and_then(|k| k.as_str()) == Some("product") {
+    if matches!(
+        value.get("kind").and_then(|k| k.as_str()),
+        Some("product" | "unregistered")
+    ) {
         return run(VerifyCmd::Product { file, genesis });
     }
     Err(eyre!(
@@ -127,6 +130,13 @@ pub fn run(cmd: VerifyCmd) -> Result<()> {
             let genesis = Genesis::load(&genesis)?;
             let answer = read_json(&file)?;
             match verify_product_answer(&genesis, &answer) {
+                Ok(ok) if !ok.registered => {
+                    println!(
+                        "ok: no product is registered under GTIN {} (absence proven) at height {} ({}), signed by {} of {} voting power",
+                        ok.gtin, ok.height, ok.block_id, ok.signed_power, ok.total_power
+                    );
+                    Ok(())
+                }
                 Ok(ok) => {
                     let lot = match &ok.lot {
                         Some((lot, true)) => format!("; lot {lot} is RECALLED"),

@@ -361,6 +361,9 @@ pub fn verify_record_answer(
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct VerifiedProduct {
     pub gtin: String,
+    /// Whether a product is registered under the GTIN: `false` when the answer proved
+    /// that none is (then name, recalled lots and lot are empty).
+    pub registered: bool,
     pub name: String,
     pub height: u64,
     pub block_id: BlockId,
@@ -378,7 +381,11 @@ struct ProductAnswerProof {
     block_id: BlockId,
     header: BlockHeader,
     certificate: CertificateJson,
-    product: crate::verify::ProductProofJson,
+    /// A registered product's leaf, or (for an unregistered GTIN) the proof of its absence.
+    #[serde(default)]
+    product: Option<crate::verify::ProductProofJson>,
+    #[serde(default)]
+    absence: Option<jiu_contracts::product::ProductAbsenceProof>,
 }
 
 /// Checks a product answer offline: header and certificate against the genesis
@@ -396,12 +403,6 @@ pub fn verify_product_answer(
     verify_header(genesis, &proof.header, proof.block_id)?;
     let signed =
         verify_header_certificate(genesis, &proof.header, proof.block_id, &proof.certificate)?;
-    let product = &proof.product.product;
-    jiu_contracts::product::verify_product(&proof.header.state_root, product, &proof.product.proof)
-        .map_err(|e| ProofError::Record {
-            code: e.code(),
-            message: e.to_string(),
-        })?;
     let shown = |name: &'static str, shown: serde_json::Value, proven: serde_json::Value| {
         if shown == proven {
             Ok(())
@@ -414,10 +415,56 @@ pub fn verify_product_answer(
         }
     };
     let text = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_owned);
-    // The product is the one asked for.
     let query = field("query");
     let asked_gtin = text(query.and_then(|q| q.get("gtin")))
         .and_then(|g| jiu_contracts::gs1::Gtin::parse(&g).ok());
+    let total_power = genesis.validators.iter().map(|v| v.power).sum();
+    let proof_error = |e: jiu_contracts::product::ProductProofError| ProofError::Record {
+        code: e.code(),
+        message: e.to_string(),
+    };
+    let proven = match (&proof.product, &proof.absence) {
+        (Some(proven), _) => proven,
+        (None, Some(absence)) => {
+            // No product of the asked GTIN: the proof encloses its place, and the answer
+            // says so of that GTIN.
+            let gtin = asked_gtin.ok_or_else(|| {
+                ProofError::Malformed("the answer does not say which GTIN was asked".into())
+            })?;
+            jiu_contracts::product::verify_product_absence(
+                &proof.header.state_root,
+                &gtin,
+                absence,
+            )
+            .map_err(proof_error)?;
+            shown(
+                "gtin",
+                field("gtin").cloned().unwrap_or_default(),
+                serde_json::json!(gtin.to_string()),
+            )?;
+            shown(
+                "kind",
+                field("kind").cloned().unwrap_or_default(),
+                serde_json::json!("unregistered"),
+            )?;
+            return Ok(VerifiedProduct {
+                gtin: gtin.to_string(),
+                registered: false,
+                name: String::new(),
+                height: proof.header.height,
+                block_id: proof.block_id,
+                signed_power: signed,
+                total_power,
+                recalled_lots: Vec::new(),
+                lot: None,
+            });
+        }
+        (None, None) => return Err(ProofError::NoProof),
+    };
+    let product = &proven.product;
+    jiu_contracts::product::verify_product(&proof.header.state_root, product, &proven.proof)
+        .map_err(proof_error)?;
+    // The product is the one asked for.
     shown(
         "query",
         serde_json::json!(asked_gtin.map(|g| g.to_string())),
@@ -471,11 +518,12 @@ pub fn verify_product_answer(
     };
     Ok(VerifiedProduct {
         gtin: product.gtin.to_string(),
+        registered: true,
         name: product.name.clone(),
         height: proof.header.height,
         block_id: proof.block_id,
         signed_power: signed,
-        total_power: genesis.validators.iter().map(|v| v.power).sum(),
+        total_power,
         recalled_lots: product
             .recalled_lots
             .iter()

@@ -438,10 +438,18 @@ async fn resolve_product(
     let committed = shared.committed();
     match crate::verify::product_answer(&committed, &gtin, lot.as_deref()) {
         Ok(body) => Ok((vary, [(header::CONTENT_TYPE, "application/json")], body).into_response()),
+        // The error with the proof that no product of the GTIN is on chain.
+        Err(crate::verify::ProductAnswerError::UnknownProduct(_, body)) => Ok((
+            StatusCode::NOT_FOUND,
+            vary,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()),
         Err(error) => {
             let status = match error {
                 crate::verify::ProductAnswerError::InvalidCode(_) => StatusCode::BAD_REQUEST,
-                crate::verify::ProductAnswerError::UnknownProduct(_) => StatusCode::NOT_FOUND,
+                crate::verify::ProductAnswerError::UnknownProduct(..) => StatusCode::NOT_FOUND,
                 crate::verify::ProductAnswerError::NoBlock => StatusCode::SERVICE_UNAVAILABLE,
             };
             Err(ApiError::new(status, error.code(), error.to_string()))

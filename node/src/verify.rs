@@ -326,9 +326,10 @@ pub enum ProductAnswerError {
     /// The GTIN or the lot does not parse.
     #[error("{0}")]
     InvalidCode(String),
-    /// Nobody registered the GTIN: the chain keeps no master data or recalls for it.
+    /// Nobody registered the GTIN: the chain keeps no master data or recalls for it. The
+    /// answer (JSON bytes, sent with 404) carries the error and the proof of the absence.
     #[error("GTIN {0} has no registered product on this chain")]
-    UnknownProduct(jiu_contracts::gs1::Gtin),
+    UnknownProduct(jiu_contracts::gs1::Gtin, Vec<u8>),
     /// Height 0: nothing is signed yet.
     #[error("the chain has no block yet")]
     NoBlock,
@@ -338,7 +339,7 @@ impl ProductAnswerError {
     pub fn code(&self) -> &'static str {
         match self {
             ProductAnswerError::InvalidCode(_) => "INVALID_CODE",
-            ProductAnswerError::UnknownProduct(_) => "UNKNOWN_PRODUCT",
+            ProductAnswerError::UnknownProduct(..) => "UNKNOWN_PRODUCT",
             ProductAnswerError::NoBlock => "NO_BLOCK",
         }
     }
@@ -361,14 +362,36 @@ pub fn product_answer(
         .transpose()
         .map_err(|e| ProductAnswerError::InvalidCode(format!("lot: {e}")))?;
     let state: &State = &committed.state;
-    let product = state
-        .product(&parsed)
-        .ok_or(ProductAnswerError::UnknownProduct(parsed))?;
     let (Some(header), Some(head)) = (&committed.header, &committed.proof_head) else {
         return Err(ProductAnswerError::NoBlock);
     };
-    let proven =
-        product_proof(committed, product).ok_or(ProductAnswerError::UnknownProduct(parsed))?;
+    let Some(product) = state.product(&parsed) else {
+        let absence = state
+            .prove_product_absence_in(&parsed, &committed.proof_leaves)
+            .ok_or(ProductAnswerError::NoBlock)?;
+        let body = UnregisteredAnswerJson {
+            error: ErrorJson {
+                code: "UNKNOWN_PRODUCT",
+                message: format!("GTIN {parsed} has no registered product on this chain"),
+            },
+            gtin: parsed.to_string(),
+            kind: "unregistered",
+            proof: AbsenceProofJson {
+                absence,
+                block_id: &committed.tip.block_id,
+                certificate: &head.1,
+                chain_id: &header.chain_id,
+                header: &head.0,
+                height: header.height,
+            },
+            query: ProductQueryJson { gtin, lot },
+        };
+        return Err(ProductAnswerError::UnknownProduct(
+            parsed,
+            serde_json::to_vec(&body).unwrap_or_default(),
+        ));
+    };
+    let proven = product_proof(committed, product).ok_or(ProductAnswerError::NoBlock)?;
     let body = ProductAnswerJson {
         gtin: parsed.to_string(),
         kind: "product",

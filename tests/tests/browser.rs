@@ -149,6 +149,14 @@ fn hide_lot_recall(answer: &mut Value) {
     answer["lot"]["recall"] = Value::Null;
 }
 
+/// An unregistered GTIN's answer whose first neighbouring leaf lost a byte's bit.
+fn alter_absence_neighbour(answer: &mut Value) {
+    let leaf = &mut answer["proof"]["absence"]["before"]["leaf_bytes"];
+    let mut bytes = hex::decode(leaf.as_str().expect("leaf bytes")).expect("hex");
+    bytes[12] ^= 0x01;
+    *leaf = json!(hex::encode(bytes));
+}
+
 /// A product answer whose proven product, recalled lots and lot status all leave the
 /// recall out.
 fn forget_product_recall(answer: &mut Value) {
@@ -613,16 +621,19 @@ async fn browser_shows_verdicts_history_and_checks_proofs() {
             "Proof verified",
         ],
     );
-    // A product nobody registered: nothing to show, and the page says why.
+    // A product nobody registered: the page says so, and checks the proof that the
+    // chain's registry has no such GTIN.
     let text = page(format!("{node}/01/09506000134369")).await;
     assert_shows(
         &text,
         &[
-            "Could not check",
-            "GTIN 09506000134369 has no registered product on this chain",
+            "Product not on record",
+            "No producer on this chain registered the product 09506000134369.",
+            "The signed block's state has no product of this GTIN",
+            "Proof verified",
         ],
     );
-    assert_hides(&text, &["Proof verified", "Product on record"]);
+    assert_hides(&text, &["Could not check", "Product on record"]);
     // Lot answers altered on their way: each is caught at its step.
     let tampered: [(Tamper, &str); 3] = [
         (
@@ -653,6 +664,15 @@ async fn browser_shows_verdicts_history_and_checks_proofs() {
         );
         assert_hides(&text, &["Proof verified"]);
     }
+    // The absence answer altered on its way: caught at its first step.
+    let proxy = TamperProxy::start(&node, alter_absence_neighbour).await;
+    let text = page(format!("{}/01/09506000134369", proxy.url)).await;
+    assert_shows(
+        &text,
+        &["Proof failed at step 1: the signed block's state has no product of this gtin"],
+    );
+    assert_hides(&text, &["Proof verified"]);
+    drop(proxy);
     // (x) The CLI reaches the HTTPS node too, trusting the certificate as a system CA
     // (`SSL_CERT_FILE`): a recall sent there is final, and the page shows it.
     let key_file = cluster.net_dir().join("orgs").join("producer.json");

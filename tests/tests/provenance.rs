@@ -522,8 +522,46 @@ async fn n4_provenance_verify_answers_are_proven() {
         (got, body["error"]["code"].as_str()),
         (401, Some("UNAUTHORIZED"))
     );
+    // A GTIN nobody registered: 404, with the proof that no product of it is on chain,
+    // which the CLI checks; the proof does not carry over to another (registered) GTIN.
+    let (got, unregistered) = cluster.get_status(2, "/01/09506000134369").await;
+    assert_eq!(
+        (got, unregistered["error"]["code"].as_str()),
+        (404, Some("UNKNOWN_PRODUCT")),
+        "{unregistered}"
+    );
+    let (ok, out) = verify_offline(&cluster, &unregistered, "unregistered-answer");
+    assert!(
+        ok && out.contains("no product is registered under GTIN 09506000134369"),
+        "{out}"
+    );
+    let absence_lies: [(&str, &str, Lie<'_>); 3] = [
+        (
+            "a registered GTIN claimed absent",
+            "ABSENCE_NOT_PROVEN",
+            &|a| {
+                a["query"]["gtin"] = json!("09506000134352");
+                a["gtin"] = json!("09506000134352");
+            },
+        ),
+        ("another GTIN shown", "ANSWER_TAMPERED", &|a| {
+            a["gtin"] = json!("09506000134376")
+        }),
+        ("a neighbour altered", "ABSENCE_NOT_PROVEN", &|a| {
+            let bytes = a["proof"]["absence"]["before"]["leaf_bytes"]
+                .as_str()
+                .unwrap_or("")
+                .replacen('0', "1", 1);
+            a["proof"]["absence"]["before"]["leaf_bytes"] = json!(bytes);
+        }),
+    ];
+    for (what, code, lie) in absence_lies {
+        let mut copy = unregistered.clone();
+        lie(&mut copy);
+        let (ok, out) = verify_offline(&cluster, &copy, "absence-lie");
+        assert!(!ok && out.contains(code), "{what}: {out}");
+    }
     for (path, status, code) in [
-        ("/01/09506000134369", 404, "UNKNOWN_PRODUCT"),
         ("/01/09506000134353", 400, "INVALID_CODE"),
         ("/01/09506000134352/10/bad%20lot", 400, "INVALID_CODE"),
     ] {

@@ -226,6 +226,36 @@ pub(super) struct ProductAnswerJson<'a> {
     pub(super) recalled_lots: Vec<RecallJson<'a>>,
 }
 
+/// The answer of `GET /01/{gtin}[/10/{lot}]` for a GTIN nobody registered (sent with 404):
+/// the error, and the proof that the state has no product of the GTIN.
+#[derive(Serialize)]
+pub(super) struct UnregisteredAnswerJson<'a> {
+    pub(super) error: ErrorJson,
+    pub(super) gtin: String,
+    pub(super) kind: &'static str,
+    pub(super) proof: AbsenceProofJson<'a>,
+    pub(super) query: ProductQueryJson<'a>,
+}
+
+/// An API error as `ApiError` writes it.
+#[derive(Serialize)]
+pub(super) struct ErrorJson {
+    pub(super) code: &'static str,
+    pub(super) message: String,
+}
+
+/// The proof of an unregistered GTIN's answer: the signed header and the state leaves
+/// either side of the GTIN's place.
+#[derive(Serialize)]
+pub(super) struct AbsenceProofJson<'a> {
+    pub(super) absence: jiu_contracts::product::ProductAbsenceProof,
+    pub(super) block_id: &'a crate::context::BlockId,
+    pub(super) certificate: &'a RawValue,
+    pub(super) chain_id: &'a str,
+    pub(super) header: &'a RawValue,
+    pub(super) height: u64,
+}
+
 /// Whether the lot an address names is recalled.
 #[derive(Serialize)]
 pub(super) struct LotStatusJson<'a> {

@@ -62,7 +62,8 @@ const STATE_WORDS = {
   VOID: "Code retired",
 };
 
-// The steps this page checks: a bottle's (STEPS) or a product's (PRODUCT_STEPS).
+// The steps this page checks: a bottle's (STEPS), a product's (PRODUCT_STEPS) or an
+// unregistered GTIN's (ABSENCE_STEPS).
 let checkedSteps = STEPS;
 
 const STEP_WORDS = { ok: "OK", failed: "FAILED", unsupported: "NOT CHECKED", skipped: "NOT CHECKED", pending: "..." };
@@ -385,6 +386,23 @@ async function renderProductAnswer(answer) {
   await renderProof(answer, checkProductAnswer);
 }
 
+/** A GTIN nobody registered: the page says so, and checks the proof of the absence. */
+async function renderUnregisteredAnswer(answer) {
+  checkedSteps = ABSENCE_STEPS;
+  $("verdict").className = "tone-warn";
+  $("verdict-icon").textContent = "!";
+  const title = "Product not on record";
+  $("verdict-title").textContent = title;
+  $("verdict-title").dataset.claimed = title;
+  $("verdict-sentence").textContent = "No producer on this chain registered the product "
+    + String(answer.gtin) + ". If the label says it comes from one of them, it may not be genuine: "
+    + "do not rely on it, and check the code on the bottle itself.";
+  document.title = title + " - product check";
+  $("proof-scope").textContent = "Your browser checked these steps itself, with no help from the "
+    + "node. The proof covers the absence of the product from the chain's registry.";
+  await renderProof(answer, checkAbsenceAnswer);
+}
+
 function renderFailure(message) {
   $("verdict").className = "tone-neutral";
   $("verdict-icon").textContent = "?";
@@ -395,6 +413,7 @@ function renderFailure(message) {
 
 async function main() {
   let answer;
+  let unregistered = false;
   try {
     const response = await fetch(location.pathname + location.search, {
       cache: "no-store",
@@ -402,13 +421,20 @@ async function main() {
     });
     answer = await response.json();
     const known = answer && (typeof answer.verdict === "string" || answer.kind === "product");
-    if (!response.ok || !known) {
+    // A GTIN nobody registered comes with 404 and the proof of that.
+    unregistered = !!answer && response.status === 404 && answer.kind === "unregistered";
+    if (!unregistered && (!response.ok || !known)) {
       const reason = answer && answer.error && answer.error.message;
       renderFailure("The node could not answer" + (reason ? ": " + reason : "") + ".");
       return;
     }
   } catch (e) {
     renderFailure("The verification service did not answer. Check your connection and try again.");
+    return;
+  }
+  if (unregistered) {
+    await renderUnregisteredAnswer(answer);
+    document.body.dataset.done = "true";
     return;
   }
   if (answer.kind === "product") {

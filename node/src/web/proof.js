@@ -24,6 +24,8 @@ const VOTE_TAG = UTF8.encode("jiu/vote/v1\0");
 const GENESIS_TAG = UTF8.encode("jiu/genesis/v1\0");
 const RECORDS_LEAF_TAG = UTF8.encode("records\0");
 const PRODUCT_LEAF_TAG = UTF8.encode("product\0");
+const ORG_LEAF_TAG = UTF8.encode("org\0");
+const ANCHORS_LEAF_TAG = UTF8.encode("anchors\0");
 const EMPTY_HASH = new Uint8Array(32);
 const SMT_KEY_BITS = 256;
 const GENESIS_BYTES_MAX = 16 * 1024 * 1024;
@@ -472,6 +474,45 @@ async function proveProduct(proven, gtin, stateRootHex) {
   return p;
 }
 
+/** Whether `bytes` starts with `tag`. */
+function startsWith(bytes, tag) {
+  return bytes.length >= tag.length && tag.every((b, i) => bytes[i] === b);
+}
+
+/** The GTIN (a BigInt) of a product leaf's bytes, or null for a leaf of another kind. */
+function productLeafGtin(bytes) {
+  if (!startsWith(bytes, PRODUCT_LEAF_TAG) || bytes.length < PRODUCT_LEAF_TAG.length + 8) return null;
+  return new DataView(bytes.buffer, bytes.byteOffset + PRODUCT_LEAF_TAG.length, 8).getBigUint64(0, true);
+}
+
+/**
+ * Checks that no product of `gtin` (a BigInt) is a leaf of the state root, as
+ * `verify_product_absence` in contracts/src/product.rs does: two adjacent leaves, the first
+ * an org's or a product's of a smaller GTIN, the second a product's of a larger GTIN or the
+ * anchors'. The state root lists orgs, then products in GTIN order, then the anchors, so no
+ * leaf of `gtin` fits between them.
+ */
+async function proveProductAbsence(absence, gtin, stateRootHex) {
+  need(absence && absence.before && absence.after, "the absence proof is incomplete");
+  const stateRoot = fromHex(stateRootHex, 32, "state root");
+  const leaves = [];
+  for (const [name, leaf] of [["first", absence.before], ["second", absence.after]]) {
+    const bytes = fromHex(leaf.leaf_bytes, undefined, "the " + name + " leaf");
+    const path = (leaf.state_path || []).map((s, i) => fromHex(s, 32, name + " leaf path hash " + i));
+    const root = await rfc6962Root(await sha256(ZERO, bytes), leaf.state_leaf_index, absence.state_leaf_count, path);
+    need(sameBytes(root, stateRoot), "the " + name + " leaf's path does not lead to the block's state root");
+    leaves.push(bytes);
+  }
+  need(Number.isSafeInteger(absence.before.state_leaf_index)
+    && absence.after.state_leaf_index === absence.before.state_leaf_index + 1, "the two leaves are not adjacent");
+  const low = productLeafGtin(leaves[0]);
+  need(startsWith(leaves[0], ORG_LEAF_TAG) || (low !== null && low < gtin),
+    "the first leaf is neither an org nor a product of a smaller GTIN");
+  const high = productLeafGtin(leaves[1]);
+  need(startsWith(leaves[1], ANCHORS_LEAF_TAG) || (high !== null && high > gtin),
+    "the second leaf is neither a product of a larger GTIN nor the anchors");
+}
+
 /** Whether a recall the node shows (`{by, lot, since_ms}` or null) is the proven one. */
 function sameRecall(shown, proven) {
   if (!proven) return shown === null || shown === undefined;
@@ -639,6 +680,40 @@ const PRODUCT_STEPS = [
   { id: "signatures", title: "More than two thirds of the validators signed the block" },
   { id: "shown", title: "The product, its recalled lots and the lot's status shown here match the proven entry" },
 ];
+
+const ABSENCE_STEPS = [
+  { id: "absence", title: "The signed block's state has no product of this GTIN" },
+  { id: "header", title: "The block header hashes to the signed block id" },
+  { id: "signatures", title: "More than two thirds of the validators signed the block" },
+  { id: "shown", title: "The answer is about the GTIN in this page's address" },
+];
+
+/**
+ * Checks the answer for a GTIN nobody registered, as `verify_product_answer` in
+ * node/src/proof.rs does: the absence up to the state root for the GTIN in this page's own
+ * address, the header and the signatures. Returns the facts shown.
+ */
+async function checkAbsenceAnswer(answer, pinnedGenesis, report) {
+  const proof = answer.proof;
+  const facts = { height: proof.height, blockId: proof.block_id, chainId: proof.chain_id };
+  const asked = productOfAddress(location.pathname);
+  const steps = [
+    async () => {
+      need(asked, "this page checks only addresses of the form /01/{gtin}[/10/{lot}]");
+      await proveProductAbsence(proof.absence, asked.gtin, proof.header.state_root);
+      return "no product " + String(asked.gtin).padStart(14, "0") + " in state root "
+        + proof.header.state_root.slice(0, 16) + "... of block " + proof.header.height;
+    },
+    headerStep(proof),
+    signaturesStep(proof, facts, pinnedGenesis),
+    async () => {
+      need(/^[0-9]{14}$/.test(String(answer.gtin)) && BigInt(answer.gtin) === asked.gtin,
+        "the answer is about another GTIN");
+      return "GTIN " + answer.gtin;
+    },
+  ];
+  return runSteps(steps, facts, report);
+}
 
 /**
  * Checks a product's answer, as `verify_product_answer` in node/src/proof.rs does: the
