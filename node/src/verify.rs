@@ -366,9 +366,18 @@ pub fn product_answer(
         return Err(ProductAnswerError::NoBlock);
     };
     let Some(product) = state.product(&parsed) else {
-        let absence = state
+        // `None` only for a state without orgs, which no genesis makes: then the answer
+        // is the bare error.
+        let proof = state
             .prove_product_absence_in(&parsed, &committed.proof_leaves)
-            .ok_or(ProductAnswerError::NoBlock)?;
+            .map(|absence| AbsenceProofJson {
+                absence,
+                block_id: &committed.tip.block_id,
+                certificate: &head.1,
+                chain_id: &header.chain_id,
+                header: &head.0,
+                height: header.height,
+            });
         let body = UnregisteredAnswerJson {
             error: ErrorJson {
                 code: "UNKNOWN_PRODUCT",
@@ -376,14 +385,7 @@ pub fn product_answer(
             },
             gtin: parsed.to_string(),
             kind: "unregistered",
-            proof: AbsenceProofJson {
-                absence,
-                block_id: &committed.tip.block_id,
-                certificate: &head.1,
-                chain_id: &header.chain_id,
-                header: &head.0,
-                height: header.height,
-            },
+            proof,
             query: ProductQueryJson { gtin, lot },
         };
         return Err(ProductAnswerError::UnknownProduct(

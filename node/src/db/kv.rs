@@ -359,15 +359,19 @@ impl Kv for RocksKv {
         start: &[u8],
         visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<()> {
-        let mode = rocksdb::IteratorMode::From(start, rocksdb::Direction::Forward);
-        let read = Self::read_options(col, prefix);
-        for item in self.db.iterator_cf_opt(self.cf(col), read, mode) {
-            let (key, value) = item?;
-            if !key.starts_with(prefix) || !visit(&key, &value) {
+        // A raw iterator lends each entry in place; the plain one copies every key and value
+        // it passes into new boxes (a whole block, for an undecided block's entry).
+        let mut entries = self
+            .db
+            .raw_iterator_cf_opt(self.cf(col), Self::read_options(col, prefix));
+        entries.seek(start);
+        while let (Some(key), Some(value)) = (entries.key(), entries.value()) {
+            if !key.starts_with(prefix) || !visit(key, value) {
                 break;
             }
+            entries.next();
         }
-        Ok(())
+        Ok(entries.status()?)
     }
 }
 

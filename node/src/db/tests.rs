@@ -18,6 +18,7 @@ fn record<'a>(height: u64, ids: &'a [Hash], state: &'a [u8]) -> CommitRecord<'a>
 fn check_commit_and_read(db: &Db) {
     assert_eq!(db.tip().unwrap(), None);
     db.put_undecided(1, 0, &[9; 32], b"u1").unwrap();
+    db.put_undecided(1, 1, &[8; 32], b"u1 round 1").unwrap();
     db.put_undecided(2, 0, &[9; 32], b"u2").unwrap();
     db.commit(record(1, &[[1; 32], [2; 32]], b"s1")).unwrap();
     assert_eq!(db.tip().unwrap(), Some(1));
@@ -35,6 +36,7 @@ fn check_commit_and_read(db: &Db) {
     );
     assert_eq!(db.tx_location(&[3; 32]).unwrap(), None);
     assert!(db.undecided(1, 0).unwrap().is_empty(), "pruned at commit");
+    assert!(db.undecided(1, 1).unwrap().is_empty(), "every round pruned");
     assert_eq!(db.undecided(2, 0).unwrap(), vec![b"u2".to_vec()]);
     db.put_certificate(1, b"cert2").unwrap();
     assert_eq!(db.certificate(1).unwrap().as_deref(), Some(&b"cert2"[..]));

@@ -233,7 +233,8 @@ pub(super) struct UnregisteredAnswerJson<'a> {
     pub(super) error: ErrorJson,
     pub(super) gtin: String,
     pub(super) kind: &'static str,
-    pub(super) proof: AbsenceProofJson<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) proof: Option<AbsenceProofJson<'a>>,
     pub(super) query: ProductQueryJson<'a>,
 }
 
