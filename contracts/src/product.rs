@@ -41,7 +41,7 @@ pub const ABV_BP_MAX: u16 = 10_000;
 pub const RECALLED_LOTS_MAX: usize = 64;
 
 /// Domain of a product's state-root leaf.
-pub(crate) const PRODUCT_LEAF_DOMAIN: &[u8] = b"product\0";
+const PRODUCT_LEAF_DOMAIN: &[u8] = b"product\0";
 
 /// One GTIN's master data.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -77,11 +77,16 @@ impl Product {
             .map(|i| &self.recalled_lots[i])
     }
 
-    /// The state-root leaf hash of this product.
-    pub fn leaf_hash(&self) -> Hash {
+    /// The bytes of this product's state-root leaf: domain, then borsh.
+    pub fn leaf_bytes(&self) -> Vec<u8> {
         let mut bytes = PRODUCT_LEAF_DOMAIN.to_vec();
         BorshSerialize::serialize(self, &mut bytes).expect("borsh writes to a Vec cannot fail");
-        merkle::leaf_hash(&bytes)
+        bytes
+    }
+
+    /// The state-root leaf hash of this product.
+    pub fn leaf_hash(&self) -> Hash {
+        merkle::leaf_hash(&self.leaf_bytes())
     }
 }
 

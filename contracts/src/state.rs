@@ -764,24 +764,13 @@ impl State {
         }
         // The leaf after the place: the first product of a larger GTIN, or the anchors.
         let after = self.orgs.len() + self.products.range(..*gtin).count();
-        let before_bytes = match after.checked_sub(self.orgs.len() + 1) {
-            Some(product) => {
-                let mut bytes = crate::product::PRODUCT_LEAF_DOMAIN.to_vec();
-                let product = self.products.values().nth(product)?;
-                BorshSerialize::serialize(product, &mut bytes)
-                    .expect("borsh writes to a Vec cannot fail");
-                bytes
-            }
+        let before_bytes = match self.products.range(..*gtin).next_back() {
+            Some((_, product)) => product.leaf_bytes(),
             // The first product's place: the leaf before it is the last org's.
             None => org_leaf_bytes(self.orgs.values().next_back()?),
         };
         let after_bytes = match self.products.range(*gtin..).next() {
-            Some((_, product)) => {
-                let mut bytes = crate::product::PRODUCT_LEAF_DOMAIN.to_vec();
-                BorshSerialize::serialize(product, &mut bytes)
-                    .expect("borsh writes to a Vec cannot fail");
-                bytes
-            }
+            Some((_, product)) => product.leaf_bytes(),
             None => self.anchors_leaf_bytes(),
         };
         let neighbour = |index: usize, leaf_bytes: Vec<u8>| {

@@ -312,19 +312,13 @@ impl Db {
         }
         // Keys only: each value is a whole block. Keys start with the height, so the scan
         // stops at the first block above this one.
-        let mut undecided = Vec::new();
         self.kv.scan(Col::Undecided, &[], &[], &mut |key, _| {
             let below = undecided_height(key) <= Some(record.height);
             if below {
-                undecided.push(key.to_vec());
+                ops.push(Op::Delete(Col::Undecided, key.to_vec()));
             }
             below
         })?;
-        ops.extend(
-            undecided
-                .into_iter()
-                .map(|key| Op::Delete(Col::Undecided, key)),
-        );
         // Record and history keys are hashes, so a block's rows land all over the key
         // space; rocksdb inserts a batch into its memtable fastest in key order (each insert
         // starts where the last one ended). Stable, so two writes of one key keep their order.
